@@ -1,0 +1,142 @@
+# callrec: plain Makefile with pkg-config. `make` builds everything into build/.
+# make deps | all | check | demo | install | clean      V=1 shows commands.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/callrec
+ALSA_PLUGIN_DIR ?= $(shell pkg-config --variable=libdir alsa 2>/dev/null)/alsa-lib
+
+B := build
+CC ?= cc
+PKGS := alsa samplerate gnutls yaml-0.1 sqlite3 jansson sndfile
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -fPIC -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+	  -Wno-missing-field-initializers -Icommon $(PKG_CFLAGS)
+DEPFLAGS = -MMD -MP
+LDFLAGS += -Wl,--as-needed -Wl,-z,relro -Wl,-z,now
+
+lib = $(shell pkg-config --libs $(1) 2>/dev/null)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# --- sources ------------------------------------------------------------------------------
+COMMON_SRCS := $(wildcard common/*.c)
+PLUGIN_SRCS := $(wildcard plugin/*.c) common/ring.c
+AGENT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c))
+ARCHIVED_SRCS := $(filter-out archive/daemon/main.c,$(wildcard archive/daemon/*.c))
+ARCHIVE_SRCS := $(filter-out archive/cli/main.c,$(wildcard archive/cli/*.c))
+TOOLS_SRCS := $(filter-out tools/callrec.c,$(wildcard tools/*.c))
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+PLUGIN := $(B)/libasound_module_pcm_callrec.so
+PROGS := $(B)/callrec-agent $(B)/callrec-archived $(B)/callrec-archive $(B)/callrec
+
+LIBCOMMON := $(B)/libcallrec-common.a
+LIBAGENT := $(B)/libcallrec-agent.a
+LIBARCHIVED := $(B)/libcallrec-archived.a
+LIBARCHIVE := $(B)/libcallrec-archive.a
+LIBTOOLS := $(B)/libcallrec-tools.a
+
+ALL_LIBS := -lm -lpthread $(call lib,$(PKGS))
+
+.PHONY: all deps check demo install uninstall clean test-build bench
+all: $(PLUGIN) $(PROGS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(B)/%.a:
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBCOMMON): $(call obj,$(COMMON_SRCS))
+$(LIBAGENT): $(call obj,$(AGENT_SRCS))
+$(LIBARCHIVED): $(call obj,$(ARCHIVED_SRCS))
+$(LIBARCHIVE): $(call obj,$(ARCHIVE_SRCS))
+$(LIBTOOLS): $(call obj,$(TOOLS_SRCS))
+
+# The plugin is loaded into every program that plays a sound: alsa-lib and libc only.
+$(PLUGIN): $(call obj,$(PLUGIN_SRCS))
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,--no-undefined $(LDFLAGS) -o $@ $^ $(call lib,alsa)
+
+$(B)/callrec-agent: $(call obj,agent/main.c) $(LIBAGENT) $(LIBCOMMON)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+$(B)/callrec-archived: $(call obj,archive/daemon/main.c) $(LIBARCHIVED) $(LIBCOMMON)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+$(B)/callrec-archive: $(call obj,archive/cli/main.c) $(LIBARCHIVE) $(LIBCOMMON)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+$(B)/callrec: $(call obj,tools/callrec.c) $(LIBTOOLS) $(LIBCOMMON)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+# --- tests ----------------------------------------------------------------------------------
+# tests/unit/test_*.c: cmocka programs, linked with every component library.
+# tests/slave/*.c: ALSA test-double slave plugins (ioplug), alsa-lib only.
+# tests/tools/*.c: one program per file, used by integration tests and the demo.
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+SLAVE_SRCS := $(wildcard tests/slave/pcm_*.c)
+SLAVE_LIBS := $(patsubst tests/slave/pcm_%.c,$(B)/tests/libasound_module_pcm_%.so,$(SLAVE_SRCS))
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
+COMPONENT_LIBS := $(LIBAGENT) $(LIBARCHIVED) $(LIBARCHIVE) $(LIBTOOLS) $(LIBCOMMON)
+
+$(B)/tests/test_%: $(call obj,tests/unit/test_%.c) $(COMPONENT_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS) $(call lib,cmocka)
+$(B)/tests/libasound_module_pcm_%.so: $(call obj,tests/slave/pcm_%.c)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,--no-undefined $(LDFLAGS) -o $@ $^ $(call lib,alsa) -lpthread
+$(B)/tests/%: $(call obj,tests/tools/%.c) $(LIBCOMMON)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+test-build: all $(UNIT_BINS) $(SLAVE_LIBS) $(TOOL_BINS)
+
+# --- the README's two commands ----------------------------------------------------------------
+deps:
+	$(Q)packaging/install-deps.sh packaging/debian-packages.txt
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)tests/run.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)tests/demo.sh
+
+# --- install ----------------------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(ALSA_PLUGIN_DIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(PLUGIN) $(DESTDIR)$(ALSA_PLUGIN_DIR)/
+	install -m 0755 $(B)/callrec $(B)/callrec-archive $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(B)/callrec-agent $(B)/callrec-archived $(DESTDIR)$(SBINDIR)/
+	for m in docs/man/*.1; do [ -e "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1/; done; true
+	for m in docs/man/*.8; do [ -e "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done; true
+
+uninstall:
+	rm -f $(DESTDIR)$(ALSA_PLUGIN_DIR)/libasound_module_pcm_callrec.so
+	rm -f $(DESTDIR)$(BINDIR)/callrec $(DESTDIR)$(BINDIR)/callrec-archive
+	rm -f $(DESTDIR)$(SBINDIR)/callrec-agent $(DESTDIR)$(SBINDIR)/callrec-archived
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

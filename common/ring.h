@@ -1,0 +1,96 @@
+/* Shared-memory audio ring between the plugin (producer) and the agent (consumer).
+ *
+ * The agent creates a memfd, seals its size, sizes it with cr_ring_layout_bytes() and
+ * initialises it with cr_ring_init(); the plugin receives the fd over the control socket
+ * (SCM_RIGHTS), maps it and writes records. The producer never waits: when a record does not
+ * fit it counts the frames as dropped and the agent sees a gap in the frame positions.
+ *
+ * The consumer must treat everything in the mapping as untrusted input: the producer runs in
+ * somebody else's process. cr_ring_peek() validates every record it returns.
+ *
+ * This file is compiled into the plugin, so it uses libc only and nothing in the producer path
+ * allocates, locks or makes a system call.
+ */
+#ifndef CALLREC_RING_H
+#define CALLREC_RING_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CR_RING_MAGIC 0x474e5243u /* "CRNG" little endian */
+#define CR_RING_VERSION 1u
+#define CR_RING_HDR_BYTES 4096u
+#define CR_RING_MIN_DATA (64u * 1024u)
+#define CR_RING_MAX_DATA (64u * 1024u * 1024u)
+
+/* Producer state flags (cr_ring_hdr.state). */
+#define CR_RING_PRODUCER_ATTACHED 1u /* plugin mapped the ring */
+#define CR_RING_PRODUCER_CLOSED 2u   /* plugin closed the stream cleanly */
+
+struct cr_ring_hdr {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t hdr_bytes;  /* offset of the data area */
+	uint32_t data_bytes; /* capacity of the data area, a power of two */
+	alignas(64) _Atomic uint64_t head;   /* bytes ever written; written by the producer only */
+	alignas(64) _Atomic uint64_t tail;   /* bytes ever consumed; written by the consumer only */
+	alignas(64) _Atomic uint64_t dropped_frames; /* producer: frames that did not fit */
+	_Atomic uint32_t state;                      /* CR_RING_PRODUCER_* */
+};
+
+/* Record kinds. */
+#define CR_REC_AUDIO 1u
+#define CR_REC_PAD 2u /* filler up to the end of the data area; no payload meaning */
+
+/* One record: a header followed by `frames` interleaved frames in `format` (an
+ * snd_pcm_format_t value, e.g. SND_PCM_FORMAT_S16_LE = 2), padded to 8 bytes. Records never
+ * wrap around the end of the data area. */
+struct cr_rec {
+	uint32_t bytes;    /* whole record including header and padding, multiple of 8 */
+	uint16_t kind;     /* CR_REC_* */
+	uint16_t channels; /* 1..32 */
+	uint32_t rate;     /* Hz */
+	int32_t format;    /* snd_pcm_format_t */
+	uint32_t frames;
+	uint32_t frame_bytes; /* bytes per interleaved frame */
+	uint64_t pos;         /* stream position of the first frame, counting dropped frames */
+	uint64_t t_ns;        /* CLOCK_MONOTONIC when the period passed the plugin */
+};
+
+#define CR_REC_HDR_BYTES ((uint32_t)sizeof(struct cr_rec))
+
+/* Size of the memfd for a data area of `data_bytes` (power of two). */
+static inline size_t cr_ring_layout_bytes(uint32_t data_bytes)
+{
+	return (size_t)CR_RING_HDR_BYTES + data_bytes;
+}
+
+/* Consumer side: initialise a freshly mapped, zeroed area. Returns 0 or -EINVAL. */
+int cr_ring_init(void *base, size_t map_bytes, uint32_t data_bytes);
+
+/* Producer side: check a mapping received from the agent. Returns 0 or -EPROTO. */
+int cr_ring_check(const void *base, size_t map_bytes);
+
+/* Producer: reserve room for a record with `payload` bytes. Returns the record (header to be
+ * filled by the caller except `bytes`, which is set) or NULL when the ring is full. May write
+ * a PAD record first. Real-time safe. */
+struct cr_rec *cr_ring_reserve(void *base, uint32_t payload);
+/* Producer: publish the record returned by the last cr_ring_reserve(). */
+void cr_ring_commit(void *base, struct cr_rec *rec);
+/* Producer: count frames that could not be stored. */
+void cr_ring_drop(void *base, uint32_t frames);
+
+static inline void *cr_rec_payload(struct cr_rec *rec)
+{
+	return (unsigned char *)rec + CR_REC_HDR_BYTES;
+}
+
+/* Consumer: next valid audio record, skipping PAD records, or NULL when empty.
+ * Returns -EPROTO through *err when the producer wrote something invalid (the stream should
+ * then be abandoned). The record stays valid until cr_ring_release(). */
+const struct cr_rec *cr_ring_peek(void *base, size_t map_bytes, int *err);
+void cr_ring_release(void *base, const struct cr_rec *rec);
+
+#endif
