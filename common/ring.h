@@ -87,10 +87,13 @@ static inline void *cr_rec_payload(struct cr_rec *rec)
 	return (unsigned char *)rec + CR_REC_HDR_BYTES;
 }
 
-/* Consumer: next valid audio record, skipping PAD records, or NULL when empty.
- * Returns -EPROTO through *err when the producer wrote something invalid (the stream should
- * then be abandoned). The record stays valid until cr_ring_release(). */
-const struct cr_rec *cr_ring_peek(void *base, size_t map_bytes, int *err);
-void cr_ring_release(void *base, const struct cr_rec *rec);
+/* Consumer: next valid audio record, skipping PAD records. The producer lives in another
+ * process and may change shared memory at any moment, so the validated header is COPIED into
+ * *hdr and only that copy may be used; the return value points at the payload
+ * (hdr->frames * hdr->frame_bytes bytes are in bounds). Returns NULL when empty, or NULL with
+ * *err = -EPROTO when the producer wrote something invalid (abandon the stream).
+ * The payload stays valid until cr_ring_release(base, hdr). */
+const void *cr_ring_peek(void *base, size_t map_bytes, struct cr_rec *hdr, int *err);
+void cr_ring_release(void *base, const struct cr_rec *hdr);
 
 #endif
