@@ -48,7 +48,7 @@ LIBTOOLS := $(B)/libcallrec-tools.a
 
 ALL_LIBS := -lm -lpthread $(call lib,$(PKGS))
 
-.PHONY: all deps check demo install uninstall clean test-build bench
+.PHONY: all deps check demo install uninstall clean test-build bench fuzz
 all: $(PLUGIN) $(PROGS)
 
 $(B)/obj/%.o: %.c
@@ -115,7 +115,31 @@ $(B)/tests/%: $(call obj,tests/tools/%.c) $(LIBCOMMON)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
-test-build: all $(UNIT_BINS) $(SLAVE_LIBS) $(TOOL_BINS)
+# libFuzzer targets: tests/fuzz/fuzz_NAME.c with corpus tests/fuzz/corpus/NAME/. `make check`
+# replays the corpora; `make fuzz FUZZ_SECONDS=600` fuzzes each target for that long.
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_COMMON := $(patsubst %.c,$(B)/fuzz/obj/%.o,$(COMMON_SRCS))
+FUZZ_SECONDS ?= 60
+
+$(B)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(filter-out -O2 -Wformat=2,$(CFLAGS)) $(FUZZ_FLAGS) $(DEPFLAGS) -c $< -o $@
+$(B)/fuzz/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_COMMON)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(ALL_LIBS)
+
+fuzz: $(FUZZ_BINS)
+	for f in $(FUZZ_BINS); do n=$$(basename $$f | sed 's/^fuzz_//'); \
+		mkdir -p $(B)/fuzz/corpus-$$n; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(B)/fuzz/corpus-$$n tests/fuzz/corpus/$$n \
+			|| exit 1; done
+
+test-build: all $(UNIT_BINS) $(SLAVE_LIBS) $(TOOL_BINS) $(FUZZ_BINS)
 
 # --- the README's two commands ----------------------------------------------------------------
 deps:

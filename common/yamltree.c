@@ -323,7 +323,8 @@ static int number_with_unit(const struct cr_ynode *n, const struct unit *units, 
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
-	if (end == s || errno || v < 0 || s[0] == '-' || s[0] == '+' || !(v == v))
+	/* Values beyond 2^64 (1.8e19) do not fit the result: refuse rather than wrap. */
+	if (end == s || errno || v < 0 || s[0] == '-' || s[0] == '+' || !(v == v) || v > 1.8e19)
 		goto bad;
 	if (*end == '\0') {
 		if (unit_required)
