@@ -9,11 +9,13 @@ MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/callrec
 ALSA_PLUGIN_DIR ?= $(shell pkg-config --variable=libdir alsa 2>/dev/null)/alsa-lib
 
+VERSION := 0.1.0
 B := build
 CC ?= cc
 PKGS := alsa samplerate gnutls yaml-0.1 sqlite3 jansson sndfile
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS ?= -O2 -g
+CFLAGS += -DCR_DATADIR=\"$(DATADIR)\" -DCR_VERSION=\"$(VERSION)\"
 CFLAGS += -std=c11 -D_GNU_SOURCE -fPIC -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	  -Wno-missing-field-initializers -Icommon $(PKG_CFLAGS)
 DEPFLAGS = -MMD -MP
@@ -48,8 +50,18 @@ LIBTOOLS := $(B)/libcallrec-tools.a
 
 ALL_LIBS := -lm -lpthread $(call lib,$(PKGS))
 
+# Disclosure announcements, synthesized at build time from the texts in conf/announcements/
+# (NAME = LANG-PURPOSE), as 48 kHz mono 16-bit WAV.
+ANNOUNCE_TXTS := $(wildcard conf/announcements/*.txt)
+ANNOUNCE_WAVS := $(patsubst conf/announcements/%.txt,$(B)/announcements/%.wav,$(ANNOUNCE_TXTS))
+$(B)/announcements/%.wav: conf/announcements/%.txt
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  SPEAK   $@")
+	$(Q)espeak-ng -v $(firstword $(subst -, ,$*)) -s 150 -w $@.tmp.wav -f $< && \
+		sox -D $@.tmp.wav -r 48000 -c 1 -b 16 $@ && rm -f $@.tmp.wav
+
 .PHONY: all deps check demo install uninstall clean test-build bench fuzz
-all: $(PLUGIN) $(PROGS)
+all: $(PLUGIN) $(PROGS) $(ANNOUNCE_WAVS)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -160,6 +172,8 @@ install: all
 	install -m 0644 $(PLUGIN) $(DESTDIR)$(ALSA_PLUGIN_DIR)/
 	install -m 0755 $(B)/callrec $(B)/callrec-archive $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(B)/callrec-agent $(B)/callrec-archived $(DESTDIR)$(SBINDIR)/
+	install -d $(DESTDIR)$(DATADIR)/announcements
+	install -m 0644 $(ANNOUNCE_WAVS) $(ANNOUNCE_TXTS) $(DESTDIR)$(DATADIR)/announcements/
 	for m in docs/man/*.1; do [ -e "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1/; done; true
 	for m in docs/man/*.8; do [ -e "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done; true
 
