@@ -165,6 +165,10 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)tests/demo.sh
 
+bench: deps
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)bench/run.sh
+
 # --- install ----------------------------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(ALSA_PLUGIN_DIR) \

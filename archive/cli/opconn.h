@@ -1,0 +1,43 @@
+/* An operator's connection to callrec-archived: TCP, TLS 1.3 with the operator certificate,
+ * the archive's certificate checked (CA, CRL-free here, name, OU=archive), HELLO/HELLO_OK,
+ * then frames. Blocking I/O with a timeout: one request at a time. */
+#ifndef CALLREC_ARCHIVE_OPCONN_H
+#define CALLREC_ARCHIVE_OPCONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <gnutls/gnutls.h>
+#include <jansson.h>
+
+#include "conn_opts.h"
+#include "frame.h"
+#include "tls.h"
+
+struct cra_conn {
+	int fd;
+	gnutls_session_t s;
+	gnutls_certificate_credentials_t cred;
+	uint8_t *buf;       /* received bytes not yet returned as frames */
+	size_t start, len;  /* buf[start..len) is pending */
+	char identity[CR_NAME_MAX]; /* who the archive says we are (HELLO_OK) */
+	char role[CR_NAME_MAX];
+	unsigned timeout_s;
+};
+
+/* Connect, handshake, check the server, HELLO as operator. 0 or negative errno (reported). */
+int cra_conn_open(const struct cra_conn_params *p, struct cra_conn *c);
+void cra_conn_close(struct cra_conn *c);
+
+int cra_conn_send(struct cra_conn *c, uint8_t type, const void *body, size_t len);
+/* Send a frame whose whole body is the compact JSON of `j`. */
+int cra_conn_send_json(struct cra_conn *c, uint8_t type, json_t *j);
+
+/* Next frame. Its body stays valid until the next call. An ERROR frame from the archive is
+ * printed and returned as -ECONNABORTED; a closed connection is -ECONNRESET. */
+int cra_conn_recv(struct cra_conn *c, struct cr_frame *f);
+
+/* OP_END body {"status":N,"error":"..."}: returns N (>= 0) and copies the error text;
+ * -EPROTO when malformed. */
+int cra_op_end_status(const struct cr_frame *f, char *err, size_t errlen);
+
+#endif

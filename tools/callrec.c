@@ -1,0 +1,164 @@
+/* callrec: the desktop user's command: `status`, and `policy check` (tools/policy_cmd.c) for
+ * whoever rolls a policy out. private, pause, resume and tag come with the agent's support for
+ * them and are not offered until they work. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "agent_client.h"
+#include "policy_cmd.h"
+#include "policy_load.h"
+#include "status_print.h"
+
+#define PROGRAM "callrec"
+#define VERSION "0.1.0"
+
+static void usage(FILE *out)
+{
+	fputs("Usage: " PROGRAM " [--socket PATH] VERB [OPTIONS]\n"
+	      "Verbs:\n"
+	      "  status [--json]\n"
+	      "        is the agent recording, is the archive reachable, how much waits in the\n"
+	      "        spool, which calls are being recorded\n"
+	      "  policy check [--quiet] [--announcements DIR] FILE...\n"
+	      "        validate recording policies (errors as FILE:LINE:COL: message, exit 1)\n"
+	      "        and explain them; bare announcement names are looked up in DIR\n"
+	      "        (default " CR_ANNOUNCE_DIR ")\n"
+	      "Options:\n"
+	      "  --socket PATH   the agent's socket (default: $XDG_RUNTIME_DIR/callrec/agent.sock\n"
+	      "                  when it exists, else " CRU_SYSTEM_SOCKET ")\n"
+	      "  --help, --version\n",
+	      out);
+}
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROGRAM ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry '" PROGRAM " --help'.\n", stderr);
+	return 2;
+}
+
+enum { OPT_SOCKET = 0x100, OPT_JSON };
+
+static const struct option main_options[] = {
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option status_options[] = {
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int show_status(const char *socket_opt, int json)
+{
+	char path[PATH_MAX], *reply = NULL;
+	json_t *st;
+	size_t len;
+	int rc;
+
+	rc = cru_socket_path(socket_opt, path, sizeof(path));
+	if (rc < 0) {
+		fprintf(stderr, PROGRAM ": socket path too long\n");
+		return 1;
+	}
+	rc = cru_agent_command(path, "status", &reply, &len);
+	if (rc == -ENOENT || rc == -ECONNREFUSED) {
+		fprintf(stderr, PROGRAM ": no callrec agent is running (nothing listens on %s); "
+				"calls are not being recorded\n", path);
+		return 1;
+	}
+	if (rc < 0) {
+		fprintf(stderr, PROGRAM ": asking the agent at %s: %s\n", path,
+			rc == -ETIMEDOUT ? "no answer in time" : strerror(-rc));
+		return 1;
+	}
+	st = json_loadb(reply, len, 0, NULL);
+	if (!json_is_object(st)) {
+		fprintf(stderr, PROGRAM ": the agent's answer is not a JSON object: %.200s\n", reply);
+		json_decref(st);
+		free(reply);
+		return 1;
+	}
+	if (json) {
+		char *line = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+		if (line)
+			printf("%s\n", line);
+		free(line);
+	} else {
+		cru_status_print(st, stdout);
+	}
+	json_decref(st);
+	free(reply);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* argv[0] = "status". */
+static int cmd_status(int argc, char **argv, const char *socket_opt)
+{
+	int c, json = 0;
+
+	optind = 0; /* 0, not 1: glibc then also forgets the "+" mode main() used */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", status_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_SOCKET: socket_opt = optarg; break;
+		case OPT_JSON: json = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: return usage_error("status: unknown option or missing value: %s",
+					    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("status: unexpected argument: %s", argv[optind]);
+	return show_status(socket_opt, json);
+}
+
+int main(int argc, char **argv)
+{
+	const char *socket_opt = NULL, *verb;
+	int c;
+
+	/* Options before the verb; "+" stops at the verb, which parses its own. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", main_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_SOCKET: socket_opt = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf(PROGRAM " " VERSION "\n"); return 0;
+		default: return usage_error("unknown option or missing value: %s", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	verb = argv[optind];
+	if (strcmp(verb, "status") == 0)
+		return cmd_status(argc - optind, argv + optind, socket_opt);
+	if (strcmp(verb, "policy") == 0) {
+		if (socket_opt)
+			return usage_error("--socket belongs to status");
+		return cmd_policy(argc - optind, argv + optind);
+	}
+	if (strcmp(verb, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	return usage_error("unknown verb: %s", verb);
+}
