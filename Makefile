@@ -112,12 +112,20 @@ SLAVE_SRCS := $(wildcard tests/slave/pcm_*.c)
 SLAVE_LIBS := $(patsubst tests/slave/pcm_%.c,$(B)/tests/libasound_module_pcm_%.so,$(SLAVE_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
-COMPONENT_LIBS := $(LIBAGENT) $(LIBARCHIVED) $(LIBARCHIVE) $(LIBTOOLS) $(LIBCOMMON)
 
-$(B)/tests/test_%: $(call obj,tests/unit/test_%.c) $(COMPONENT_LIBS)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS) $(call lib,cmocka)
+# Each unit test links only the component it tests, so one component's broken build does not
+# stop the others' tests: test_agent_* (agent), test_archived_* (archive daemon), test_cli_*
+# (operator and user commands), test_common_* (common).
+define unit_test_rule
+$(B)/tests/test_$(1)_%: $(call obj,tests/unit/test_$(1)_%.c) $(2) $(LIBCOMMON)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(ALL_LIBS) $$(call lib,cmocka)
+endef
+$(eval $(call unit_test_rule,agent,$(LIBAGENT)))
+$(eval $(call unit_test_rule,archived,$(LIBARCHIVED)))
+$(eval $(call unit_test_rule,cli,$(LIBARCHIVE) $(LIBTOOLS)))
+$(eval $(call unit_test_rule,common,))
 $(B)/tests/libasound_module_pcm_%.so: $(call obj,tests/slave/pcm_%.c)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
