@@ -1,0 +1,373 @@
+/* ringsink: a fake agent for plugin tests.
+ *
+ *   ringsink [--pass] [--delay-ms N] [--stall-ms N] [--ring-bytes N] SOCKPATH OUTDIR
+ *
+ * Listens on the unix SOCK_SEQPACKET socket SOCKPATH. For each stream HELLO it answers RECORD
+ * with a sealed memfd ring (or PASS with --pass; --delay-ms holds the answer back, to test the
+ * plugin's timeout), drains every ring continuously (--stall-ms: not before N ms after the
+ * HELLO, so that a small ring fills up and the producer must drop) and writes, for stream
+ * number n (from 1, in HELLO order):
+ *   OUTDIR/n-DIR.raw   the payload bytes of every record (DIR = playback | capture)
+ *   OUTDIR/n-DIR.meta  "stream ..." then one "rec ..." line per record, "gap ..." when a
+ *                      record's position skips frames, "end ..." with totals and ring state
+ *   OUTDIR/n-DIR.done  created (empty) once the stream ended and its files are complete
+ * SIGTERM or SIGINT: drains everything, finishes every stream, removes SOCKPATH, exits 0. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "ring.h"
+
+#define MAX_CLIENTS 64
+#define DRAIN_INTERVAL_MS 2
+
+struct client {
+	int sock;
+	int n;              /* stream number, 0 before HELLO */
+	int answered;
+	int64_t answer_at;  /* --delay-ms: when to send the reply */
+	int64_t drain_at;   /* --stall-ms: when to start draining */
+	struct cr_ctl_hello hello;
+	void *ring;
+	size_t ring_bytes;
+	int ring_fd;
+	FILE *raw, *meta;
+	uint64_t next_pos, records, frames, gaps;
+	int broken;
+};
+
+static volatile sig_atomic_t stop_requested;
+static const char *outdir;
+static int decide_pass;
+static int delay_ms;
+static int stall_ms;
+static uint32_t data_bytes = 4u * 1024u * 1024u;
+static int streams;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *dir_name(const struct client *c)
+{
+	return c->hello.direction == CR_DIR_CAPTURE ? "capture" : "playback";
+}
+
+static FILE *open_out(const struct client *c, const char *ext, const char *mode)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%d-%s.%s", outdir, c->n, dir_name(c), ext);
+	return fopen(path, mode);
+}
+
+static int make_ring(struct client *c)
+{
+	size_t bytes = cr_ring_layout_bytes(data_bytes);
+	int fd = memfd_create("ringsink", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	void *p;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)bytes) < 0)
+		goto fail_errno;
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		goto fail_errno;
+	err = cr_ring_init(p, bytes, data_bytes);
+	if (err < 0) {
+		munmap(p, bytes);
+		close(fd);
+		return err;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		err = -errno;
+		munmap(p, bytes);
+		close(fd);
+		return err;
+	}
+	c->ring = p;
+	c->ring_bytes = bytes;
+	c->ring_fd = fd;
+	return 0;
+fail_errno:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+static int send_reply(struct client *c)
+{
+	struct cr_ctl_reply r = { .magic = CR_CTL_MAGIC, .version = CR_CTL_VERSION };
+	struct iovec iov = { .iov_base = &r, .iov_len = sizeof(r) };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	c->answered = 1;
+	if (decide_pass) {
+		r.decision = CR_DECIDE_PASS;
+	} else {
+		struct cmsghdr *cm;
+
+		r.decision = CR_DECIDE_RECORD;
+		r.ring_bytes = (uint32_t)c->ring_bytes;
+		msg.msg_control = cbuf.buf;
+		msg.msg_controllen = sizeof(cbuf.buf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &c->ring_fd, sizeof(int));
+	}
+	if (sendmsg(c->sock, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(r))
+		return -errno;
+	if (c->ring_fd >= 0) {
+		close(c->ring_fd); /* the mapping stays */
+		c->ring_fd = -1;
+	}
+	return 0;
+}
+
+static int on_hello(struct client *c)
+{
+	ssize_t n = recv(c->sock, &c->hello, sizeof(c->hello), 0);
+
+	if (n != (ssize_t)sizeof(c->hello) || c->hello.magic != CR_CTL_MAGIC ||
+	    c->hello.version != CR_CTL_VERSION || c->hello.kind != CR_CTL_STREAM)
+		return -EPROTO;
+	c->hello.line[sizeof(c->hello.line) - 1] = 0;
+	c->hello.pcm[sizeof(c->hello.pcm) - 1] = 0;
+	c->n = ++streams;
+	c->meta = open_out(c, "meta", "w");
+	if (!c->meta)
+		return -errno;
+	fprintf(c->meta, "stream n=%d direction=%s line=%s pcm=%s decision=%s\n", c->n,
+		dir_name(c), c->hello.line, c->hello.pcm, decide_pass ? "pass" : "record");
+	if (!decide_pass) {
+		int err = make_ring(c);
+		if (err < 0)
+			return err;
+		c->raw = open_out(c, "raw", "w");
+		if (!c->raw)
+			return -errno;
+	}
+	c->answer_at = now_ms() + delay_ms;
+	c->drain_at = now_ms() + stall_ms;
+	if (delay_ms == 0)
+		return send_reply(c);
+	return 0;
+}
+
+static void drain(struct client *c)
+{
+	struct cr_rec rec; /* a validated copy: the producer may scribble on the ring */
+	const void *payload;
+	int err;
+
+	if (!c->ring || c->broken)
+		return;
+	while ((payload = cr_ring_peek(c->ring, c->ring_bytes, &rec, &err))) {
+		uint64_t bytes = (uint64_t)rec.frames * rec.frame_bytes;
+
+		if (rec.pos > c->next_pos) {
+			fprintf(c->meta, "gap pos=%" PRIu64 " frames=%" PRIu64 "\n", c->next_pos,
+				(uint64_t)rec.pos - c->next_pos);
+			c->gaps++;
+		} else if (rec.pos < c->next_pos) {
+			fprintf(c->meta, "overlap pos=%" PRIu64 " expected=%" PRIu64 "\n",
+				(uint64_t)rec.pos, c->next_pos);
+		}
+		fprintf(c->meta,
+			"rec pos=%" PRIu64 " frames=%u channels=%u rate=%u format=%d "
+			"frame_bytes=%u t_ns=%" PRIu64 "\n",
+			(uint64_t)rec.pos, rec.frames, rec.channels, rec.rate, rec.format,
+			rec.frame_bytes, (uint64_t)rec.t_ns);
+		fwrite(payload, 1, bytes, c->raw);
+		c->next_pos = rec.pos + rec.frames;
+		c->records++;
+		c->frames += rec.frames;
+		cr_ring_release(c->ring, &rec);
+	}
+	if (err < 0) {
+		fprintf(c->meta, "error invalid record (%s)\n", strerror(-err));
+		c->broken = 1;
+	}
+}
+
+static void finish(struct client *c)
+{
+	if (c->n) {
+		drain(c);
+		if (c->meta) {
+			const struct cr_ring_hdr *h = c->ring;
+			fprintf(c->meta,
+				"end records=%" PRIu64 " frames=%" PRIu64 " gaps=%" PRIu64
+				" dropped=%" PRIu64 " state=%u\n",
+				c->records, c->frames, c->gaps,
+				h ? (uint64_t)atomic_load(&((struct cr_ring_hdr *)h)->dropped_frames) : 0,
+				h ? (unsigned)atomic_load(&((struct cr_ring_hdr *)h)->state) : 0);
+			fclose(c->meta);
+		}
+		if (c->raw)
+			fclose(c->raw);
+		FILE *done = open_out(c, "done", "w");
+		if (done)
+			fclose(done);
+	}
+	if (c->ring)
+		munmap(c->ring, c->ring_bytes);
+	if (c->ring_fd >= 0)
+		close(c->ring_fd);
+	close(c->sock);
+	memset(c, 0, sizeof(*c));
+	c->sock = -1;
+	c->ring_fd = -1;
+}
+
+static int listen_on(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	unlink(path);
+	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s, 16) < 0) {
+		int err = -errno;
+		close(s);
+		return err;
+	}
+	return s;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: ringsink [--pass] [--delay-ms N] [--stall-ms N] [--ring-bytes N] "
+		"SOCKPATH OUTDIR\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct client clients[MAX_CLIENTS];
+	struct pollfd pfd[MAX_CLIENTS + 1];
+	struct sigaction sa = { .sa_handler = on_signal };
+	const char *sock_path;
+	int lsock, i;
+
+	for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+		if (!strcmp(argv[i], "--pass"))
+			decide_pass = 1;
+		else if (!strcmp(argv[i], "--delay-ms") && i + 1 < argc)
+			delay_ms = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--stall-ms") && i + 1 < argc)
+			stall_ms = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--ring-bytes") && i + 1 < argc)
+			data_bytes = (uint32_t)strtoul(argv[++i], NULL, 0);
+		else
+			usage();
+	}
+	if (argc - i != 2)
+		usage();
+	sock_path = argv[i];
+	outdir = argv[i + 1];
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < MAX_CLIENTS; i++) {
+		memset(&clients[i], 0, sizeof(clients[i]));
+		clients[i].sock = -1;
+		clients[i].ring_fd = -1;
+	}
+	lsock = listen_on(sock_path);
+	if (lsock < 0) {
+		fprintf(stderr, "ringsink: %s: %s\n", sock_path, strerror(-lsock));
+		return 1;
+	}
+	while (!stop_requested) {
+		int nfds = 1;
+
+		pfd[0].fd = lsock;
+		pfd[0].events = POLLIN;
+		for (i = 0; i < MAX_CLIENTS; i++) {
+			pfd[i + 1].fd = clients[i].sock;
+			pfd[i + 1].events = POLLIN;
+			pfd[i + 1].revents = 0;
+			nfds++;
+		}
+		if (poll(pfd, (nfds_t)nfds, DRAIN_INTERVAL_MS) < 0 && errno != EINTR) {
+			perror("ringsink: poll");
+			break;
+		}
+		if (pfd[0].revents & POLLIN) {
+			int s = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
+			for (i = 0; s >= 0 && i < MAX_CLIENTS && clients[i].sock >= 0; i++)
+				;
+			if (s >= 0 && i < MAX_CLIENTS)
+				clients[i].sock = s;
+			else if (s >= 0)
+				close(s);
+		}
+		for (i = 0; i < MAX_CLIENTS; i++) {
+			struct client *c = &clients[i];
+			short re = pfd[i + 1].revents;
+
+			if (c->sock < 0 || pfd[i + 1].fd != c->sock)
+				continue;
+			if (!c->n && (re & POLLIN)) {
+				int err = on_hello(c);
+				if (err < 0) {
+					fprintf(stderr, "ringsink: bad client: %s\n", strerror(-err));
+					finish(c);
+					continue;
+				}
+			} else if (re & (POLLIN | POLLHUP | POLLERR)) {
+				finish(c); /* the stream ended (anything else is a protocol error) */
+				continue;
+			}
+			if (c->n && !c->answered && now_ms() >= c->answer_at && send_reply(c) < 0) {
+				finish(c);
+				continue;
+			}
+			if (now_ms() >= c->drain_at)
+				drain(c);
+		}
+	}
+	for (i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i].sock >= 0)
+			finish(&clients[i]);
+	unlink(sock_path);
+	close(lsock);
+	return 0;
+}
