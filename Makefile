@@ -80,10 +80,10 @@ $(LIBARCHIVE): $(call obj,$(ARCHIVE_SRCS))
 $(LIBTOOLS): $(call obj,$(TOOLS_SRCS))
 
 # The plugin is loaded into every program that plays a sound: alsa-lib and libc only.
-$(PLUGIN): $(call obj,$(PLUGIN_SRCS))
+$(PLUGIN): $(call obj,$(PLUGIN_SRCS)) plugin/exports.map
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -shared -Wl,--no-undefined $(LDFLAGS) -o $@ $^ $(call lib,alsa)
+	$(Q)$(CC) -shared -Wl,--no-undefined -Wl,--version-script=plugin/exports.map $(LDFLAGS) -o $@ $(filter %.o,$^) $(call lib,alsa)
 
 $(B)/callrec-agent: $(call obj,agent/main.c) $(LIBAGENT) $(LIBCOMMON)
 	@mkdir -p $(dir $@)

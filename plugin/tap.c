@@ -1,0 +1,144 @@
+#include "tap.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "areas.h"
+#include "copy.h"
+#include "fork_guard.h"
+#include "ring.h"
+
+void tap_attach(struct tap *t, void *ring)
+{
+	memset(t, 0, sizeof(*t));
+	t->ring = ring;
+	t->generation = fork_guard_generation();
+}
+
+void tap_configure(struct tap *t, snd_pcm_format_t format, unsigned int channels,
+		   unsigned int rate)
+{
+	const struct cr_ring_hdr *h = t->ring;
+	int bits = snd_pcm_format_physical_width(format);
+	uint32_t max_payload;
+
+	t->format = format;
+	t->channels = channels;
+	t->rate = rate;
+	t->frame_bytes = 0;
+	t->max_rec_frames = 0;
+	/* Formats whose frames are not whole bytes cannot be stored as cr_rec frames; such a
+	 * stream passes untapped and every frame counts as dropped. */
+	if (!h || bits <= 0 || (bits * channels) % 8 || channels == 0 ||
+	    channels > TAP_MAX_CHANNELS)
+		return;
+	t->sample_bits = (unsigned int)bits;
+	t->frame_bytes = (uint32_t)bits * channels / 8;
+	/* cr_ring_reserve refuses records above half the ring; a quarter leaves room for the
+	 * consumer to be half a record behind without every big transfer being dropped. */
+	max_payload = h->data_bytes / 4 - CR_REC_HDR_BYTES;
+	t->max_rec_frames = max_payload / t->frame_bytes;
+}
+
+static int tap_active(const struct tap *t)
+{
+	/* Untappable format, or a forked child: never touch the parent's ring. */
+	return t->ring && t->max_rec_frames && t->generation == fork_guard_generation();
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no system call */
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Reserves a record for `frames` frames and fills its header; NULL (frames counted as dropped)
+ * when the ring is full. */
+static struct cr_rec *begin_record(struct tap *t, uint32_t frames, uint64_t t_ns)
+{
+	struct cr_rec *rec = cr_ring_reserve(t->ring, frames * t->frame_bytes);
+
+	if (!rec) {
+		cr_ring_drop(t->ring, frames);
+		return NULL;
+	}
+	rec->kind = CR_REC_AUDIO;
+	rec->channels = (uint16_t)t->channels;
+	rec->rate = t->rate;
+	rec->format = (int32_t)t->format;
+	rec->frames = frames;
+	rec->frame_bytes = t->frame_bytes;
+	rec->pos = t->pos;
+	rec->t_ns = t_ns;
+	return rec;
+}
+
+void tap_write(struct tap *t, const snd_pcm_channel_area_t *areas, snd_pcm_uframes_t offset,
+	       snd_pcm_uframes_t frames)
+{
+	snd_pcm_channel_area_t dst[TAP_MAX_CHANNELS];
+	uint64_t t_ns;
+
+	if (!tap_active(t)) {
+		t->pos += frames;
+		return;
+	}
+	t_ns = monotonic_ns();
+	while (frames) {
+		uint32_t n = frames > t->max_rec_frames ? t->max_rec_frames : (uint32_t)frames;
+		struct cr_rec *rec = begin_record(t, n, t_ns);
+
+		if (rec) {
+			if (!areas_copy_fast_interleaved(cr_rec_payload(rec), areas, offset,
+							 t->channels, t->sample_bits, n)) {
+				areas_describe_interleaved(dst, cr_rec_payload(rec), t->channels,
+							   t->sample_bits);
+				snd_pcm_areas_copy(dst, 0, areas, offset, t->channels, n, t->format);
+			}
+			cr_ring_commit(t->ring, rec);
+		}
+		t->pos += n;
+		offset += n;
+		frames -= n;
+	}
+}
+
+void tap_pass_interleaved(struct tap *t, unsigned char *dst, const unsigned char *src,
+			  snd_pcm_uframes_t frames, size_t frame_bytes)
+{
+	uint64_t t_ns;
+
+	if (!tap_active(t)) {
+		memcpy(dst, src, frames * frame_bytes);
+		t->pos += frames;
+		return;
+	}
+	t_ns = monotonic_ns();
+	while (frames) {
+		uint32_t n = frames > t->max_rec_frames ? t->max_rec_frames : (uint32_t)frames;
+		size_t bytes = (size_t)n * frame_bytes;
+		struct cr_rec *rec = begin_record(t, n, t_ns);
+
+		if (rec) {
+			copy_twice(dst, cr_rec_payload(rec), src, bytes);
+			cr_ring_commit(t->ring, rec);
+		} else {
+			memcpy(dst, src, bytes);
+		}
+		t->pos += n;
+		dst += bytes;
+		src += bytes;
+		frames -= n;
+	}
+}
+
+void tap_detach(struct tap *t)
+{
+	struct cr_ring_hdr *h = t->ring;
+
+	if (h && t->generation == fork_guard_generation())
+		atomic_fetch_or_explicit(&h->state, CR_RING_PRODUCER_CLOSED, memory_order_release);
+	t->ring = NULL;
+}
