@@ -26,10 +26,21 @@ static int is_pow2(uint32_t v)
 
 int cr_ring_init(void *base, size_t map_bytes, uint32_t data_bytes)
 {
+	return cr_ring_init_inject(base, map_bytes, data_bytes, 0);
+}
+
+#define CR_INJECT_MIN (4u * 1024u)
+#define CR_INJECT_MAX (16u * 1024u * 1024u)
+
+int cr_ring_init_inject(void *base, size_t map_bytes, uint32_t data_bytes, uint32_t inject_bytes)
+{
 	struct cr_ring_hdr *h = hdr_of(base);
 
 	if (!is_pow2(data_bytes) || data_bytes < CR_RING_MIN_DATA || data_bytes > CR_RING_MAX_DATA ||
-	    map_bytes < cr_ring_layout_bytes(data_bytes))
+	    map_bytes < cr_ring_layout_bytes_inject(data_bytes, inject_bytes))
+		return -EINVAL;
+	if (inject_bytes && (!is_pow2(inject_bytes) || inject_bytes < CR_INJECT_MIN ||
+			     inject_bytes > CR_INJECT_MAX))
 		return -EINVAL;
 	memset(h, 0, sizeof(*h));
 	h->magic = CR_RING_MAGIC;
@@ -39,6 +50,10 @@ int cr_ring_init(void *base, size_t map_bytes, uint32_t data_bytes)
 	atomic_store_explicit(&h->head, 0, memory_order_relaxed);
 	atomic_store_explicit(&h->tail, 0, memory_order_relaxed);
 	atomic_store_explicit(&h->dropped_frames, 0, memory_order_relaxed);
+	if (inject_bytes) {
+		h->inject_offset = CR_RING_HDR_BYTES + data_bytes;
+		h->inject_bytes = inject_bytes;
+	}
 	atomic_store_explicit(&h->state, 0, memory_order_release);
 	return 0;
 }
@@ -51,6 +66,11 @@ int cr_ring_check(const void *base, size_t map_bytes)
 	    h->version != CR_RING_VERSION || h->hdr_bytes != CR_RING_HDR_BYTES ||
 	    !is_pow2(h->data_bytes) || h->data_bytes < CR_RING_MIN_DATA ||
 	    h->data_bytes > CR_RING_MAX_DATA || map_bytes < cr_ring_layout_bytes(h->data_bytes))
+		return -EPROTO;
+	if (h->inject_offset &&
+	    (h->inject_offset != CR_RING_HDR_BYTES + h->data_bytes || !is_pow2(h->inject_bytes) ||
+	     h->inject_bytes < CR_INJECT_MIN || h->inject_bytes > CR_INJECT_MAX ||
+	     map_bytes < cr_ring_layout_bytes_inject(h->data_bytes, h->inject_bytes)))
 		return -EPROTO;
 	return 0;
 }
@@ -157,4 +177,106 @@ void cr_ring_release(void *base, const struct cr_rec *hdr)
 	uint64_t tail = atomic_load_explicit(&h->tail, memory_order_relaxed);
 
 	atomic_store_explicit(&h->tail, tail + hdr->bytes, memory_order_release);
+}
+
+/* --- disclosure ring: the agent produces, the plugin consumes ------------------------------ */
+
+static inline unsigned char *inject_of(void *base)
+{
+	return (unsigned char *)base + hdr_of(base)->inject_offset;
+}
+
+int cr_inject_write(void *base, uint16_t kind, uint32_t rate, uint64_t id, const int16_t *samples,
+		    uint32_t frames)
+{
+	struct cr_ring_hdr *h = hdr_of(base);
+	const uint32_t size = h->inject_bytes;
+	uint64_t head, tail, need, pad = 0;
+	uint32_t off, to_end;
+	struct cr_inj *rec;
+
+	if (!h->inject_offset || (kind != CR_INJ_REPLACE && kind != CR_INJ_ADD) || frames == 0)
+		return -EINVAL;
+	need = ((uint64_t)CR_INJ_HDR_BYTES + (uint64_t)frames * 2u + 7u) & ~(uint64_t)7u;
+	if (need > size / 2)
+		return -EINVAL;
+	head = atomic_load_explicit(&h->inject_head, memory_order_relaxed);
+	tail = atomic_load_explicit(&h->inject_tail, memory_order_acquire);
+	off = (uint32_t)(head & (size - 1));
+	to_end = size - off;
+	if (need > to_end)
+		pad = to_end;
+	if (head - tail > size || head + pad + need - tail > size)
+		return -ENOSPC;
+	if (pad) {
+		struct cr_inj *p = (struct cr_inj *)(inject_of(base) + off);
+		p->bytes = to_end;
+		p->kind = CR_INJ_PAD;
+		head += pad;
+		off = 0;
+	}
+	rec = (struct cr_inj *)(inject_of(base) + off);
+	rec->bytes = (uint32_t)need;
+	rec->kind = kind;
+	rec->reserved = 0;
+	rec->frames = frames;
+	rec->rate = rate;
+	rec->id = id;
+	memcpy((unsigned char *)rec + CR_INJ_HDR_BYTES, samples, (size_t)frames * 2u);
+	atomic_store_explicit(&h->inject_head, head + need, memory_order_release);
+	return 0;
+}
+
+uint64_t cr_inject_pending(void *base)
+{
+	struct cr_ring_hdr *h = hdr_of(base);
+
+	return atomic_load_explicit(&h->inject_head, memory_order_relaxed) -
+	       atomic_load_explicit(&h->inject_tail, memory_order_acquire);
+}
+
+const int16_t *cr_inject_peek(void *base, struct cr_inj *hdr)
+{
+	struct cr_ring_hdr *h = hdr_of(base);
+	const uint32_t size = h->inject_bytes;
+
+	if (!h->inject_offset)
+		return NULL;
+	for (;;) {
+		uint64_t tail = atomic_load_explicit(&h->inject_tail, memory_order_relaxed);
+		uint64_t head = atomic_load_explicit(&h->inject_head, memory_order_acquire);
+		uint64_t avail = head - tail;
+		uint32_t off = (uint32_t)(tail & (size - 1));
+		const struct cr_inj *rec;
+
+		if (avail == 0 || avail > size || (off & 7u))
+			return NULL;
+		rec = (const struct cr_inj *)(inject_of(base) + off);
+		hdr->bytes = *(volatile const uint32_t *)&rec->bytes;
+		hdr->kind = *(volatile const uint16_t *)&rec->kind;
+		if (hdr->kind == CR_INJ_PAD) {
+			if (hdr->bytes != size - off || hdr->bytes > avail)
+				return NULL;
+			atomic_store_explicit(&h->inject_tail, tail + hdr->bytes, memory_order_release);
+			continue;
+		}
+		if (hdr->bytes < CR_INJ_HDR_BYTES || (hdr->bytes & 7u) || hdr->bytes > size - off ||
+		    hdr->bytes > avail)
+			return NULL;
+		memcpy(hdr, rec, sizeof(*hdr));
+		if ((hdr->kind != CR_INJ_REPLACE && hdr->kind != CR_INJ_ADD) ||
+		    (uint64_t)hdr->frames * 2u > hdr->bytes - CR_INJ_HDR_BYTES) {
+			hdr->bytes = 0;
+			return NULL;
+		}
+		return (const int16_t *)((const unsigned char *)rec + CR_INJ_HDR_BYTES);
+	}
+}
+
+void cr_inject_release(void *base, const struct cr_inj *hdr)
+{
+	struct cr_ring_hdr *h = hdr_of(base);
+	uint64_t tail = atomic_load_explicit(&h->inject_tail, memory_order_relaxed);
+
+	atomic_store_explicit(&h->inject_tail, tail + hdr->bytes, memory_order_release);
 }

@@ -38,7 +38,27 @@ struct cr_ring_hdr {
 	alignas(64) _Atomic uint64_t tail;   /* bytes ever consumed; written by the consumer only */
 	alignas(64) _Atomic uint64_t dropped_frames; /* producer: frames that did not fit */
 	_Atomic uint32_t state;                      /* CR_RING_PRODUCER_* */
+
+	/* Plugin -> agent: the stream's current hardware parameters (0 before hw_params), so the
+	 * agent can prepare disclosure audio at the stream's rate before any record arrives. */
+	_Atomic uint32_t stream_rate;
+	_Atomic uint32_t stream_channels;
+	_Atomic int32_t stream_format;
+	_Atomic uint64_t injected_frames; /* plugin: disclosure frames mixed in so far */
+
+	/* Agent -> plugin: control flags (CR_RING_CTL_*), read by the plugin in transfer. */
+	alignas(64) _Atomic uint32_t control;
+
+	/* Disclosure audio, agent -> plugin: a second SPSC ring of struct cr_inj records in the
+	 * same memfd, after the tap data area. inject_offset 0 means there is none. */
+	uint32_t inject_offset; /* from the start of the mapping */
+	uint32_t inject_bytes;  /* capacity, a power of two */
+	alignas(64) _Atomic uint64_t inject_head; /* written by the agent only */
+	alignas(64) _Atomic uint64_t inject_tail; /* written by the plugin only */
 };
+
+/* Control flags. */
+#define CR_RING_CTL_MUTE 1u /* capture: the application gets silence (on_failure: block) */
 
 /* Record kinds. */
 #define CR_REC_AUDIO 1u
@@ -57,6 +77,8 @@ struct cr_rec {
 	uint32_t frame_bytes; /* bytes per interleaved frame */
 	uint64_t pos;         /* stream position of the first frame, counting dropped frames */
 	uint64_t t_ns;        /* CLOCK_MONOTONIC when the period passed the plugin */
+	uint32_t inject_first;  /* frames [inject_first, inject_first + inject_frames) of this */
+	uint32_t inject_frames; /* record carry disclosure audio mixed in by the plugin */
 };
 
 #define CR_REC_HDR_BYTES ((uint32_t)sizeof(struct cr_rec))
@@ -67,8 +89,16 @@ static inline size_t cr_ring_layout_bytes(uint32_t data_bytes)
 	return (size_t)CR_RING_HDR_BYTES + data_bytes;
 }
 
+/* Size of the memfd with a disclosure area of `inject_bytes` (power of two, or 0). */
+static inline size_t cr_ring_layout_bytes_inject(uint32_t data_bytes, uint32_t inject_bytes)
+{
+	return (size_t)CR_RING_HDR_BYTES + data_bytes + inject_bytes;
+}
+
 /* Consumer side: initialise a freshly mapped, zeroed area. Returns 0 or -EINVAL. */
 int cr_ring_init(void *base, size_t map_bytes, uint32_t data_bytes);
+/* The same with a disclosure area of inject_bytes (power of two, 4 KiB .. 16 MiB). */
+int cr_ring_init_inject(void *base, size_t map_bytes, uint32_t data_bytes, uint32_t inject_bytes);
 
 /* Producer side: check a mapping received from the agent. Returns 0 or -EPROTO. */
 int cr_ring_check(const void *base, size_t map_bytes);
@@ -95,5 +125,34 @@ static inline void *cr_rec_payload(struct cr_rec *rec)
  * The payload stays valid until cr_ring_release(base, hdr). */
 const void *cr_ring_peek(void *base, size_t map_bytes, struct cr_rec *hdr, int *err);
 void cr_ring_release(void *base, const struct cr_rec *hdr);
+
+/* Disclosure records (agent -> plugin). Samples are signed 16-bit mono at `rate`, which must
+ * equal the stream's rate (the plugin skips records at any other rate); the plugin converts
+ * them to the stream's format and channels as it mixes. */
+#define CR_INJ_REPLACE 1u /* replaces the stream's audio (announce: the other party hears only it) */
+#define CR_INJ_ADD 2u     /* is added to the stream's audio, saturating (tone) */
+#define CR_INJ_PAD 3u     /* filler up to the end of the inject area */
+
+struct cr_inj {
+	uint32_t bytes; /* whole record, multiple of 8 */
+	uint16_t kind;  /* CR_INJ_* */
+	uint16_t reserved;
+	uint32_t frames;
+	uint32_t rate;
+	uint64_t id; /* the agent's number for this piece of disclosure (for its event log) */
+};
+#define CR_INJ_HDR_BYTES ((uint32_t)sizeof(struct cr_inj))
+
+/* Agent: append one disclosure record. 0, -ENOSPC when it does not fit now (retry later),
+ * -EINVAL when the ring has no inject area or the record could never fit. */
+int cr_inject_write(void *base, uint16_t kind, uint32_t rate, uint64_t id, const int16_t *samples,
+		    uint32_t frames);
+/* Agent: bytes of disclosure audio queued and not yet consumed by the plugin. */
+uint64_t cr_inject_pending(void *base);
+/* Plugin: the next disclosure record, validated and copied into *hdr; returns its samples or
+ * NULL when there is none (or the area is corrupt, which the plugin treats as none). Real-time
+ * safe. Release with cr_inject_release() once every frame is used. */
+const int16_t *cr_inject_peek(void *base, struct cr_inj *hdr);
+void cr_inject_release(void *base, const struct cr_inj *hdr);
 
 #endif
