@@ -1,0 +1,174 @@
+/* agent.yaml reading: see config.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "yamltree.h"
+
+#define F(name) offsetof(struct cr_agent_config, name)
+
+static const struct cr_cfg_field archive_fields[] = {
+	{ "address", CR_CFG_STRING, F(address), 1, 0, 0, NULL },
+	{ "server_name", CR_CFG_STRING, F(server_name), 1, 0, 0, NULL },
+	{ "ca", CR_CFG_PATH, F(ca), 1, 0, 0, NULL },
+	{ "cert", CR_CFG_PATH, F(cert), 1, 0, 0, NULL },
+	{ "key", CR_CFG_PATH, F(key), 1, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
+static const struct cr_cfg_field spool_fields[] = {
+	{ "dir", CR_CFG_PATH, F(spool_dir), 0, 0, 0, NULL },
+	{ "max_bytes", CR_CFG_SIZE, F(spool_max_bytes), 0, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
+static const struct cr_cfg_field agent_fields[] = {
+	{ "archive", CR_CFG_MAP, 0, 1, 0, 0, archive_fields },
+	{ "socket", CR_CFG_PATH, F(socket), 0, 0, 0, NULL },
+	{ "spool", CR_CFG_MAP, 0, 0, 0, 0, spool_fields },
+	{ "chunk_ms", CR_CFG_UINT, F(chunk_ms), 0, 100, 10000, NULL },
+	{ "policy", CR_CFG_PATH, F(policy), 0, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
+void cr_agent_config_free(struct cr_agent_config *cfg)
+{
+	cr_cfg_free(agent_fields, cfg);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int cr_split_host_port(const char *addr, char *host, size_t hostlen, char *port, size_t portlen)
+{
+	const char *colon, *h = addr;
+	size_t hl;
+
+	if (addr[0] == '[') {
+		const char *close = strchr(addr, ']');
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		h = addr + 1;
+		hl = (size_t)(close - h);
+		colon = close + 1;
+	} else {
+		colon = strrchr(addr, ':');
+		if (!colon)
+			return -EINVAL;
+		hl = (size_t)(colon - addr);
+	}
+	if (hl == 0 || hl >= hostlen || strlen(colon + 1) == 0 || strlen(colon + 1) >= portlen)
+		return -EINVAL;
+	for (const char *p = colon + 1; *p; p++)
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+	if (atoi(colon + 1) < 1 || atoi(colon + 1) > 65535)
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = 0;
+	strcpy(port, colon + 1);
+	return 0;
+}
+
+static const char *home_dir(void)
+{
+	const char *h = getenv("HOME");
+	struct passwd *pw;
+
+	if (h && *h)
+		return h;
+	pw = getpwuid(getuid());
+	return pw ? pw->pw_dir : NULL;
+}
+
+static int default_paths(struct cr_agent_config *cfg, int user_mode, struct cr_diags *d)
+{
+	int n;
+
+	if (cfg->socket) {
+		n = snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", cfg->socket);
+	} else if (user_mode) {
+		const char *rt = getenv("XDG_RUNTIME_DIR");
+		if (!rt || rt[0] != '/') {
+			cr_diag_add(d, 0, 0, "--user needs XDG_RUNTIME_DIR (or `socket:` in the file)");
+			return -EINVAL;
+		}
+		n = snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s/callrec/agent.sock", rt);
+	} else {
+		n = snprintf(cfg->socket_path, sizeof(cfg->socket_path), "/run/callrec/agent.sock");
+	}
+	if (n < 0 || (size_t)n >= sizeof(cfg->socket_path) - 1 || n >= 100) {
+		/* sun_path holds 108 bytes; stay well inside it. */
+		cr_diag_add(d, 0, 0, "socket path too long: %s", cfg->socket_path);
+		return -EINVAL;
+	}
+
+	if (cfg->spool_dir) {
+		n = snprintf(cfg->spool_path, sizeof(cfg->spool_path), "%s", cfg->spool_dir);
+	} else if (user_mode) {
+		const char *st = getenv("XDG_STATE_HOME"), *home;
+		if (st && st[0] == '/') {
+			n = snprintf(cfg->spool_path, sizeof(cfg->spool_path), "%s/callrec/spool", st);
+		} else if ((home = home_dir())) {
+			n = snprintf(cfg->spool_path, sizeof(cfg->spool_path),
+				     "%s/.local/state/callrec/spool", home);
+		} else {
+			cr_diag_add(d, 0, 0, "--user: no XDG_STATE_HOME and no home directory");
+			return -EINVAL;
+		}
+	} else {
+		n = snprintf(cfg->spool_path, sizeof(cfg->spool_path), "/var/spool/callrec");
+	}
+	if (n < 0 || (size_t)n >= sizeof(cfg->spool_path) - 64) {
+		cr_diag_add(d, 0, 0, "spool path too long");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cr_agent_config_load(const char *path, int user_mode, struct cr_agent_config *cfg,
+			 struct cr_diags *d)
+{
+	struct cr_ynode *root = NULL;
+	const struct cr_ynode *addr;
+	char dir[PATH_MAX];
+	char *text = NULL;
+	size_t len;
+	int err;
+
+	memset(cfg, 0, sizeof(*cfg));
+	/* Parse here rather than with cr_cfg_load() to keep the tree: checks beyond the schema
+	 * (the address) report the node's position too. */
+	err = cr_read_file(path, CR_Y_MAX_INPUT, &text, &len);
+	if (err) {
+		cr_diag_add(d, 0, 0, "cannot read: %s", strerror(-err));
+		return err;
+	}
+	err = cr_yaml_parse(text, len, &root, d);
+	free(text);
+	if (err)
+		return err;
+	cr_dirname(path, dir, sizeof(dir));
+	err = cr_cfg_read(root, agent_fields, cfg, dir, d);
+	if (err)
+		goto out;
+	if (cfg->chunk_ms == 0)
+		cfg->chunk_ms = CR_AGENT_CHUNK_MS_DEFAULT;
+	if (cr_split_host_port(cfg->address, cfg->host, sizeof(cfg->host), cfg->port,
+			       sizeof(cfg->port))) {
+		addr = cr_ymap_get(cr_ymap_get(root, "archive"), "address");
+		cr_diag_add(d, addr ? addr->line : 0, addr ? addr->col : 0,
+			    "expected HOST:PORT, got \"%s\"", cfg->address);
+		err = -EINVAL;
+		goto out;
+	}
+	err = default_paths(cfg, user_mode, d);
+out:
+	cr_yaml_free(root);
+	return err;
+}

@@ -1,0 +1,40 @@
+/* agent.yaml (docs/design.md "Configuration files") and the paths that depend on the mode
+ * (system or --user). */
+#ifndef CALLREC_AGENT_CONFIG_H
+#define CALLREC_AGENT_CONFIG_H
+
+#include <limits.h>
+
+#include "diag.h"
+
+#define CR_AGENT_CHUNK_MS_DEFAULT 1000
+
+struct cr_agent_config {
+	/* from the file (strings malloc'd by cr_cfg_read) */
+	char *address;
+	char *server_name;
+	char *ca;
+	char *cert;
+	char *key;
+	char *socket;
+	char *spool_dir;
+	unsigned long long spool_max_bytes;
+	unsigned long long chunk_ms;
+	char *policy;
+	/* resolved */
+	char socket_path[PATH_MAX];
+	char spool_path[PATH_MAX];
+	char host[256]; /* "host" part of address */
+	char port[16];
+};
+
+/* Load and validate; fills defaults for the mode. On a bad file returns -EINVAL with
+ * diagnostics in d; other negative errno when the environment lacks what --user needs. */
+int cr_agent_config_load(const char *path, int user_mode, struct cr_agent_config *cfg,
+			 struct cr_diags *d);
+void cr_agent_config_free(struct cr_agent_config *cfg);
+
+/* Split "host:port" / "[v6]:port". 0 or -EINVAL. */
+int cr_split_host_port(const char *addr, char *host, size_t hostlen, char *port, size_t portlen);
+
+#endif

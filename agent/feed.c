@@ -1,0 +1,164 @@
+/* Stream placement on a call timeline: see feed.h. */
+#include "feed.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcmconv.h"
+
+void cr_feed_init(struct cr_feed *f)
+{
+	memset(f, 0, sizeof(*f));
+}
+
+void cr_feed_free(struct cr_feed *f)
+{
+	if (f->rs_ready)
+		cr_resampler_free(&f->rs);
+	free(f->mono);
+	free(f->out);
+	memset(f, 0, sizeof(*f));
+}
+
+void cr_feed_reset(struct cr_feed *f)
+{
+	f->anchored = 0;
+	f->tl_next = 0;
+	if (f->rs_ready)
+		cr_resampler_set_rate(&f->rs, f->rate);
+}
+
+static int grow(float **p, size_t *cap, size_t need)
+{
+	float *n;
+
+	if (need <= *cap)
+		return 0;
+	n = realloc(*p, need * sizeof(float));
+	if (!n)
+		return -ENOMEM;
+	*p = n;
+	*cap = need;
+	return 0;
+}
+
+static int run_resampler(struct cr_feed *f, struct cr_timeline *tl, unsigned ch,
+			 const float *in, size_t frames, int last)
+{
+	size_t produced;
+	int err;
+
+	err = grow(&f->out, &f->out_cap, cr_resampler_max_out(&f->rs, frames));
+	if (err)
+		return err;
+	err = cr_resampler_run(&f->rs, in, frames, last, f->out, f->out_cap, &produced);
+	if (err)
+		return err;
+	err = cr_tl_put(tl, ch, f->tl_next, f->out, produced);
+	f->tl_next += (int64_t)produced;
+	return err;
+}
+
+int cr_feed_flush(struct cr_feed *f, struct cr_timeline *tl, unsigned ch)
+{
+	static const float none[1];
+
+	if (!f->rs_ready || !f->anchored)
+		return 0;
+	/* libsamplerate ignores a flush whose input pointer is NULL. */
+	return run_resampler(f, tl, ch, none, 0, 1);
+}
+
+static int anchor(struct cr_feed *f, struct cr_timeline *tl, unsigned ch, uint64_t call_start_ns,
+		  const struct cr_rec *h, uint64_t t_first)
+{
+	int64_t at = cr_time_to_pos(t_first, call_start_ns, tl->rate);
+	int err;
+
+	if (f->anchored) {
+		/* Release the old segment's tail before starting the new one; never write over
+		 * what this stream already placed. */
+		err = cr_feed_flush(f, tl, ch);
+		if (err)
+			return err;
+		if (at < f->tl_next)
+			at = f->tl_next;
+	}
+	if (!f->rs_ready) {
+		err = cr_resampler_init(&f->rs, h->rate, tl->rate);
+		if (err)
+			return err;
+		f->rs_ready = 1;
+	} else {
+		err = cr_resampler_set_rate(&f->rs, h->rate);
+		if (err)
+			return err;
+	}
+	f->rate = h->rate;
+	f->tl_next = at;
+	f->anchored = 1;
+	f->anchor_t_ns = t_first;
+	f->anchor_pos = h->pos;
+	f->next_pos = h->pos;
+	return 0;
+}
+
+int cr_feed_record(struct cr_feed *f, struct cr_timeline *tl, unsigned ch,
+		   uint64_t call_start_ns, const struct cr_rec *h, const void *payload)
+{
+	uint32_t fb = cr_pcm_frame_bytes(h->format, h->channels);
+	uint64_t t_first = h->t_ns;
+	int err;
+
+	if (h->rate < 1000 || h->rate > 768000 || h->channels == 0 || h->channels > 32 ||
+	    h->frames > CR_FEED_MAX_FRAMES)
+		return -EPROTO;
+	if (fb == 0)
+		return -ENOTSUP;
+	if (fb != h->frame_bytes)
+		return -EPROTO;
+
+	if (f->stamp_at_end) {
+		uint64_t dur = (uint64_t)h->frames * 1000000000ULL / h->rate;
+		t_first = t_first > dur ? t_first - dur : 0;
+	}
+	if (!f->anchored || h->rate != f->rate || h->pos < f->next_pos) {
+		err = anchor(f, tl, ch, call_start_ns, h, t_first);
+		if (err)
+			return err;
+	} else if (h->pos > f->next_pos) {
+		/* Frames the producer could not store: silence of the same duration. */
+		uint64_t lost = h->pos - f->next_pos;
+		uint64_t sil = (lost * tl->rate + f->rate / 2) / f->rate;
+		f->dropped += lost;
+		err = cr_tl_gap(tl, ch, f->tl_next, sil, CR_GAP_DROPPED);
+		if (err)
+			return err;
+		f->tl_next += (int64_t)sil;
+		f->next_pos = h->pos;
+	} else {
+		/* Positions continue; a timestamp well beyond where they predict means the stream
+		 * stood still (pause, stopped device): keep real time by anchoring again. */
+		uint64_t d = h->pos - f->anchor_pos;
+		uint64_t expect = f->anchor_t_ns + d / f->rate * 1000000000ULL +
+				  d % f->rate * 1000000000ULL / f->rate;
+		if (t_first > expect && t_first - expect > (uint64_t)CR_FEED_REANCHOR_NS) {
+			err = anchor(f, tl, ch, call_start_ns, h, t_first);
+			if (err)
+				return err;
+		}
+	}
+
+	if (h->frames == 0)
+		return 0;
+	err = grow(&f->mono, &f->mono_cap, h->frames);
+	if (err)
+		return err;
+	err = cr_pcm_to_mono(h->format, h->channels, h->frame_bytes, payload, h->frames, f->mono);
+	if (err)
+		return err;
+	err = run_resampler(f, tl, ch, f->mono, h->frames, 0);
+	f->next_pos = h->pos + h->frames;
+	return err;
+}

@@ -1,0 +1,60 @@
+/* One stream's path onto a call timeline: decode a ring record to mono, resample to the
+ * archive rate and place it. The first record fixes the stream's offset from the call start
+ * by its timestamp; after that the frame positions decide (a jump forward in `pos` is dropped
+ * audio: silence of that length plus a "dropped" gap). A position going backwards, a rate
+ * change, or a timestamp far later than the positions predict (the stream was paused or
+ * stopped) anchors the stream again by its timestamp.
+ *
+ * Pure code: no I/O; time comes in the records and the call start. */
+#ifndef CALLREC_AGENT_FEED_H
+#define CALLREC_AGENT_FEED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "resampler.h"
+#include "ring.h"
+#include "timeline.h"
+
+#define CR_FEED_MAX_FRAMES (1u << 20) /* one record never holds more (ring limits it anyway) */
+#define CR_FEED_REANCHOR_NS 500000000LL /* timestamp this far beyond the positions: re-anchor */
+
+struct cr_feed {
+	struct cr_resampler rs;
+	int rs_ready;
+	int anchored;
+	int64_t tl_next;      /* timeline position of the next output frame */
+	uint64_t next_pos;    /* stream position expected in the next record */
+	unsigned rate;
+	uint64_t anchor_t_ns; /* timestamp and position of the last anchor */
+	uint64_t anchor_pos;
+	uint64_t dropped;     /* frames reported dropped by position jumps (stream rate) */
+	/* Capture records are stamped when they reach the plugin, i.e. after their last frame
+	 * was captured: their first frame is a record's duration earlier. */
+	int stamp_at_end;
+	float *mono, *out;
+	size_t mono_cap, out_cap;
+};
+
+void cr_feed_init(struct cr_feed *f);
+void cr_feed_free(struct cr_feed *f);
+/* Forget the placement (the stream joins a new call); the next record anchors again. */
+void cr_feed_reset(struct cr_feed *f);
+
+/* Place one record (header copied out of the ring by the caller, payload pointing at
+ * `payload`, already bounds-checked for frames * frame_bytes) on channel ch of tl, for a call
+ * that started at call_start_ns (CLOCK_MONOTONIC). Returns 0, -EPROTO for an inconsistent
+ * record, -ENOTSUP for an unsupported format, -ENOMEM or -EIO. */
+int cr_feed_record(struct cr_feed *f, struct cr_timeline *tl, unsigned ch,
+		   uint64_t call_start_ns, const struct cr_rec *h, const void *payload);
+
+/* End of stream: release what the resampler holds back. 0 or negative errno. */
+int cr_feed_flush(struct cr_feed *f, struct cr_timeline *tl, unsigned ch);
+
+/* Timeline position up to which this stream has delivered audio; only valid when anchored. */
+static inline int64_t cr_feed_progress(const struct cr_feed *f)
+{
+	return f->tl_next;
+}
+
+#endif

@@ -1,0 +1,463 @@
+/* Spool directory: see spool.h. */
+#include "spool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chain.h"
+#include "fsutil.h"
+#include "log.h"
+#include "meta.h"
+
+#define FRAME_MAX_FILE (CR_FRAME_HDR + CR_FRAME_MAX_BODY)
+
+int cr_spool_open(struct cr_spool *s, const char *dir, unsigned long long max_bytes)
+{
+	memset(s, 0, sizeof(*s));
+	if (strlen(dir) >= sizeof(s->dir))
+		return -ENAMETOOLONG;
+	strcpy(s->dir, dir);
+	s->max_bytes = max_bytes;
+	return cr_mkdir_p(dir, 0700);
+}
+
+static void free_call(struct cr_spool_call *c)
+{
+	free(c->e);
+	free(c);
+}
+
+void cr_spool_close(struct cr_spool *s)
+{
+	while (s->calls) {
+		struct cr_spool_call *c = s->calls;
+		s->calls = c->next;
+		free_call(c);
+	}
+}
+
+static void call_dir(const struct cr_spool *s, const struct cr_spool_call *c, char *out,
+		     size_t n)
+{
+	snprintf(out, n, "%s/%s", s->dir, c->hex);
+}
+
+static void entry_name(uint64_t seq, char out[32])
+{
+	snprintf(out, 32, "%" PRIu64 ".frame", seq);
+}
+
+static struct cr_spool_call *find_call(struct cr_spool *s, const uint8_t id[CR_CALL_ID_BYTES])
+{
+	for (struct cr_spool_call *c = s->calls; c; c = c->next)
+		if (!memcmp(c->id, id, CR_CALL_ID_BYTES))
+			return c;
+	return NULL;
+}
+
+static struct cr_spool_call *add_call(struct cr_spool *s, const uint8_t id[CR_CALL_ID_BYTES])
+{
+	struct cr_spool_call *c = calloc(1, sizeof(*c)), **tail = &s->calls;
+
+	if (!c)
+		return NULL;
+	memcpy(c->id, id, CR_CALL_ID_BYTES);
+	cr_id_to_hex(id, c->hex);
+	/* Append: older calls are sent first. */
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = c;
+	return c;
+}
+
+static void remove_call(struct cr_spool *s, struct cr_spool_call *c)
+{
+	for (struct cr_spool_call **p = &s->calls; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	free_call(c);
+}
+
+/* Insert keeping seq order (files found by a scan arrive in any order). */
+static int add_entry(struct cr_spool_call *c, uint64_t seq, uint32_t bytes, uint8_t type)
+{
+	size_t i;
+
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 16;
+		struct cr_spool_entry *ne = realloc(c->e, nc * sizeof(*ne));
+		if (!ne)
+			return -ENOMEM;
+		c->e = ne;
+		c->cap = nc;
+	}
+	for (i = c->n; i > 0 && c->e[i - 1].seq > seq; i--)
+		;
+	if (i > 0 && c->e[i - 1].seq == seq)
+		return -EEXIST;
+	memmove(&c->e[i + 1], &c->e[i], (c->n - i) * sizeof(*c->e));
+	c->e[i] = (struct cr_spool_entry){ .seq = seq, .bytes = bytes, .type = type };
+	c->n++;
+	if (type == CR_F_CALL_CLOSE)
+		c->has_close = 1;
+	return 0;
+}
+
+static int delete_entry(struct cr_spool *s, struct cr_spool_call *c, size_t i)
+{
+	char dir[PATH_MAX], name[32];
+	int err;
+
+	call_dir(s, c, dir, sizeof(dir));
+	entry_name(c->e[i].seq, name);
+	err = cr_unlink_durable(dir, name);
+	if (err && err != -ENOENT) {
+		cr_err("spool: cannot delete %s/%s: %s", dir, name, strerror(-err));
+		return err;
+	}
+	s->bytes -= s->bytes >= c->e[i].bytes ? c->e[i].bytes : s->bytes;
+	memmove(&c->e[i], &c->e[i + 1], (c->n - i - 1) * sizeof(*c->e));
+	c->n--;
+	return 0;
+}
+
+static void remove_call_dir(struct cr_spool *s, struct cr_spool_call *c)
+{
+	char dir[PATH_MAX];
+
+	while (c->n)
+		if (delete_entry(s, c, c->n - 1))
+			return; /* keep the directory; the next scan sees what is left */
+	call_dir(s, c, dir, sizeof(dir));
+	if (rmdir(dir) && errno != ENOENT)
+		cr_warn("spool: cannot remove %s: %s", dir, strerror(errno));
+	cr_fsync_dir(s->dir);
+	remove_call(s, c);
+}
+
+int cr_spool_put(struct cr_spool *s, const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq,
+		 uint8_t type, const uint8_t *frame, size_t len)
+{
+	struct cr_spool_call *c = find_call(s, id);
+	char dir[PATH_MAX], name[32];
+	int err;
+
+	if (len > FRAME_MAX_FILE)
+		return -EMSGSIZE;
+	if (!c) {
+		c = add_call(s, id);
+		if (!c)
+			return -ENOMEM;
+	}
+	call_dir(s, c, dir, sizeof(dir));
+	if (c->n == 0) {
+		if (mkdir(dir, 0700) && errno != EEXIST)
+			return -errno;
+		err = cr_fsync_dir(s->dir);
+		if (err)
+			return err;
+	}
+	entry_name(seq, name);
+	err = cr_write_atomic(dir, name, frame, len, 0600);
+	if (err)
+		return err;
+	err = add_entry(c, seq, (uint32_t)len, type);
+	if (err)
+		return err;
+	s->bytes += len;
+	/* The kept end marker (an acknowledged earlier frame) is no longer needed. */
+	for (size_t i = 0; i < c->n;) {
+		if (c->e[i].acked && c->e[i].seq < seq && !delete_entry(s, c, i))
+			continue;
+		i++;
+	}
+	if (s->max_bytes && s->bytes > s->max_bytes) {
+		if (!s->over_cap_warned)
+			cr_warn("spool: %llu bytes exceed the configured max_bytes %llu; keeping "
+				"everything (no eviction without a policy)",
+				(unsigned long long)s->bytes, s->max_bytes);
+		s->over_cap_warned = 1;
+	} else {
+		s->over_cap_warned = 0;
+	}
+	return 0;
+}
+
+struct cr_spool_entry *cr_spool_find(struct cr_spool *s, const uint8_t id[CR_CALL_ID_BYTES],
+				     uint64_t seq, struct cr_spool_call **call)
+{
+	struct cr_spool_call *c = find_call(s, id);
+
+	if (call)
+		*call = c;
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->e[i].seq == seq)
+			return &c->e[i];
+	return NULL;
+}
+
+long cr_spool_ack(struct cr_spool *s, const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq)
+{
+	struct cr_spool_call *c;
+	struct cr_spool_entry *e = cr_spool_find(s, id, seq, &c);
+	long bytes;
+
+	if (!e)
+		return -ENOENT;
+	bytes = e->bytes;
+	if (e->type == CR_F_CALL_CLOSE) {
+		remove_call_dir(s, c);
+		return bytes;
+	}
+	e->acked = 1;
+	if (!c->has_close && e == &c->e[c->n - 1])
+		return bytes; /* the call's end marker: kept until a later frame exists */
+	delete_entry(s, c, (size_t)(e - c->e));
+	return bytes;
+}
+
+int cr_spool_read(const struct cr_spool *s, const struct cr_spool_call *c,
+		  const struct cr_spool_entry *e, uint8_t **buf, size_t *len)
+{
+	char path[PATH_MAX + 40];
+	char *data;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s/%" PRIu64 ".frame", s->dir, c->hex, e->seq);
+	err = cr_read_file(path, FRAME_MAX_FILE, &data, len);
+	if (err)
+		return err;
+	*buf = (uint8_t *)data;
+	return 0;
+}
+
+void cr_spool_backlog(const struct cr_spool *s, uint64_t *frames, uint64_t *bytes)
+{
+	*frames = 0;
+	*bytes = 0;
+	for (const struct cr_spool_call *c = s->calls; c; c = c->next)
+		for (size_t i = 0; i < c->n; i++)
+			if (!c->e[i].acked) {
+				(*frames)++;
+				*bytes += c->e[i].bytes;
+			}
+}
+
+void cr_spool_reset_sending(struct cr_spool *s)
+{
+	for (struct cr_spool_call *c = s->calls; c; c = c->next)
+		for (size_t i = 0; i < c->n; i++)
+			c->e[i].send = CR_SEND_PENDING;
+}
+
+/* --- scanning a previous run's spool -------------------------------------------------- */
+
+static int parse_seq_name(const char *name, uint64_t *seq)
+{
+	const char *p = name;
+	uint64_t v = 0;
+
+	if (!*p)
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (p == name || strcmp(p, ".frame"))
+		return -1;
+	*seq = v;
+	return 0;
+}
+
+/* A spooled file must be exactly one frame whose type and (id, seq) match its place. */
+static int check_file(const uint8_t *buf, size_t len, const uint8_t id[CR_CALL_ID_BYTES],
+		      uint64_t seq, uint8_t *type)
+{
+	struct cr_frame f;
+	uint8_t fid[CR_CALL_ID_BYTES];
+	uint64_t fseq;
+	long n = cr_frame_parse(buf, len, &f);
+
+	if (n <= 0 || (size_t)n != len)
+		return -EPROTO;
+	if (f.type == CR_F_CHUNK) {
+		struct cr_chunk_hdr h;
+		const uint8_t *audio;
+		size_t ab;
+		if (cr_chunk_hdr_decode(f.body, f.length, &h, &audio, &ab))
+			return -EPROTO;
+		memcpy(fid, h.call_id, sizeof(fid));
+		fseq = h.seq;
+	} else if (f.type == CR_F_CALL_OPEN || f.type == CR_F_CALL_CLOSE) {
+		if (f.length < CR_IDSEQ_WIRE)
+			return -EPROTO;
+		memcpy(fid, f.body, sizeof(fid));
+		fseq = cr_get_u64(f.body + CR_CALL_ID_BYTES);
+	} else {
+		return -EPROTO;
+	}
+	if (memcmp(fid, id, sizeof(fid)) || fseq != seq || (f.type == CR_F_CALL_OPEN) != (seq == 0))
+		return -EPROTO;
+	*type = f.type;
+	return 0;
+}
+
+static int scan_call(struct cr_spool *s, const char *hex)
+{
+	uint8_t id[CR_CALL_ID_BYTES];
+	char dir[PATH_MAX];
+	struct cr_spool_call *c;
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	if (strlen(hex) != 2 * CR_CALL_ID_BYTES || cr_id_from_hex(hex, id))
+		return 0; /* not ours */
+	snprintf(dir, sizeof(dir), "%s/%.32s", s->dir, hex);
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOTDIR ? 0 : -errno;
+	c = find_call(s, id);
+	if (!c && !(c = add_call(s, id))) {
+		closedir(d);
+		return -ENOMEM;
+	}
+	while ((de = readdir(d))) {
+		char path[PATH_MAX + 256];
+		uint64_t seq;
+		uint8_t type, *buf;
+		size_t len;
+
+		if (parse_seq_name(de->d_name, &seq)) {
+			/* A write cut short by a crash (cr_write_atomic's ".SEQ.frame.tmp"): never
+			 * renamed, so never sent; the frame itself is rebuilt or closed over. */
+			size_t nl = strlen(de->d_name);
+			if (de->d_name[0] == '.' && nl > 10 && !strcmp(de->d_name + nl - 10, ".frame.tmp") &&
+			    !parse_seq_name(strndupa(de->d_name + 1, nl - 5), &seq))
+				cr_unlink_durable(dir, de->d_name);
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		err = cr_read_file(path, FRAME_MAX_FILE, (char **)&buf, &len);
+		if (err) {
+			cr_err("spool: cannot read %s: %s", path, strerror(-err));
+			err = 0;
+			continue;
+		}
+		if (check_file(buf, len, id, seq, &type)) {
+			cr_err("spool: %s is not a valid frame for its place; left alone", path);
+			free(buf);
+			continue;
+		}
+		free(buf);
+		err = add_entry(c, seq, (uint32_t)len, type);
+		if (err)
+			break;
+		s->bytes += len;
+	}
+	closedir(d);
+	if (!err && c->n == 0) {
+		/* Everything was acknowledged before the directory could be removed. */
+		if (rmdir(dir) == 0)
+			cr_fsync_dir(s->dir);
+		remove_call(s, c);
+	}
+	return err;
+}
+
+int cr_spool_scan(struct cr_spool *s)
+{
+	DIR *d = opendir(s->dir);
+	struct dirent *de;
+	int err = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) && !err)
+		err = scan_call(s, de->d_name);
+	closedir(d);
+	return err;
+}
+
+/* Frames covered by the chunk in entry e (0 when it is not a chunk or unreadable). */
+static uint64_t end_frame(const struct cr_spool *s, const struct cr_spool_call *c,
+			  const struct cr_spool_entry *e, time_t *mtime, unsigned *rate)
+{
+	char path[PATH_MAX + 40];
+	struct stat st;
+	uint8_t *buf;
+	size_t len;
+	struct cr_frame f;
+	struct cr_chunk_hdr h;
+	const uint8_t *audio;
+	size_t ab;
+	uint64_t end = 0;
+
+	snprintf(path, sizeof(path), "%s/%s/%" PRIu64 ".frame", s->dir, c->hex, e->seq);
+	*mtime = stat(path, &st) == 0 ? st.st_mtime : 0;
+	if (e->type != CR_F_CHUNK || cr_spool_read(s, c, e, &buf, &len))
+		return 0;
+	if (cr_frame_parse(buf, len, &f) > 0 &&
+	    !cr_chunk_hdr_decode(f.body, f.length, &h, &audio, &ab) && h.rate) {
+		end = h.start_frame + h.frames;
+		*rate = h.rate;
+	}
+	free(buf);
+	return end;
+}
+
+int cr_spool_close_orphans(struct cr_spool *s)
+{
+	int closed = 0;
+
+	for (struct cr_spool_call *c = s->calls; c; c = c->next) {
+		struct cr_spool_entry *last;
+		struct timespec now;
+		struct cr_gap gap[2];
+		unsigned rate = 16000;
+		time_t mtime;
+		uint8_t *frame;
+		size_t len;
+		char *json;
+		int err;
+
+		if (c->has_close || c->n == 0)
+			continue;
+		last = &c->e[c->n - 1];
+		clock_gettime(CLOCK_REALTIME, &now);
+		/* The audio ends with the last chunk; from then until now nothing was recorded, on
+		 * either channel. */
+		gap[0].start = end_frame(s, c, last, &mtime, &rate);
+		gap[0].length = mtime && now.tv_sec > mtime ? (uint64_t)(now.tv_sec - mtime) * rate : 0;
+		gap[0].channel = 0;
+		gap[0].cause = CR_GAP_AGENT;
+		gap[1] = gap[0];
+		gap[1].channel = 1;
+		json = cr_meta_close_json(&now, gap[0].start, rate, gap, 2);
+		if (!json)
+			return -ENOMEM;
+		err = cr_idseq_frame(CR_F_CALL_CLOSE, c->id, last->seq + 1, json, &frame, &len);
+		free(json);
+		if (err)
+			return err;
+		err = cr_spool_put(s, c->id, last->seq + 1, CR_F_CALL_CLOSE, frame, len);
+		free(frame);
+		if (err)
+			return err;
+		cr_notice("call %s: closed after an agent restart (cause \"agent\")", c->hex);
+		closed++;
+	}
+	return closed;
+}

@@ -1,0 +1,81 @@
+/* The agent's spool: every frame of every call as the exact bytes to send, one file per
+ * (call, seq): SPOOL/CALLHEX/SEQ.frame, written atomically and durably before it is sent and
+ * deleted only after the archive acknowledged it. The spool alone can replay every call
+ * after a restart.
+ *
+ * One exception keeps restarts exact: the acknowledged frame with the highest seq of a call
+ * whose CALL_CLOSE is not yet spooled stays on disk until a later frame replaces it, so a
+ * restarted agent always knows where the call ended (it re-sends it; the archive treats the
+ * identical frame as a duplicate). */
+#ifndef CALLREC_AGENT_SPOOL_H
+#define CALLREC_AGENT_SPOOL_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frame.h"
+
+enum cr_send_state { CR_SEND_PENDING = 0, CR_SEND_INFLIGHT, CR_SEND_REFUSED };
+
+struct cr_spool_entry {
+	uint64_t seq;
+	uint32_t bytes;
+	uint8_t type;  /* CR_F_CALL_OPEN / CR_F_CHUNK / CR_F_CALL_CLOSE */
+	uint8_t acked; /* acknowledged, file kept as the call's end marker */
+	uint8_t send;  /* enum cr_send_state, for the current connection */
+};
+
+struct cr_spool_call {
+	uint8_t id[CR_CALL_ID_BYTES];
+	char hex[2 * CR_CALL_ID_BYTES + 1];
+	struct cr_spool_entry *e; /* ascending seq */
+	size_t n, cap;
+	int has_close;
+	struct cr_spool_call *next;
+};
+
+struct cr_spool {
+	char dir[PATH_MAX - 128]; /* room for CALLHEX/SEQ.frame within PATH_MAX */
+	unsigned long long max_bytes; /* 0 = no cap */
+	struct cr_spool_call *calls;
+	uint64_t bytes; /* in spool files on disk */
+	int over_cap_warned;
+};
+
+/* Create the directory (mode 0700) if needed. 0 or negative errno. */
+int cr_spool_open(struct cr_spool *s, const char *dir, unsigned long long max_bytes);
+void cr_spool_close(struct cr_spool *s);
+
+/* Load what a previous run left: every valid SEQ.frame under every call directory. Invalid
+ * files are logged and left alone. 0 or negative errno. */
+int cr_spool_scan(struct cr_spool *s);
+
+/* Calls found by cr_spool_scan() whose CALL_CLOSE is missing were cut short by the agent
+ * stopping: spool a CALL_CLOSE for each (gap cause "agent"). Returns how many were closed
+ * or a negative errno. */
+int cr_spool_close_orphans(struct cr_spool *s);
+
+/* Spool one frame (atomic + durable). 0 or negative errno. */
+int cr_spool_put(struct cr_spool *s, const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq,
+		 uint8_t type, const uint8_t *frame, size_t len);
+
+/* The archive acknowledged (id, seq) as durable: delete it (see the exception above); a
+ * CALL_CLOSE acknowledgement removes the call's directory. Returns the entry's byte count
+ * (>= 0) or -ENOENT for an unknown (id, seq). */
+long cr_spool_ack(struct cr_spool *s, const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq);
+
+struct cr_spool_entry *cr_spool_find(struct cr_spool *s, const uint8_t id[CR_CALL_ID_BYTES],
+				     uint64_t seq, struct cr_spool_call **call);
+
+/* Read one spooled frame into a malloc'd buffer. 0 or negative errno. */
+int cr_spool_read(const struct cr_spool *s, const struct cr_spool_call *c,
+		  const struct cr_spool_entry *e, uint8_t **buf, size_t *len);
+
+/* Frames not yet acknowledged and their bytes (the backlog shown by `callrec status`). */
+void cr_spool_backlog(const struct cr_spool *s, uint64_t *frames, uint64_t *bytes);
+
+/* A new connection: everything not acknowledged is to be sent again. */
+void cr_spool_reset_sending(struct cr_spool *s);
+
+#endif
