@@ -9,7 +9,8 @@ static int type_known(uint8_t t)
 {
 	switch (t) {
 	case CR_F_HELLO: case CR_F_HELLO_OK: case CR_F_CALL_OPEN: case CR_F_CHUNK:
-	case CR_F_CALL_CLOSE: case CR_F_ACK: case CR_F_HEARTBEAT: case CR_F_OP_REQUEST:
+	case CR_F_CALL_CLOSE: case CR_F_ACK: case CR_F_HEARTBEAT: case CR_F_CALL_ERASE:
+	case CR_F_OP_REQUEST:
 	case CR_F_OP_REPLY: case CR_F_OP_DATA: case CR_F_OP_END: case CR_F_ERROR:
 		return 1;
 	default:

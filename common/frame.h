@@ -29,6 +29,9 @@ enum cr_frame_type {
 	CR_F_CALL_CLOSE = 0x12, /* call_id, u64 seq(=last chunk+1), JSON {end, gaps[]} */
 	CR_F_ACK = 0x13,        /* archive -> agent: call_id, u64 seq, u32 status */
 	CR_F_HEARTBEAT = 0x14,  /* agent -> archive: JSON */
+	CR_F_CALL_ERASE = 0x15, /* agent -> archive: call_id, u64 seq(=0), JSON {"reason":"private"}:
+				 * erase everything of the call, keep a tombstone; ACKed with seq 0
+				 * once the erasure is durable */
 	CR_F_OP_REQUEST = 0x20, /* operator -> archive: JSON {"op":"list"|"export",...} */
 	CR_F_OP_REPLY = 0x21,   /* archive -> operator: JSON (one object per frame) */
 	CR_F_OP_DATA = 0x22,    /* archive -> operator: u8 stream (0 wav,1 manifest,...) + bytes */

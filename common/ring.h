@@ -76,7 +76,9 @@ struct cr_rec {
 	uint32_t frames;
 	uint32_t frame_bytes; /* bytes per interleaved frame */
 	uint64_t pos;         /* stream position of the first frame, counting dropped frames */
-	uint64_t t_ns;        /* CLOCK_MONOTONIC when the period passed the plugin */
+	uint64_t t_ns;        /* CLOCK_MONOTONIC when the plugin's transfer ran: for capture just
+			       * after the record's last frame was captured; for playback when the
+			       * application wrote it (heard about one buffer delay later) */
 	uint32_t inject_first;  /* frames [inject_first, inject_first + inject_frames) of this */
 	uint32_t inject_frames; /* record carry disclosure audio mixed in by the plugin */
 };
