@@ -1,0 +1,100 @@
+/* archived.yaml reader. The YAML is read here rather than with cr_cfg_load() so that the
+ * `listen` value can be checked with its own line and column. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsutil.h"
+#include "yamltree.h"
+
+static const struct cr_cfg_field tls_fields[] = {
+	{ "ca", CR_CFG_PATH, offsetof(struct ad_config, ca), 1 },
+	{ "cert", CR_CFG_PATH, offsetof(struct ad_config, cert), 1 },
+	{ "key", CR_CFG_PATH, offsetof(struct ad_config, key), 1 },
+	{ "crl", CR_CFG_PATH, offsetof(struct ad_config, crl), 0 },
+	{ NULL },
+};
+
+static const struct cr_cfg_field config_fields[] = {
+	{ "listen", CR_CFG_STRING, offsetof(struct ad_config, listen), 1 },
+	{ "data", CR_CFG_PATH, offsetof(struct ad_config, data), 1 },
+	{ "tls", CR_CFG_MAP, 0, 1, 0, 0, tls_fields },
+	{ "signing_key", CR_CFG_PATH, offsetof(struct ad_config, signing_key), 0 },
+	{ "roles", CR_CFG_PATH, offsetof(struct ad_config, roles), 0 },
+	{ NULL },
+};
+
+int ad_split_hostport(const char *s, char *host, size_t hostlen, char *port, size_t portlen)
+{
+	const char *colon, *h = s, *hend;
+	char *end;
+	unsigned long p;
+
+	if (s[0] == '[') {
+		hend = strchr(s, ']');
+		if (!hend || hend[1] != ':')
+			return -EINVAL;
+		h = s + 1;
+		colon = hend + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || memchr(s, ':', (size_t)(colon - s)))
+			return -EINVAL;
+		hend = colon;
+	}
+	if (hend == h || (size_t)(hend - h) >= hostlen)
+		return -EINVAL;
+	errno = 0;
+	p = strtoul(colon + 1, &end, 10);
+	if (!colon[1] || *end || errno || p > 65535 || strlen(colon + 1) >= portlen)
+		return -EINVAL;
+	memcpy(host, h, (size_t)(hend - h));
+	host[hend - h] = '\0';
+	snprintf(port, portlen, "%lu", p);
+	return 0;
+}
+
+int ad_config_load(const char *path, struct ad_config *cfg, struct cr_diags *d)
+{
+	struct cr_ynode *root = NULL;
+	const struct cr_ynode *n;
+	char dir[PATH_MAX];
+	char *buf = NULL;
+	size_t len;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	rc = cr_read_file(path, CR_Y_MAX_INPUT, &buf, &len);
+	if (rc < 0) {
+		cr_diag_add(d, 0, 0, "cannot read: %s", rc == -EFBIG ? "file too large" : strerror(-rc));
+		return rc;
+	}
+	rc = cr_yaml_parse(buf, len, &root, d);
+	if (rc < 0)
+		goto out;
+	cr_dirname(path, dir, sizeof(dir));
+	rc = cr_cfg_read(root, config_fields, cfg, dir, d);
+	n = cr_ymap_get(root, "listen");
+	if (cfg->listen && n &&
+	    ad_split_hostport(cfg->listen, cfg->host, sizeof(cfg->host), cfg->port,
+			      sizeof(cfg->port)) < 0) {
+		cr_diag_add(d, n->line, n->col, "listen: expected HOST:PORT, found '%s'", cfg->listen);
+		rc = -EINVAL;
+	}
+out:
+	if (rc < 0)
+		ad_config_free(cfg);
+	cr_yaml_free(root);
+	free(buf);
+	return rc;
+}
+
+void ad_config_free(struct ad_config *cfg)
+{
+	cr_cfg_free(config_fields, cfg);
+}

@@ -1,0 +1,27 @@
+/* archived.yaml: what the archive daemon listens on, where it stores, its TLS files and the
+ * operators' roles (docs/design.md, "Configuration files"). */
+#ifndef CALLREC_ARCHIVED_CONFIG_H
+#define CALLREC_ARCHIVED_CONFIG_H
+
+#include "diag.h"
+
+struct ad_config {
+	char *listen;      /* HOST:PORT as written */
+	char *data;        /* data directory (segments, index, calls) */
+	char *ca, *cert, *key, *crl; /* crl optional */
+	char *signing_key; /* optional until manifests are signed */
+	char *roles;       /* optional: without it no operator is admitted */
+	/* Parsed from `listen`. */
+	char host[256];
+	char port[8];
+};
+
+/* Read and check the file. 0, or a negative errno with diagnostics in d. */
+int ad_config_load(const char *path, struct ad_config *cfg, struct cr_diags *d);
+void ad_config_free(struct ad_config *cfg);
+
+/* Split "HOST:PORT" or "[V6]:PORT" (port 0..65535; HOST may be "*" for every address).
+ * 0 or -EINVAL. Exposed for tests. */
+int ad_split_hostport(const char *s, char *host, size_t hostlen, char *port, size_t portlen);
+
+#endif

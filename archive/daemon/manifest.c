@@ -1,0 +1,93 @@
+/* Manifest JSON. See manifest.h. Client metadata is copied field by field (known keys only)
+ * so that a manifest never carries arbitrary client-supplied structure. */
+#include "manifest.h"
+
+#include <string.h>
+
+void ad_hex(const uint8_t *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static json_t *field_or_null(json_t *obj, const char *key)
+{
+	json_t *v = obj ? json_object_get(obj, key) : NULL;
+
+	return v ? json_incref(v) : json_null();
+}
+
+static json_t *chunk_list(const struct ad_manifest_in *in)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; arr && i < in->nchunks; i++) {
+		const struct ad_chunk_info *c = &in->chunks[i];
+		char hex[2 * CR_HASH_BYTES + 1];
+
+		ad_hex(c->sha256, CR_HASH_BYTES, hex);
+		json_array_append_new(arr, json_pack("{sI sI sI ss}", "seq", (json_int_t)c->seq,
+						     "start_frame", (json_int_t)c->start_frame,
+						     "frames", (json_int_t)c->frames, "sha256", hex));
+	}
+	return arr;
+}
+
+/* The agent's gaps, then holes in the timeline nobody reported (never closed up). */
+static json_t *gap_list(const struct ad_manifest_in *in, json_t *close)
+{
+	json_t *gaps = close ? json_object_get(close, "gaps") : NULL;
+	json_t *arr = json_is_array(gaps) ? json_deep_copy(gaps) : json_array();
+	size_t i;
+
+	for (i = 0; arr && i < in->nholes; i++)
+		json_array_append_new(arr, json_pack("{sI sI si ss}", "start_ms",
+			(json_int_t)(in->holes[i].start_frame * 1000 / AD_RATE), "length_ms",
+			(json_int_t)(in->holes[i].frames * 1000 / AD_RATE), "channel", 0,
+			"cause", "missing"));
+	return arr;
+}
+
+json_t *ad_manifest_build(const struct ad_manifest_in *in)
+{
+	static const char *const copied[] = { "user", "uid", "application", "exe", "pid", "line",
+					      "host", "start", "rule", "purpose", "legal_basis" };
+	const struct ad_call_info *c = in->call;
+	json_t *meta = c->meta_json ? json_loads(c->meta_json, 0, NULL) : NULL;
+	json_t *close = c->close_json ? json_loads(c->close_json, 0, NULL) : NULL;
+	char open_hex[2 * CR_HASH_BYTES + 1];
+	json_t *m = json_object();
+	size_t i;
+
+	ad_hex(c->open_hash, CR_HASH_BYTES, open_hex);
+	if (m) {
+		json_object_set_new(m, "version", json_integer(1));
+		json_object_set_new(m, "id", json_string(c->hex));
+		json_object_set_new(m, "device", json_string(c->device ? c->device : ""));
+		for (i = 0; i < sizeof(copied) / sizeof(copied[0]); i++)
+			json_object_set_new(m, copied[i], field_or_null(meta, copied[i]));
+		json_object_set_new(m, "end", field_or_null(close, "end"));
+		json_object_set_new(m, "seconds",
+				    json_real((double)in->total_frames / AD_RATE));
+		json_object_set_new(m, "frames", json_integer((json_int_t)in->total_frames));
+		json_object_set_new(m, "rate", json_integer(AD_RATE));
+		json_object_set_new(m, "channels", json_integer(AD_CHANNELS));
+		json_object_set_new(m, "gaps", gap_list(in, close));
+		json_object_set_new(m, "open_sha256", json_string(open_hex));
+		json_object_set_new(m, "chunks", chunk_list(in));
+		json_object_set_new(m, "audio_sha256", json_string(in->audio_sha256_hex));
+		json_object_set_new(m, "software", json_string(AD_SOFTWARE));
+		json_object_set_new(m, "agent_software",
+				    c->software ? json_string(c->software) : json_null());
+	}
+	json_decref(meta);
+	json_decref(close);
+	return m;
+}

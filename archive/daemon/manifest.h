@@ -1,0 +1,37 @@
+/* The manifest of an assembled call (SPEC 6.2): who, what, when, gaps, every chunk hash and
+ * the audio hash, as JSON. Signing comes later; the layout is stable for verify. */
+#ifndef CALLREC_ARCHIVED_MANIFEST_H
+#define CALLREC_ARCHIVED_MANIFEST_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define AD_VERSION "0.1.0"
+#define AD_SOFTWARE "callrec-archived " AD_VERSION
+#define AD_RATE 16000u
+#define AD_CHANNELS 2u
+
+/* A hole in the chunk timeline that the agent did not report. */
+struct ad_hole {
+	uint64_t start_frame, frames;
+};
+
+struct ad_manifest_in {
+	const struct ad_call_info *call;
+	const struct ad_chunk_info *chunks;
+	size_t nchunks;
+	const struct ad_hole *holes;
+	size_t nholes;
+	uint64_t total_frames;
+	const char *audio_sha256_hex;
+};
+
+/* New reference to the manifest object, or NULL on allocation failure. */
+json_t *ad_manifest_build(const struct ad_manifest_in *in);
+/* Lower-case hex of n bytes into out (2n+1). */
+void ad_hex(const uint8_t *p, size_t n, char *out);
+
+#endif

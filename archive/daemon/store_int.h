@@ -1,0 +1,120 @@
+/* Internals shared by the store_*.c files (not for other modules). */
+#ifndef CALLREC_ARCHIVED_STORE_INT_H
+#define CALLREC_ARCHIVED_STORE_INT_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "idmap.h"
+#include "store.h"
+#include "tls.h"
+
+enum ad_stmt {
+	ST_CALL_GET,
+	ST_CALL_INSERT,
+	ST_CALL_CLOSING,
+	ST_CALL_COMPLETE,
+	ST_CALL_LIST,
+	ST_CALLS_CLOSING,
+	ST_CHUNK_GET,
+	ST_CHUNK_INSERT,
+	ST_CHUNKS_BELOW,
+	ST_CHUNKS_FROM,
+	ST_CHUNKS_OF,
+	ST_DEVICE_SEEN,
+	ST_MAX_SEGMENT,
+	ST_COUNT
+};
+
+struct staged_call {
+	uint8_t id[CR_CALL_ID_BYTES];
+	char *device, *software, *meta;
+	uint8_t open_hash[CR_HASH_BYTES];
+};
+
+struct staged_chunk {
+	struct ad_chunk_info c;
+	uint8_t id[CR_CALL_ID_BYTES];
+};
+
+struct staged_beat {
+	char *device, *json;
+};
+
+/* A CALL_CLOSE staged this turn or waiting for missing chunks. */
+struct close_req {
+	void *tag;
+	uint8_t id[CR_CALL_ID_BYTES];
+	uint64_t seq;
+	char *json;
+	int fresh;  /* new, or its call got chunks since the last check */
+	int result; /* after a commit: 1 complete, 0 still waiting, <0 ack status negated - 1 */
+};
+
+enum ack_kind { ACK_DECIDED, ACK_CALL, ACK_CHUNK };
+
+struct pending_ack {
+	void *tag;
+	uint8_t id[CR_CALL_ID_BYTES];
+	uint64_t seq;
+	int status; /* for ACK_DECIDED; the others are OK once committed */
+	enum ack_kind kind;
+};
+
+struct ad_store {
+	char *dir;
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	int lock_fd;
+	/* Current segment. Chunk audio of a turn is gathered in `batch` and written at seg_off
+	 * in one aligned write (O_DIRECT when the file system allows: no page-cache copy). */
+	int seg_fd;
+	int seg_direct;
+	uint32_t seg_no;
+	uint64_t seg_off, seg_max;
+	int seg_dirty;
+	int seg_error;  /* a batch write failed this turn: the commit must fail */
+	uint8_t *batch;
+	size_t batch_len, batch_cap;
+	/* One cached read descriptor for an older segment. */
+	int rd_fd;
+	uint32_t rd_no;
+	/* Staged this turn. */
+	struct staged_call *calls;
+	size_t ncalls, capcalls;
+	struct staged_chunk *chunks;
+	size_t nchunks, capchunks;
+	struct staged_beat *beats;
+	size_t nbeats, capbeats;
+	struct pending_ack *acks;
+	size_t nacks, capacks;
+	struct close_req *closes; /* staged this turn, then waiting ones */
+	size_t ncloses, capcloses;
+	struct ad_idmap call_map, chunk_map;
+	/* Strings returned by ad_store_call_get() live here until the next call. */
+	char *got_device, *got_meta, *got_close, *got_software;
+};
+
+/* Grow an array of `size`-byte elements to hold n+1. 0 or -ENOMEM. */
+int ad_grow(void **arr, size_t *cap, size_t n, size_t size);
+#define AD_GROW(arr, cap, n) ad_grow((void **)&(arr), &(cap), (n), sizeof(*(arr)))
+
+/* Bind helpers. */
+void ad_stmt_done(sqlite3_stmt *st);
+int ad_sqlite_err(struct ad_store *s, const char *what);
+
+/* Write audio to the current segment (rolling it when full). 0 or -errno. */
+int ad_segment_append(struct ad_store *s, const void *data, size_t len, uint32_t *seg,
+		      uint64_t *off);
+int ad_segment_sync(struct ad_store *s);
+int ad_segment_open_latest(struct ad_store *s);
+
+/* Call state as seen by staging: committed row or staged this turn. */
+struct call_view {
+	char device[CR_NAME_MAX];
+	uint8_t open_hash[CR_HASH_BYTES];
+	int closed;          /* close stored (closing or complete) */
+	uint64_t close_seq;
+};
+
+#endif

@@ -1,0 +1,396 @@
+/* Staging: every CALL_OPEN / CHUNK / CALL_CLOSE is checked against what is committed and what
+ * was staged earlier in the same turn (ownership, idempotency, the hash chain) and either
+ * staged for the next commit or given its refusal status. Nothing here trusts client text
+ * for names: the device is the certificate CN the caller passes. */
+#include "store_int.h"
+
+#include <errno.h>
+#include <gnutls/crypto.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define SEQ_LIMIT ((uint64_t)INT64_MAX) /* SQLite integers are signed */
+
+static int push_ack(struct ad_store *s, void *tag, const uint8_t *id, uint64_t seq,
+		    enum ack_kind kind, int status)
+{
+	struct pending_ack *a;
+
+	if (AD_GROW(s->acks, s->capacks, s->nacks) < 0)
+		return -ENOMEM;
+	a = &s->acks[s->nacks++];
+	a->tag = tag;
+	memcpy(a->id, id, CR_CALL_ID_BYTES);
+	a->seq = seq;
+	a->kind = kind;
+	a->status = status;
+	return 0;
+}
+
+static int decided(struct ad_store *s, void *tag, const uint8_t *id, uint64_t seq, int status)
+{
+	return push_ack(s, tag, id, seq, ACK_DECIDED, status);
+}
+
+/* A JSON object of bounded size with no NUL bytes, as a NUL-terminated copy; NULL if not. */
+static char *json_object_text(const uint8_t *p, size_t len)
+{
+	json_t *j;
+	char *text;
+
+	if (len > CR_FRAME_MAX_JSON || memchr(p, 0, len))
+		return NULL;
+	j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!j || !json_is_object(j)) {
+		json_decref(j);
+		return NULL;
+	}
+	json_decref(j);
+	text = malloc(len + 1);
+	if (text) {
+		memcpy(text, p, len);
+		text[len] = '\0';
+	}
+	return text;
+}
+
+/* 1 found (into *v), 0 unknown, <0 storage error. */
+static int lookup_call(struct ad_store *s, const uint8_t *id, struct call_view *v)
+{
+	sqlite3_stmt *st = s->st[ST_CALL_GET];
+	size_t idx;
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	if (ad_idmap_get(&s->call_map, id, 0, &idx)) {
+		snprintf(v->device, sizeof(v->device), "%s", s->calls[idx].device);
+		memcpy(v->open_hash, s->calls[idx].open_hash, CR_HASH_BYTES);
+		return 1;
+	}
+	sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		const char *state = (const char *)sqlite3_column_text(st, 2);
+
+		snprintf(v->device, sizeof(v->device), "%s", sqlite3_column_text(st, 0));
+		if (sqlite3_column_bytes(st, 1) == CR_HASH_BYTES)
+			memcpy(v->open_hash, sqlite3_column_blob(st, 1), CR_HASH_BYTES);
+		v->closed = state && strcmp(state, "recording") != 0;
+		v->close_seq = (uint64_t)sqlite3_column_int64(st, 3);
+	}
+	ad_stmt_done(st);
+	if (r == SQLITE_ROW)
+		return 1;
+	return r == SQLITE_DONE ? 0 : ad_sqlite_err(s, "look up call");
+}
+
+/* 1 found (hash and prev into the arrays), 0 unknown, <0 storage error. */
+static int lookup_chunk(struct ad_store *s, const uint8_t *id, uint64_t seq,
+			uint8_t hash[CR_HASH_BYTES], uint8_t prev[CR_HASH_BYTES])
+{
+	sqlite3_stmt *st = s->st[ST_CHUNK_GET];
+	size_t idx;
+	int r, found = 0;
+
+	if (ad_idmap_get(&s->chunk_map, id, seq, &idx)) {
+		memcpy(hash, s->chunks[idx].c.sha256, CR_HASH_BYTES);
+		memcpy(prev, s->chunks[idx].c.prev_hash, CR_HASH_BYTES);
+		return 1;
+	}
+	sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW && sqlite3_column_bytes(st, 0) == CR_HASH_BYTES &&
+	    sqlite3_column_bytes(st, 1) == CR_HASH_BYTES) {
+		memcpy(hash, sqlite3_column_blob(st, 0), CR_HASH_BYTES);
+		memcpy(prev, sqlite3_column_blob(st, 1), CR_HASH_BYTES);
+		found = 1;
+	}
+	ad_stmt_done(st);
+	if (r == SQLITE_ROW || r == SQLITE_DONE)
+		return found;
+	return ad_sqlite_err(s, "look up chunk");
+}
+
+int ad_store_call_open(struct ad_store *s, void *tag, const char *device, const char *software,
+		       const uint8_t *body, size_t len)
+{
+	uint8_t id[CR_CALL_ID_BYTES], hash[CR_HASH_BYTES];
+	char hex[2 * CR_CALL_ID_BYTES + 1];
+	struct staged_call *c;
+	struct call_view v;
+	uint64_t seq;
+	char *meta;
+	int r;
+
+	if (cr_idseq_decode(body, len, id, &seq) < 0)
+		return -EPROTO;
+	cr_id_to_hex(id, hex);
+	meta = json_object_text(body + CR_IDSEQ_WIRE, len - CR_IDSEQ_WIRE);
+	if (seq != 0 || !meta) {
+		free(meta);
+		cr_warn("device %s: invalid CALL_OPEN for %s", device, hex);
+		return decided(s, tag, id, seq, CR_ACK_INVALID);
+	}
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, body, len, hash);
+	r = lookup_call(s, id, &v);
+	if (r != 0) {
+		free(meta);
+		if (r < 0)
+			return r;
+		if (strcmp(v.device, device) != 0) {
+			cr_warn("device %s: refused CALL_OPEN of %s owned by %s", device, hex, v.device);
+			return decided(s, tag, id, seq, CR_ACK_FORBIDDEN);
+		}
+		if (memcmp(v.open_hash, hash, CR_HASH_BYTES) != 0) {
+			cr_err("ALARM device %s: CALL_OPEN of %s resent with different content",
+			       device, hex);
+			return decided(s, tag, id, seq, CR_ACK_CONFLICT);
+		}
+		return decided(s, tag, id, seq, CR_ACK_OK); /* a resend */
+	}
+	if (AD_GROW(s->calls, s->capcalls, s->ncalls) < 0)
+		goto nomem;
+	c = &s->calls[s->ncalls];
+	memset(c, 0, sizeof(*c));
+	memcpy(c->id, id, CR_CALL_ID_BYTES);
+	memcpy(c->open_hash, hash, CR_HASH_BYTES);
+	c->meta = meta;
+	c->device = strdup(device);
+	c->software = software ? strdup(software) : NULL;
+	if (!c->device || (software && !c->software)) {
+		free(c->device);
+		free(c->software);
+		goto nomem;
+	}
+	if (ad_idmap_put(&s->call_map, id, 0, s->ncalls) < 0 ||
+	    push_ack(s, tag, id, 0, ACK_CALL, 0) < 0) {
+		free(c->device);
+		free(c->software);
+		goto nomem;
+	}
+	s->ncalls++;
+	cr_info("device %s: call %s opened", device, hex);
+	return 0;
+nomem:
+	free(meta);
+	return -ENOMEM;
+}
+
+/* Idempotency and chain checks against neighbours: *status becomes an ACK status to send,
+ * or -1 when the chunk is new and fits. 0 or -errno. */
+static int check_chunk(struct ad_store *s, const char *device, const struct cr_chunk_hdr *h,
+		       const char *hex, int *status)
+{
+	uint8_t hash[CR_HASH_BYTES], prev[CR_HASH_BYTES];
+	int r;
+
+	*status = -1;
+	r = lookup_chunk(s, h->call_id, h->seq, hash, prev);
+	if (r < 0)
+		return r;
+	if (r) {
+		if (memcmp(hash, h->hash, CR_HASH_BYTES) == 0) {
+			*status = CR_ACK_OK; /* resent after a lost ACK */
+			return 0;
+		}
+		cr_err("ALARM device %s: call %s seq %llu resent with different content; kept the "
+		       "stored one", device, hex, (unsigned long long)h->seq);
+		*status = CR_ACK_CONFLICT;
+		return 0;
+	}
+	if (h->seq > 1) {
+		r = lookup_chunk(s, h->call_id, h->seq - 1, hash, prev);
+		if (r < 0)
+			return r;
+		/* An unknown predecessor is checked when it arrives (against our prev_hash). */
+		if (r && memcmp(hash, h->prev_hash, CR_HASH_BYTES) != 0) {
+			*status = CR_ACK_CHAIN;
+			return 0;
+		}
+	}
+	r = lookup_chunk(s, h->call_id, h->seq + 1, hash, prev);
+	if (r < 0)
+		return r;
+	if (r && memcmp(prev, h->hash, CR_HASH_BYTES) != 0)
+		*status = CR_ACK_CHAIN;
+	return 0;
+}
+
+static void mark_closes_fresh(struct ad_store *s, const uint8_t *id)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncloses; i++)
+		if (memcmp(s->closes[i].id, id, CR_CALL_ID_BYTES) == 0)
+			s->closes[i].fresh = 1;
+}
+
+int ad_store_put_chunk(struct ad_store *s, void *tag, const char *device, const uint8_t *body,
+		       size_t len)
+{
+	char hex[2 * CR_CALL_ID_BYTES + 1];
+	uint8_t hash[CR_HASH_BYTES];
+	struct staged_chunk *k;
+	struct cr_chunk_hdr h;
+	struct call_view v;
+	const uint8_t *audio;
+	size_t bytes;
+	int r, status;
+
+	if (cr_chunk_hdr_decode(body, len, &h, &audio, &bytes) < 0) {
+		uint8_t id[CR_CALL_ID_BYTES];
+		uint64_t seq;
+
+		if (len < CR_IDSEQ_WIRE || cr_idseq_decode(body, CR_IDSEQ_WIRE, id, &seq) < 0)
+			return -EPROTO;
+		cr_warn("device %s: malformed CHUNK", device);
+		return decided(s, tag, id, seq, CR_ACK_INVALID);
+	}
+	cr_id_to_hex(h.call_id, hex);
+	if (h.seq == 0 || h.seq >= SEQ_LIMIT || h.rate != 16000 || h.channels != 2 ||
+	    h.format != 1 || h.frames == 0 || h.start_frame >= (1ull << 40)) {
+		cr_warn("device %s: call %s seq %llu: unsupported chunk", device, hex,
+			(unsigned long long)h.seq);
+		return decided(s, tag, h.call_id, h.seq, CR_ACK_INVALID);
+	}
+	r = lookup_call(s, h.call_id, &v);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		cr_warn("device %s: chunk for unknown call %s", device, hex);
+		return decided(s, tag, h.call_id, h.seq, CR_ACK_INVALID);
+	}
+	if (strcmp(v.device, device) != 0) {
+		cr_warn("device %s: refused chunk of call %s owned by %s", device, hex, v.device);
+		return decided(s, tag, h.call_id, h.seq, CR_ACK_FORBIDDEN);
+	}
+	if (cr_chunk_hash(&h, audio, bytes, hash) < 0 ||
+	    memcmp(hash, h.hash, CR_HASH_BYTES) != 0 ||
+	    (h.seq == 1 && memcmp(h.prev_hash, v.open_hash, CR_HASH_BYTES) != 0)) {
+		cr_warn("device %s: call %s seq %llu: hash chain does not verify", device, hex,
+			(unsigned long long)h.seq);
+		return decided(s, tag, h.call_id, h.seq, CR_ACK_CHAIN);
+	}
+	r = check_chunk(s, device, &h, hex, &status);
+	if (r < 0)
+		return r;
+	if (status >= 0) {
+		if (status == CR_ACK_CHAIN)
+			cr_warn("device %s: call %s seq %llu: hash chain does not verify", device,
+				hex, (unsigned long long)h.seq);
+		return decided(s, tag, h.call_id, h.seq, status);
+	}
+	if (v.closed && h.seq >= v.close_seq) {
+		cr_warn("device %s: call %s seq %llu is past its close", device, hex,
+			(unsigned long long)h.seq);
+		return decided(s, tag, h.call_id, h.seq, CR_ACK_INVALID);
+	}
+	if (AD_GROW(s->chunks, s->capchunks, s->nchunks) < 0)
+		return -ENOMEM;
+	k = &s->chunks[s->nchunks];
+	memset(k, 0, sizeof(*k));
+	memcpy(k->id, h.call_id, CR_CALL_ID_BYTES);
+	k->c.seq = h.seq;
+	k->c.start_frame = h.start_frame;
+	k->c.frames = h.frames;
+	memcpy(k->c.sha256, h.hash, CR_HASH_BYTES);
+	memcpy(k->c.prev_hash, h.prev_hash, CR_HASH_BYTES);
+	k->c.length = bytes;
+	r = ad_segment_append(s, audio, bytes, &k->c.segment, &k->c.offset);
+	if (r < 0)
+		return r;
+	if (ad_idmap_put(&s->chunk_map, h.call_id, h.seq, s->nchunks) < 0 ||
+	    push_ack(s, tag, h.call_id, h.seq, ACK_CHUNK, 0) < 0)
+		return -ENOMEM;
+	s->nchunks++;
+	mark_closes_fresh(s, h.call_id);
+	return 0;
+}
+
+int ad_store_call_close(struct ad_store *s, void *tag, const char *device, const uint8_t *body,
+			size_t len)
+{
+	char hex[2 * CR_CALL_ID_BYTES + 1];
+	uint8_t id[CR_CALL_ID_BYTES];
+	struct close_req *c = NULL;
+	struct call_view v;
+	uint64_t seq;
+	char *json;
+	size_t i;
+	int r;
+
+	if (cr_idseq_decode(body, len, id, &seq) < 0)
+		return -EPROTO;
+	cr_id_to_hex(id, hex);
+	json = json_object_text(body + CR_IDSEQ_WIRE, len - CR_IDSEQ_WIRE);
+	if (!json || seq == 0 || seq >= SEQ_LIMIT) {
+		free(json);
+		cr_warn("device %s: invalid CALL_CLOSE for %s", device, hex);
+		return decided(s, tag, id, seq, CR_ACK_INVALID);
+	}
+	r = lookup_call(s, id, &v);
+	if (r <= 0) {
+		free(json);
+		if (r < 0)
+			return r;
+		cr_warn("device %s: CALL_CLOSE for unknown call %s", device, hex);
+		return decided(s, tag, id, seq, CR_ACK_INVALID);
+	}
+	if (strcmp(v.device, device) != 0) {
+		free(json);
+		cr_warn("device %s: refused CALL_CLOSE of %s owned by %s", device, hex, v.device);
+		return decided(s, tag, id, seq, CR_ACK_FORBIDDEN);
+	}
+	if (v.closed) {
+		free(json);
+		if (v.close_seq == seq)
+			return decided(s, tag, id, seq, CR_ACK_OK);
+		cr_err("ALARM device %s: call %s closed again at another seq", device, hex);
+		return decided(s, tag, id, seq, CR_ACK_CONFLICT);
+	}
+	for (i = 0; i < s->ncloses; i++)
+		if (memcmp(s->closes[i].id, id, CR_CALL_ID_BYTES) == 0)
+			c = &s->closes[i]; /* a resend (maybe on a new connection) replaces it */
+	if (c) {
+		free(c->json);
+	} else {
+		if (AD_GROW(s->closes, s->capcloses, s->ncloses) < 0) {
+			free(json);
+			return -ENOMEM;
+		}
+		c = &s->closes[s->ncloses++];
+	}
+	c->tag = tag;
+	memcpy(c->id, id, CR_CALL_ID_BYTES);
+	c->seq = seq;
+	c->json = json;
+	c->fresh = 1;
+	c->result = 0;
+	return 0;
+}
+
+int ad_store_heartbeat(struct ad_store *s, const char *device, const char *json, size_t len)
+{
+	struct staged_beat *b;
+	char *text = json_object_text((const uint8_t *)json, len);
+
+	if (!text)
+		return -EINVAL;
+	if (AD_GROW(s->beats, s->capbeats, s->nbeats) < 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	b = &s->beats[s->nbeats];
+	b->json = text;
+	b->device = strdup(device);
+	if (!b->device) {
+		free(text);
+		return -ENOMEM;
+	}
+	s->nbeats++;
+	return 0;
+}
