@@ -60,6 +60,9 @@ $(B)/announcements/%.wav: conf/announcements/%.txt
 	$(Q)espeak-ng -v $(firstword $(subst -, ,$*)) -s 150 -w $@.tmp.wav -f $< && \
 		sox -D $@.tmp.wav -r 48000 -c 1 -b 16 $@ && rm -f $@.tmp.wav
 
+# Keep object files that pattern rules chain through, so rebuilds stay incremental.
+.SECONDARY:
+
 .PHONY: all deps check demo install uninstall clean test-build bench fuzz
 all: $(PLUGIN) $(PROGS) $(ANNOUNCE_WAVS)
 
