@@ -1,4 +1,5 @@
-/* Parses `pcm.NAME { type callrec slave.pcm ... agent ... line ... require_agent ... }`. */
+/* Parses `pcm.NAME { type callrec slave.pcm ... agent ... line ... require_agent ...
+ * on_failure ... }`. */
 #include "plugin_conf.h"
 
 #include <errno.h>
@@ -42,6 +43,25 @@ static void default_agent_path(char *dst, size_t cap)
 	snprintf(dst, cap, "%s", DEFAULT_SYSTEM_SOCKET);
 }
 
+static int parse_on_failure(snd_config_t *n, enum callrec_on_failure *out)
+{
+	const char *s;
+
+	if (snd_config_get_string(n, &s) < 0)
+		s = "";
+	if (strcmp(s, "continue") == 0)
+		*out = ON_FAILURE_CONTINUE;
+	else if (strcmp(s, "tone") == 0)
+		*out = ON_FAILURE_TONE;
+	else if (strcmp(s, "block") == 0)
+		*out = ON_FAILURE_BLOCK;
+	else {
+		SNDERR("callrec: on_failure must be continue, tone or block");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int callrec_conf_parse(snd_config_t *conf, struct callrec_conf *out)
 {
 	snd_config_iterator_t i, next;
@@ -76,6 +96,10 @@ int callrec_conf_parse(snd_config_t *conf, struct callrec_conf *out)
 				return -EINVAL;
 			}
 			out->require_agent = err;
+		} else if (strcmp(id, "on_failure") == 0) {
+			err = parse_on_failure(n, &out->on_failure);
+			if (err < 0)
+				return err;
 		} else {
 			SNDERR("callrec: unknown field %s", id);
 			return -EINVAL;

@@ -25,6 +25,12 @@ void tap_configure(struct tap *t, snd_pcm_format_t format, unsigned int channels
 	t->format = format;
 	t->channels = channels;
 	t->rate = rate;
+	if (h && t->generation == fork_guard_generation()) {
+		struct cr_ring_hdr *w = t->ring;
+		atomic_store_explicit(&w->stream_format, (int32_t)format, memory_order_relaxed);
+		atomic_store_explicit(&w->stream_channels, channels, memory_order_relaxed);
+		atomic_store_explicit(&w->stream_rate, rate, memory_order_release);
+	}
 	t->frame_bytes = 0;
 	t->max_rec_frames = 0;
 	/* Formats whose frames are not whole bytes cannot be stored as cr_rec frames; such a
@@ -72,15 +78,18 @@ static struct cr_rec *begin_record(struct tap *t, uint32_t frames, uint64_t t_ns
 	rec->frame_bytes = t->frame_bytes;
 	rec->pos = t->pos;
 	rec->t_ns = t_ns;
+	rec->inject_first = 0; /* the ring's memory holds whatever an earlier lap left there */
+	rec->inject_frames = 0;
 	return rec;
 }
 
 void tap_write(struct tap *t, const snd_pcm_channel_area_t *areas, snd_pcm_uframes_t offset,
-	       snd_pcm_uframes_t frames)
+	       snd_pcm_uframes_t frames, uint32_t inject_frames)
 {
 	snd_pcm_channel_area_t dst[TAP_MAX_CHANNELS];
 	uint64_t t_ns;
 
+	tap_note_injected(t, inject_frames); /* mixed in, whether or not it can be stored */
 	if (!tap_active(t)) {
 		t->pos += frames;
 		return;
@@ -91,6 +100,9 @@ void tap_write(struct tap *t, const snd_pcm_channel_area_t *areas, snd_pcm_ufram
 		struct cr_rec *rec = begin_record(t, n, t_ns);
 
 		if (rec) {
+			/* Disclosure covers the first inject_frames of this write, so at most the
+			 * start of each record (records are consecutive slices of it). */
+			rec->inject_frames = inject_frames < n ? inject_frames : n;
 			if (!areas_copy_fast_interleaved(cr_rec_payload(rec), areas, offset,
 							 t->channels, t->sample_bits, n)) {
 				areas_describe_interleaved(dst, cr_rec_payload(rec), t->channels,
@@ -102,6 +114,7 @@ void tap_write(struct tap *t, const snd_pcm_channel_area_t *areas, snd_pcm_ufram
 		t->pos += n;
 		offset += n;
 		frames -= n;
+		inject_frames = inject_frames > n ? inject_frames - n : 0;
 	}
 }
 
@@ -132,6 +145,13 @@ void tap_pass_interleaved(struct tap *t, unsigned char *dst, const unsigned char
 		src += bytes;
 		frames -= n;
 	}
+}
+
+void tap_note_injected(struct tap *t, uint32_t frames)
+{
+	if (frames && t->ring && t->generation == fork_guard_generation())
+		atomic_fetch_add_explicit(&((struct cr_ring_hdr *)t->ring)->injected_frames, frames,
+					  memory_order_relaxed);
 }
 
 void tap_detach(struct tap *t)

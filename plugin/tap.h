@@ -27,18 +27,25 @@ struct tap {
 /* Starts tapping into `ring` (already checked). */
 void tap_attach(struct tap *t, void *ring);
 
-/* Called when the stream's parameters are known (extplug init, at prepare). */
+/* Called when the stream's parameters are known (extplug init, at prepare). Also publishes
+ * them in the ring header, so the agent can prepare disclosure audio at the stream's rate. */
 void tap_configure(struct tap *t, snd_pcm_format_t format, unsigned int channels,
 		   unsigned int rate);
 
-/* Real-time path: no allocation, lock, system call or logging. */
+/* Real-time path: no allocation, lock, system call or logging. The first `inject_frames`
+ * frames carry disclosure audio the plugin mixed in (marked in the records, counted in the
+ * ring's injected_frames). */
 void tap_write(struct tap *t, const snd_pcm_channel_area_t *areas, snd_pcm_uframes_t offset,
-	       snd_pcm_uframes_t frames);
+	       snd_pcm_uframes_t frames, uint32_t inject_frames);
 
 /* Real-time path for the common case where both sides are one interleaved buffer: copies
  * `frames` frames of `frame_bytes` from src to dst and into the ring in a single pass. */
 void tap_pass_interleaved(struct tap *t, unsigned char *dst, const unsigned char *src,
 			  snd_pcm_uframes_t frames, size_t frame_bytes);
+
+/* Real-time path: counts disclosure frames mixed into audio that is not tapped with them
+ * (playback: the ring carries the application's own audio). */
+void tap_note_injected(struct tap *t, uint32_t frames);
 
 /* Marks the ring closed by the producer (only in the process that attached). Does not unmap. */
 void tap_detach(struct tap *t);

@@ -93,7 +93,7 @@ sink_stream() {
 meta_ok() {
 	grep -q "^end .* gaps=0 dropped=0 state=3$" "$1" &&
 		! grep -qv -e "^rec pos=[0-9]* frames=[0-9]* channels=$2 rate=$3 format=${FMT_NUM[$4]} " \
-			-e '^stream ' -e '^end ' "$1" &&
+			-e '^stream ' -e '^params ' -e '^end ' "$1" &&
 		grep -q '^rec ' "$1"
 }
 

@@ -1,6 +1,9 @@
 /* ringsink: a fake agent for plugin tests.
  *
- *   ringsink [--pass] [--delay-ms N] [--stall-ms N] [--ring-bytes N] SOCKPATH OUTDIR
+ *   ringsink [--pass] [--delay-ms N] [--stall-ms N] [--ring-bytes N]
+ *            [--inject FILE] [--inject-kind replace|add] [--inject-dir capture|playback]
+ *            [--inject-rate HZ] [--inject-wrong-rate HZ] [--inject-frames N] [--mute]
+ *            [--mute-ms N] SOCKPATH OUTDIR
  *
  * Listens on the unix SOCK_SEQPACKET socket SOCKPATH. For each stream HELLO it answers RECORD
  * with a sealed memfd ring (or PASS with --pass; --delay-ms holds the answer back, to test the
@@ -11,6 +14,16 @@
  *   OUTDIR/n-DIR.meta  "stream ..." then one "rec ..." line per record, "gap ..." when a
  *                      record's position skips frames, "end ..." with totals and ring state
  *   OUTDIR/n-DIR.done  created (empty) once the stream ended and its files are complete
+ * Disclosure (common/ring.h): with --inject, every stream of --inject-dir (default capture)
+ * gets a ring with a disclosure area, and the 16-bit mono samples of FILE are queued as
+ * records of --inject-frames (default 4800) frames of --inject-kind (default replace) stamped
+ * with --inject-rate (default 48000), the first ones before the reply so that the plugin finds
+ * them from the stream's first transfer. --inject-wrong-rate HZ first queues one record at that
+ * rate, which the plugin must skip. --mute sets CR_RING_CTL_MUTE in every capture ring;
+ * --mute-ms N sets it and clears it N ms after the HELLO (how an agent keeps the microphone
+ * from being heard before an announcement it has yet to queue).
+ * Meta "rec" lines then carry inject=FIRST+FRAMES and "end" the ring's injected_frames and the
+ * stream parameters the plugin published.
  * SIGTERM or SIGINT: drains everything, finishes every stream, removes SOCKPATH, exits 0. */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +59,10 @@ struct client {
 	FILE *raw, *meta;
 	uint64_t next_pos, records, frames, gaps;
 	int broken;
+	int injecting;          /* this stream gets the disclosure samples */
+	uint64_t inject_queued; /* frames of inject_samples queued so far */
+	uint64_t inject_marked; /* frames records marked as carrying disclosure */
+	int64_t unmute_at;      /* --mute-ms: when to clear CR_RING_CTL_MUTE, 0 = never */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -55,6 +72,17 @@ static int delay_ms;
 static int stall_ms;
 static uint32_t data_bytes = 4u * 1024u * 1024u;
 static int streams;
+static const char *inject_path;
+static int16_t *inject_samples;
+static uint64_t inject_total;
+static uint16_t inject_kind = CR_INJ_REPLACE;
+static int inject_dir = CR_DIR_CAPTURE;
+static uint32_t inject_rate = 48000;
+static uint32_t inject_wrong_rate;
+static uint32_t inject_chunk = 4800;
+static int mute;
+static int mute_ms = -1;
+#define INJECT_BYTES (1024u * 1024u)
 
 static void on_signal(int sig)
 {
@@ -85,7 +113,8 @@ static FILE *open_out(const struct client *c, const char *ext, const char *mode)
 
 static int make_ring(struct client *c)
 {
-	size_t bytes = cr_ring_layout_bytes(data_bytes);
+	uint32_t inj = c->injecting ? INJECT_BYTES : 0;
+	size_t bytes = cr_ring_layout_bytes_inject(data_bytes, inj);
 	int fd = memfd_create("ringsink", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	void *p;
 	int err;
@@ -97,7 +126,7 @@ static int make_ring(struct client *c)
 	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		goto fail_errno;
-	err = cr_ring_init(p, bytes, data_bytes);
+	err = cr_ring_init_inject(p, bytes, data_bytes, inj);
 	if (err < 0) {
 		munmap(p, bytes);
 		close(fd);
@@ -117,6 +146,21 @@ fail_errno:
 	err = -errno;
 	close(fd);
 	return err;
+}
+
+/* Queues as much of the disclosure as fits now; the rest follows as the plugin consumes. */
+static void queue_inject(struct client *c)
+{
+	while (c->injecting && c->inject_queued < inject_total) {
+		uint64_t n = inject_total - c->inject_queued;
+
+		if (n > inject_chunk)
+			n = inject_chunk;
+		if (cr_inject_write(c->ring, inject_kind, inject_rate, c->inject_queued,
+				    inject_samples + c->inject_queued, (uint32_t)n) < 0)
+			return;
+		c->inject_queued += n;
+	}
 }
 
 static int send_reply(struct client *c)
@@ -170,9 +214,22 @@ static int on_hello(struct client *c)
 	fprintf(c->meta, "stream n=%d direction=%s line=%s pcm=%s decision=%s\n", c->n,
 		dir_name(c), c->hello.line, c->hello.pcm, decide_pass ? "pass" : "record");
 	if (!decide_pass) {
-		int err = make_ring(c);
+		int err;
+
+		c->injecting = inject_samples && c->hello.direction == inject_dir;
+		err = make_ring(c);
 		if (err < 0)
 			return err;
+		if (c->injecting && inject_wrong_rate &&
+		    cr_inject_write(c->ring, inject_kind, inject_wrong_rate, 999, inject_samples,
+				    inject_total < inject_chunk ? (uint32_t)inject_total
+								: inject_chunk) < 0)
+			return -ENOSPC;
+		queue_inject(c);
+		if ((mute || mute_ms >= 0) && c->hello.direction == CR_DIR_CAPTURE)
+			atomic_fetch_or(&((struct cr_ring_hdr *)c->ring)->control, CR_RING_CTL_MUTE);
+		if (mute_ms >= 0 && c->hello.direction == CR_DIR_CAPTURE)
+			c->unmute_at = now_ms() + mute_ms;
 		c->raw = open_out(c, "raw", "w");
 		if (!c->raw)
 			return -errno;
@@ -205,9 +262,10 @@ static void drain(struct client *c)
 		}
 		fprintf(c->meta,
 			"rec pos=%" PRIu64 " frames=%u channels=%u rate=%u format=%d "
-			"frame_bytes=%u t_ns=%" PRIu64 "\n",
+			"frame_bytes=%u t_ns=%" PRIu64 " inject=%u+%u\n",
 			(uint64_t)rec.pos, rec.frames, rec.channels, rec.rate, rec.format,
-			rec.frame_bytes, (uint64_t)rec.t_ns);
+			rec.frame_bytes, (uint64_t)rec.t_ns, rec.inject_first, rec.inject_frames);
+		c->inject_marked += rec.inject_frames;
 		fwrite(payload, 1, bytes, c->raw);
 		c->next_pos = rec.pos + rec.frames;
 		c->records++;
@@ -218,6 +276,7 @@ static void drain(struct client *c)
 		fprintf(c->meta, "error invalid record (%s)\n", strerror(-err));
 		c->broken = 1;
 	}
+	queue_inject(c);
 }
 
 static void finish(struct client *c)
@@ -226,6 +285,15 @@ static void finish(struct client *c)
 		drain(c);
 		if (c->meta) {
 			const struct cr_ring_hdr *h = c->ring;
+			struct cr_ring_hdr *w = c->ring;
+			if (w)
+				fprintf(c->meta,
+					"params rate=%u channels=%u format=%d injected=%" PRIu64
+					" marked=%" PRIu64 " inject_pending=%" PRIu64 "\n",
+					atomic_load(&w->stream_rate), atomic_load(&w->stream_channels),
+					atomic_load(&w->stream_format),
+					(uint64_t)atomic_load(&w->injected_frames), c->inject_marked,
+					w->inject_offset ? cr_inject_pending(w) : 0);
 			fprintf(c->meta,
 				"end records=%" PRIu64 " frames=%" PRIu64 " gaps=%" PRIu64
 				" dropped=%" PRIu64 " state=%u\n",
@@ -270,11 +338,36 @@ static int listen_on(const char *path)
 	return s;
 }
 
+/* Reads the whole disclosure file (raw signed 16-bit mono) into memory. */
+static int load_inject(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	long len;
+
+	if (!f)
+		return -errno;
+	if (fseek(f, 0, SEEK_END) < 0 || (len = ftell(f)) < 2 || fseek(f, 0, SEEK_SET) < 0) {
+		fclose(f);
+		return -EINVAL;
+	}
+	inject_total = (uint64_t)len / 2;
+	inject_samples = malloc((size_t)inject_total * 2);
+	if (!inject_samples || fread(inject_samples, 2, inject_total, f) != inject_total) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: ringsink [--pass] [--delay-ms N] [--stall-ms N] [--ring-bytes N] "
-		"SOCKPATH OUTDIR\n");
+		"usage: ringsink [--pass] [--delay-ms N] [--stall-ms N] [--ring-bytes N]\n"
+		"                [--inject FILE] [--inject-kind replace|add] "
+		"[--inject-dir capture|playback]\n"
+		"                [--inject-rate HZ] [--inject-wrong-rate HZ] [--inject-frames N] "
+		"[--mute] [--mute-ms N] SOCKPATH OUTDIR\n");
 	exit(2);
 }
 
@@ -295,8 +388,28 @@ int main(int argc, char **argv)
 			stall_ms = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--ring-bytes") && i + 1 < argc)
 			data_bytes = (uint32_t)strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--inject") && i + 1 < argc)
+			inject_path = argv[++i];
+		else if (!strcmp(argv[i], "--inject-kind") && i + 1 < argc)
+			inject_kind = !strcmp(argv[++i], "add") ? CR_INJ_ADD : CR_INJ_REPLACE;
+		else if (!strcmp(argv[i], "--inject-dir") && i + 1 < argc)
+			inject_dir = !strcmp(argv[++i], "playback") ? CR_DIR_PLAYBACK : CR_DIR_CAPTURE;
+		else if (!strcmp(argv[i], "--inject-rate") && i + 1 < argc)
+			inject_rate = (uint32_t)strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--inject-wrong-rate") && i + 1 < argc)
+			inject_wrong_rate = (uint32_t)strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--inject-frames") && i + 1 < argc)
+			inject_chunk = (uint32_t)strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--mute"))
+			mute = 1;
+		else if (!strcmp(argv[i], "--mute-ms") && i + 1 < argc)
+			mute_ms = atoi(argv[++i]);
 		else
 			usage();
+	}
+	if (inject_path && load_inject(inject_path) < 0) {
+		fprintf(stderr, "ringsink: cannot read %s\n", inject_path);
+		return 1;
 	}
 	if (argc - i != 2)
 		usage();
@@ -359,6 +472,11 @@ int main(int argc, char **argv)
 			if (c->n && !c->answered && now_ms() >= c->answer_at && send_reply(c) < 0) {
 				finish(c);
 				continue;
+			}
+			if (c->unmute_at && now_ms() >= c->unmute_at) {
+				atomic_fetch_and(&((struct cr_ring_hdr *)c->ring)->control,
+						 ~CR_RING_CTL_MUTE);
+				c->unmute_at = 0;
 			}
 			if (now_ms() >= c->drain_at)
 				drain(c);
