@@ -180,6 +180,18 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)bench/run.sh
 
+.PHONY: deb deb-check
+# Debian binary packages into $(B)/deb/ (dpkg-buildpackage -b from a copy of the tree with
+# packaging/debian at ./debian; lintian errors fail).
+deb:
+	$(Q)packaging/build-deb.sh $(abspath $(B))/deb
+
+# Installs the packages on THIS machine (root, throwaway CI), records a call with the installed
+# files, purges them. About a minute; not part of `make check`.
+deb-check: deps
+	$(Q)$(MAKE) --no-print-directory test-build deb
+	$(Q)DEBS=$(abspath $(B))/deb BUILD=$(abspath $(B)) bash tests/deb/deb_check.sh
+
 # --- install ----------------------------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(ALSA_PLUGIN_DIR) \
