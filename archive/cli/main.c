@@ -14,8 +14,16 @@ void cra_usage_main(FILE *out)
 	fputs("Usage: " CRA_PROGRAM " [CONNECTION] VERB [OPTIONS]\n"
 	      "Verbs:\n"
 	      "  pki init|device|operator|revoke ...   fleet certificates and configs (local)\n"
-	      "  list [--json]                         calls in the archive\n"
-	      "  export --call ID --out DIR            a call's WAV and manifest\n"
+	      "  list [--json] [FILTERS]               calls in the archive (--from --to --user\n"
+	      "                                        --device --purpose --tag K=V --state)\n"
+	      "  show ID                               one call, with its manifest\n"
+	      "  export --call ID | --subject K=V | --user U [--from T --to T]  --out DIR\n"
+	      "                                        a verifiable bundle (README, summary)\n"
+	      "  erase --call ID | --subject K=V --reason TEXT   crypto-shred\n"
+	      "  hold|release --call ID --reason TEXT  legal hold (release: two operators)\n"
+	      "  audit [--out FILE]                    fetch and check the audit log\n"
+	      "  verify PATH                           check an export offline\n"
+	      "  devices [--json] [--unhealthy]        desktops: last heartbeat, backlog, drops\n"
 	      "  help [VERB]                           this text, or a verb's\n"
 	      "Options: -v (debug log), --help, --version. '" CRA_PROGRAM " VERB --help' for more.\n",
 	      out);
@@ -40,6 +48,20 @@ static int run_verb(int argc, char **argv, struct cra_conn_opts *conn)
 		return cra_cmd_list(argc, argv, conn);
 	if (strcmp(verb, "export") == 0)
 		return cra_cmd_export(argc, argv, conn);
+	if (strcmp(verb, "show") == 0)
+		return cra_cmd_show(argc, argv, conn);
+	if (strcmp(verb, "erase") == 0)
+		return cra_cmd_erase(argc, argv, conn);
+	if (strcmp(verb, "hold") == 0)
+		return cra_cmd_hold(argc, argv, conn);
+	if (strcmp(verb, "release") == 0)
+		return cra_cmd_release(argc, argv, conn);
+	if (strcmp(verb, "audit") == 0)
+		return cra_cmd_audit(argc, argv, conn);
+	if (strcmp(verb, "verify") == 0)
+		return cra_cmd_verify(argc, argv, conn);
+	if (strcmp(verb, "devices") == 0)
+		return cra_cmd_devices(argc, argv, conn);
 	if (strcmp(verb, "help") == 0) {
 		char *help[] = { argc > 1 ? argv[1] : NULL, "--help", NULL };
 

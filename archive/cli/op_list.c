@@ -71,7 +71,13 @@ void cra_list_table(json_t *calls, FILE *out)
 
 int cra_op_list(struct cra_conn *c, int json, FILE *out)
 {
-	json_t *req = json_pack("{s:s}", "op", "list");
+	return cra_op_list_filtered(c, json_object(), json, out);
+}
+
+int cra_op_list_filtered(struct cra_conn *c, json_t *req, int json, FILE *out)
+{
+	if (req)
+		json_object_set_new(req, "op", json_string("list"));
 	json_t *calls = json_array();
 	struct cr_frame f;
 	char err[256];

@@ -9,6 +9,8 @@
 
 /* `list`: one compact JSON object per line (json) or a table on `out`. */
 int cra_op_list(struct cra_conn *c, int json, FILE *out);
+/* The same with filters (a JSON object of list filters, consumed). */
+int cra_op_list_filtered(struct cra_conn *c, json_t *filters, int json, FILE *out);
 /* The readable table for an array of call objects. */
 void cra_list_table(json_t *calls, FILE *out);
 

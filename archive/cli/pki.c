@@ -17,6 +17,7 @@
 #include "pki_config.h"
 #include "pki_index.h"
 #include "tls.h"
+#include <gnutls/crypto.h>
 
 #define CA_NAME "callrec fleet CA"
 
@@ -127,6 +128,32 @@ static int write_signing_key(const char *dir)
 	return rc;
 }
 
+/* The archive master key (32 random bytes, hex): wraps every call's key (encryption at
+ * rest). Losing it makes the archive unreadable; it never leaves this directory. */
+static int write_master_key(const char *dir)
+{
+	static const char digits[] = "0123456789abcdef";
+	uint8_t key[32];
+	char hex[2 * sizeof(key) + 2];
+	size_t i;
+	int rc;
+
+	if (gnutls_rnd(GNUTLS_RND_KEY, key, sizeof(key)) < 0)
+		return -EIO;
+	for (i = 0; i < sizeof(key); i++) {
+		hex[2 * i] = digits[key[i] >> 4];
+		hex[2 * i + 1] = digits[key[i] & 15];
+	}
+	hex[2 * sizeof(key)] = '\n';
+	hex[2 * sizeof(key) + 1] = '\0';
+	rc = cr_write_atomic(dir, "archive-master.key", hex, 2 * sizeof(key) + 1, 0600);
+	gnutls_memset(key, 0, sizeof(key));
+	gnutls_memset(hex, 0, sizeof(hex));
+	if (rc < 0)
+		cra_error("%s/archive-master.key: %s", dir, strerror(-rc));
+	return rc;
+}
+
 static int write_crl(const char *dir, const struct cra_issuer *is,
 		     const uint8_t (*serials)[CRA_SERIAL_BYTES], const time_t *when, size_t n,
 		     unsigned long number)
@@ -193,6 +220,8 @@ int cra_pki_init(const struct cra_pki_init_opts *o)
 		rc = write_cert(abs, "archive.pem", acrt);
 	if (rc == 0)
 		rc = write_signing_key(abs);
+	if (rc == 0)
+		rc = write_master_key(abs);
 	if (rc == 0)
 		rc = write_crl(abs, &ca, NULL, NULL, 0, 1);
 	if (rc == 0)

@@ -113,6 +113,8 @@ int cra_write_archived_yaml(const char *dir, const char *listen)
 	kv(f, "  ", "crl", path);
 	snprintf(path, sizeof(path), "%s/signing.key", dir);
 	kv(f, "", "signing_key", path);
+	snprintf(path, sizeof(path), "%s/archive-master.key", dir);
+	kv(f, "", "master_key", path);
 	snprintf(path, sizeof(path), "%s/roles.yaml", dir);
 	kv(f, "", "roles", path);
 	return finish(f, &text, &len, dir, "archived.yaml", 0644);

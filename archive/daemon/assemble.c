@@ -6,15 +6,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/crypto.h>
-#include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "crypt.h"
 #include "fsutil.h"
 #include "log.h"
 #include "manifest.h"
+#include "mlog.h"
+#include "retention.h"
+#include "store_int.h"
 
 #define FRAME_BYTES (AD_CHANNELS * 2u)
 
@@ -48,15 +51,27 @@ static int by_start(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static int write_silence(SNDFILE *sf, uint64_t frames)
+/* Plaintext goes through the hash and the encrypting writer only. */
+struct sink {
+	struct ad_obj_writer w;
+	gnutls_hash_hd_t h;
+};
+
+static int sink_write(struct sink *k, const void *p, size_t n)
+{
+	gnutls_hash(k->h, p, n);
+	return ad_obj_write(&k->w, p, n);
+}
+
+static int write_silence(struct sink *k, uint64_t frames)
 {
 	static const uint8_t zeros[4096 * FRAME_BYTES];
 
 	while (frames) {
 		uint64_t n = frames < 4096 ? frames : 4096;
-		if (sf_write_raw(sf, zeros, (sf_count_t)(n * FRAME_BYTES)) !=
-		    (sf_count_t)(n * FRAME_BYTES))
-			return -EIO;
+		int rc = sink_write(k, zeros, (size_t)(n * FRAME_BYTES));
+		if (rc < 0)
+			return rc;
 		frames -= n;
 	}
 	return 0;
@@ -76,32 +91,37 @@ static uint64_t closed_frames(const char *close_json)
 
 struct wav_job {
 	struct ad_store *s;
+	const uint8_t *id;
+	uint8_t key[AD_KEY_BYTES];
 	struct chunk_vec *cv; /* sorted by start frame */
 	uint64_t total;
+	int64_t expires;
 	struct ad_hole *holes;
 	size_t nholes;
 };
 
-/* Chunks in timeline order into the open SNDFILE; holes become silence and are recorded. */
-static int write_audio(struct wav_job *j, SNDFILE *sf)
+/* Chunks in timeline order into the sink; holes become silence and are recorded. */
+static int write_audio(struct wav_job *j, struct sink *sf)
 {
-	uint8_t *buf = NULL;
+	uint8_t *buf = NULL, *sealed = NULL;
 	uint64_t pos = 0;
 	size_t i;
 	int rc = 0;
 
 	j->holes = calloc(j->cv->n + 1, sizeof(*j->holes));
 	buf = malloc((size_t)CR_CHUNK_MAX_FRAMES * FRAME_BYTES);
-	if (!j->holes || !buf) {
+	sealed = malloc((size_t)CR_CHUNK_MAX_FRAMES * FRAME_BYTES + AD_TAG_BYTES);
+	if (!j->holes || !buf || !sealed) {
 		free(buf);
+		free(sealed);
 		return -ENOMEM;
 	}
 	for (i = 0; rc == 0 && i < j->cv->n; i++) {
 		const struct ad_chunk_info *c = &j->cv->v[i];
 		uint64_t skip = 0;
 
-		if (c->length != (uint64_t)c->frames * FRAME_BYTES ||
-		    c->length > (size_t)CR_CHUNK_MAX_FRAMES * FRAME_BYTES) {
+		if (c->length != (uint64_t)c->frames * FRAME_BYTES + AD_TAG_BYTES ||
+		    c->length > (size_t)CR_CHUNK_MAX_FRAMES * FRAME_BYTES + AD_TAG_BYTES) {
 			rc = -EIO;
 			break;
 		}
@@ -119,11 +139,12 @@ static int write_audio(struct wav_job *j, SNDFILE *sf)
 				continue;
 		}
 		if (rc == 0)
-			rc = ad_store_read_chunk(j->s, c, buf);
+			rc = ad_store_read_chunk(j->s, c, sealed);
+		if (rc == 0)
+			rc = ad_chunk_open(j->key, j->id, c->seq, sealed, c->length, buf);
 		if (rc == 0) {
-			sf_count_t bytes = (sf_count_t)((c->frames - skip) * FRAME_BYTES);
-			if (sf_write_raw(sf, buf + skip * FRAME_BYTES, bytes) != bytes)
-				rc = -EIO;
+			rc = sink_write(sf, buf + skip * FRAME_BYTES,
+					(size_t)((c->frames - skip) * FRAME_BYTES));
 			pos += c->frames - skip;
 		}
 	}
@@ -133,74 +154,87 @@ static int write_audio(struct wav_job *j, SNDFILE *sf)
 		rc = write_silence(sf, j->total - pos);
 	}
 	j->total = pos > j->total ? pos : j->total;
+	gnutls_memset(buf, 0, (size_t)CR_CHUNK_MAX_FRAMES * FRAME_BYTES);
 	free(buf);
+	free(sealed);
 	return rc;
 }
 
-static int hash_fd(int fd, char hex[2 * CR_HASH_BYTES + 1])
+/* Where the timeline ends: the last chunk's end or the close's length, whichever is later
+ * (known before writing, so the WAV header is right the first time). */
+static uint64_t timeline_end(const struct wav_job *j)
 {
-	uint8_t buf[65536], digest[CR_HASH_BYTES];
-	gnutls_hash_hd_t h;
-	off_t off = 0;
-	ssize_t n;
+	uint64_t end = j->total;
+	size_t i;
 
-	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
-		return -ENOMEM;
-	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
-		gnutls_hash(h, buf, (size_t)n);
-		off += n;
-	}
-	gnutls_hash_deinit(h, digest);
-	if (n < 0)
-		return -errno;
-	ad_hex(digest, CR_HASH_BYTES, hex);
-	return 0;
+	for (i = 0; i < j->cv->n; i++)
+		if (j->cv->v[i].start_frame + j->cv->v[i].frames > end)
+			end = j->cv->v[i].start_frame + j->cv->v[i].frames;
+	return end;
 }
 
-/* audio.wav via a temporary file; the hash of the final bytes into hex. */
+static void wav_header(uint8_t h[44], uint64_t frames)
+{
+	uint32_t data = (uint32_t)(frames * FRAME_BYTES);
+
+#define LE32(p, v) do { (p)[0] = (uint8_t)(v); (p)[1] = (uint8_t)((v) >> 8); \
+			(p)[2] = (uint8_t)((v) >> 16); (p)[3] = (uint8_t)((v) >> 24); } while (0)
+	memcpy(h, "RIFF", 4);
+	LE32(h + 4, 36 + data);
+	memcpy(h + 8, "WAVEfmt ", 8);
+	LE32(h + 16, 16u);
+	h[20] = 1; h[21] = 0;                 /* PCM */
+	h[22] = AD_CHANNELS; h[23] = 0;
+	LE32(h + 24, AD_RATE);
+	LE32(h + 28, AD_RATE * FRAME_BYTES);
+	h[32] = FRAME_BYTES; h[33] = 0;
+	h[34] = 16; h[35] = 0;
+	memcpy(h + 36, "data", 4);
+	LE32(h + 40, data);
+#undef LE32
+}
+
+/* audio.wav, encrypted, via a temporary file; the hash of the plaintext WAV into hex. */
 static int write_wav(struct wav_job *j, const char *dir, char hex[2 * CR_HASH_BYTES + 1])
 {
-	char tmp[4200], final[4200];
-	SF_INFO info = { .samplerate = AD_RATE, .channels = AD_CHANNELS,
-			 .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
-	SNDFILE *sf;
-	int fd, rc;
+	uint8_t hdr[44], digest[CR_HASH_BYTES];
+	struct sink k;
+	uint64_t frames = timeline_end(j);
+	int rc;
 
-	snprintf(tmp, sizeof(tmp), "%s/.audio.wav.tmp", dir);
-	snprintf(final, sizeof(final), "%s/audio.wav", dir);
-	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	sf = sf_open_fd(fd, SFM_WRITE, &info, 0);
-	if (!sf) {
-		cr_err("assemble: libsndfile: %s", sf_strerror(NULL));
-		close(fd);
-		unlink(tmp);
-		return -EIO;
+	if (frames * FRAME_BYTES > 0xffffffffull - 36)
+		return -EFBIG;
+	if (gnutls_hash_init(&k.h, GNUTLS_DIG_SHA256) < 0)
+		return -ENOMEM;
+	(void)dir;
+	rc = ad_obj_create(&k.w, j->key, AD_OBJ_AUDIO, ad_store_blobs(j->s), j->id, "audio.wav");
+	if (rc < 0) {
+		gnutls_hash_deinit(k.h, digest);
+		return rc;
 	}
-	rc = write_audio(j, sf);
-	if (sf_close(sf) != 0 && rc == 0)
-		rc = -EIO;
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
+	wav_header(hdr, frames);
+	rc = sink_write(&k, hdr, sizeof(hdr));
 	if (rc == 0)
-		rc = hash_fd(fd, hex);
-	close(fd);
-	if (rc == 0 && rename(tmp, final) < 0)
-		rc = -errno;
+		rc = write_audio(j, &k);
+	gnutls_hash_deinit(k.h, digest);
+	if (rc == 0 && j->total != frames)
+		rc = -EIO; /* the header promised another length */
 	if (rc == 0)
-		rc = cr_fsync_dir(dir);
-	if (rc < 0)
-		unlink(tmp);
+		rc = ad_obj_commit(&k.w);
+	else
+		ad_obj_abort(&k.w);
+	ad_hex(digest, CR_HASH_BYTES, hex);
 	return rc;
 }
 
 static int write_manifest(struct wav_job *j, const struct ad_call_info *call, const char *dir,
-			  const char *audio_hex)
+			  const char *audio_hex, char **out)
 {
+	struct ad_obj_writer w;
 	struct ad_manifest_in in = { .call = call, .chunks = j->cv->v, .nchunks = j->cv->n,
 				     .holes = j->holes, .nholes = j->nholes,
-				     .total_frames = j->total, .audio_sha256_hex = audio_hex };
+				     .total_frames = j->total, .audio_sha256_hex = audio_hex,
+				     .expires = j->expires };
 	json_t *m = ad_manifest_build(&in);
 	char *text;
 	int rc;
@@ -211,9 +245,21 @@ static int write_manifest(struct wav_job *j, const struct ad_call_info *call, co
 	json_decref(m);
 	if (!text)
 		return -ENOMEM;
-	rc = cr_write_atomic(dir, "manifest.json", text, strlen(text), 0600);
-	free(text);
-	return rc;
+	(void)dir;
+	rc = ad_obj_create(&w, j->key, AD_OBJ_MANIFEST, ad_store_blobs(j->s), j->id,
+			   "manifest.json");
+	if (rc == 0)
+		rc = ad_obj_write(&w, text, strlen(text));
+	if (rc == 0)
+		rc = ad_obj_commit(&w);
+	else
+		ad_obj_abort(&w);
+	if (rc < 0) {
+		free(text);
+		return rc;
+	}
+	*out = text;
+	return 0;
 }
 
 static int by_seq(const void *a, const void *b)
@@ -228,11 +274,16 @@ int ad_assemble_call(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES])
 	char dir[4096], audio_hex[2 * CR_HASH_BYTES + 1];
 	struct chunk_vec cv = { 0 };
 	struct ad_call_info call;
-	struct wav_job j = { .s = s, .cv = &cv };
+	struct wav_job j = { .s = s, .id = id, .cv = &cv };
+	char *manifest = NULL;
 	int rc;
 
 	memset(&call, 0, sizeof(call));
 	rc = ad_store_call_get(s, id, &call);
+	if (rc == 0 && strcmp(call.state, "closing") != 0)
+		goto out; /* erased (or done) meanwhile */
+	if (rc == 0)
+		rc = ad_store_call_key(s, id, j.key);
 	if (rc == 0)
 		rc = ad_store_chunks(s, id, collect, &cv);
 	if (rc == 0)
@@ -247,9 +298,10 @@ int ad_assemble_call(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES])
 	if (rc < 0)
 		goto out;
 	qsort(cv.v, cv.n, sizeof(*cv.v), by_seq); /* the manifest lists the chain in order */
-	rc = write_manifest(&j, &call, dir, audio_hex);
+	j.expires = ad_retention_deadline(call.meta_json);
+	rc = write_manifest(&j, &call, dir, audio_hex, &manifest);
 	if (rc == 0)
-		rc = ad_store_mark_complete(s, id, audio_hex);
+		rc = ad_store_complete(s, id, audio_hex, manifest, strlen(manifest));
 	if (rc == 0)
 		cr_notice("call %s complete: device %s, %.1f s, %zu chunks, %zu holes", call.hex,
 			  call.device, (double)j.total / AD_RATE, cv.n, j.nholes);
@@ -258,6 +310,8 @@ out:
 		cr_err("assemble: call %s: %s", call.hex[0] ? call.hex : "?", strerror(-rc));
 	free(cv.v);
 	free(j.holes);
+	free(manifest);
+	gnutls_memset(j.key, 0, sizeof(j.key));
 	return rc;
 }
 

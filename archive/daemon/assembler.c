@@ -1,4 +1,5 @@
-/* Assembly worker thread. See assembler.h. */
+/* Assembly worker thread. See assembler.h. It also runs the retention sweeper every
+ * sweep_interval and makes the shutdown checkpoint of the manifest log. */
 #include "assembler.h"
 
 #include <errno.h>
@@ -6,9 +7,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "assemble.h"
 #include "log.h"
+#include "mlog.h"
+#include "retention.h"
 #include "store.h"
 
 struct ad_assembler {
@@ -17,8 +21,28 @@ struct ad_assembler {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int pending; /* kicked since the last look */
+	struct timespec next_sweep; /* CLOCK_MONOTONIC: next retention sweep */
 	int stop;
 };
+
+static struct timespec after_ms(uint64_t ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += (time_t)(ms / 1000);
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+static int timespec_after(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec >= b->tv_nsec);
+}
 
 static void *worker(void *arg)
 {
@@ -30,7 +54,18 @@ static void *worker(void *arg)
 		size_t n = 0, i;
 
 		if (!a->pending) {
-			pthread_cond_wait(&a->cond, &a->lock);
+			struct timespec now;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (timespec_after(&now, &a->next_sweep)) {
+				/* Retention runs here, off the event loop: erasures sync the disk. */
+				pthread_mutex_unlock(&a->lock);
+				ad_retention_sweep(a->reader);
+				pthread_mutex_lock(&a->lock);
+				a->next_sweep = after_ms(ad_retention_interval_ms());
+				continue;
+			}
+			pthread_cond_timedwait(&a->cond, &a->lock, &a->next_sweep);
 			continue;
 		}
 		a->pending = 0;
@@ -59,7 +94,16 @@ int ad_assembler_start(const char *dir, struct ad_assembler **out)
 		return rc;
 	}
 	pthread_mutex_init(&a->lock, NULL);
-	pthread_cond_init(&a->cond, NULL);
+	{
+		pthread_condattr_t ca;
+
+		/* Timed waits on the monotonic clock: a wall-clock step never stalls sweeps. */
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&a->cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	a->next_sweep = after_ms(0);
 	a->pending = 1; /* calls a crash left closed but not written */
 	/* Signals belong to the event loop's signalfd, never to this thread. */
 	sigfillset(&all);
@@ -92,6 +136,18 @@ void ad_assembler_stop(struct ad_assembler *a)
 	pthread_cond_signal(&a->cond);
 	pthread_mutex_unlock(&a->lock);
 	pthread_join(a->thread, NULL);
+	{
+		/* A signed checkpoint at shutdown covers every manifest logged so far. */
+		uint8_t sig[AD_SIG_BYTES];
+		uint64_t size;
+		char *json = NULL;
+
+		if (ad_mlog_checkpoint(a->reader, &json, sig, &size) == 0) {
+			cr_info("log: checkpoint at %llu manifests", (unsigned long long)size);
+			ad_mlog_timestamp(a->reader, size);
+		}
+		free(json);
+	}
 	ad_store_close(a->reader);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->cond);

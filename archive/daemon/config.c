@@ -26,6 +26,11 @@ static const struct cr_cfg_field config_fields[] = {
 	{ "tls", CR_CFG_MAP, 0, 1, 0, 0, tls_fields },
 	{ "signing_key", CR_CFG_PATH, offsetof(struct ad_config, signing_key), 0 },
 	{ "roles", CR_CFG_PATH, offsetof(struct ad_config, roles), 0 },
+	{ "master_key", CR_CFG_PATH, offsetof(struct ad_config, master_key), 1 },
+	{ "sweep_interval", CR_CFG_DURATION_MS, offsetof(struct ad_config, sweep_interval_ms), 0 },
+	{ "checkpoint_every", CR_CFG_UINT, offsetof(struct ad_config, checkpoint_every), 0, 1,
+	  1000000 },
+	{ "timestamp_command", CR_CFG_STRING, offsetof(struct ad_config, timestamp_command), 0 },
 	{ NULL },
 };
 
@@ -79,6 +84,10 @@ int ad_config_load(const char *path, struct ad_config *cfg, struct cr_diags *d)
 		goto out;
 	cr_dirname(path, dir, sizeof(dir));
 	rc = cr_cfg_read(root, config_fields, cfg, dir, d);
+	if (!cfg->sweep_interval_ms)
+		cfg->sweep_interval_ms = 60000;
+	if (!cfg->checkpoint_every)
+		cfg->checkpoint_every = 16;
 	n = cr_ymap_get(root, "listen");
 	if (cfg->listen && n &&
 	    ad_split_hostport(cfg->listen, cfg->host, sizeof(cfg->host), cfg->port,

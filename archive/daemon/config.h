@@ -11,6 +11,10 @@ struct ad_config {
 	char *ca, *cert, *key, *crl; /* crl optional */
 	char *signing_key; /* optional until manifests are signed */
 	char *roles;       /* optional: without it no operator is admitted */
+	char *master_key;  /* archive master key (hex, 0600): wraps every call's key */
+	unsigned long long sweep_interval_ms; /* retention sweeper period (default 60 s) */
+	unsigned long long checkpoint_every;  /* signed Merkle checkpoint every N manifests */
+	char *timestamp_command; /* optional: RFC 3161 timestamps of checkpoints (mlog.h) */
 	/* Parsed from `listen`. */
 	char host[256];
 	char port[8];

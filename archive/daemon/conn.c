@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "erase.h"
+#include "health.h"
 #include "log.h"
 #include "op.h"
 
@@ -131,9 +133,14 @@ static int on_device_frame(struct ad_conn *c, struct ad_ctx *ctx, const struct c
 	case CR_F_CALL_CLOSE:
 		rc = ad_store_call_close(ctx->store, c, c->cn, f->body, f->length);
 		break;
+	case CR_F_CALL_ERASE: /* the user marked the call private (erase.h) */
+		rc = ad_store_call_erase(ctx->store, c, c->cn, f->body, f->length);
+		break;
 	case CR_F_HEARTBEAT:
 		if (ad_store_heartbeat(ctx->store, c->cn, (const char *)f->body, f->length) < 0)
 			cr_debug("device %s: heartbeat ignored (not a JSON object)", c->cn);
+		else
+			ad_health_beat(c->cn, (const char *)f->body, f->length);
 		return 0;
 	default:
 		cr_warn("device %s: unexpected frame type 0x%02x", c->cn, f->type);

@@ -1,17 +1,27 @@
-/* Operator export: the call's WAV (stream 0) then its manifest (stream 1) as OP_DATA frames,
- * produced a piece at a time as the socket drains so a large export never blocks the loop or
- * sits in memory whole. */
+/* Operator export: the call's WAV (stream 0, decrypted from its object), its manifest
+ * (stream 1) and, when the request asks for a bundle, the manifest's Ed25519 signature
+ * (stream 2, 64 raw bytes) and its inclusion proof in the log (stream 3, JSON) as OP_DATA
+ * frames, produced a piece at a time as the
+ * socket drains so a large export never blocks the loop or sits in memory whole. */
 #include <errno.h>
-#include <fcntl.h>
+#include <gnutls/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "crypt.h"
 #include "log.h"
+#include "mlog.h"
 #include "op.h"
+#include "store_int.h"
+
+#define NSTREAMS 4
 
 struct ad_export {
-	int fd[2]; /* 0 audio.wav, 1 manifest.json */
+	struct ad_obj_reader rd[2]; /* 0 audio.wav, 1 manifest.json */
+	int open[2];
+	uint8_t *mem[NSTREAMS];     /* 2 signature, 3 proof */
+	size_t memlen[NSTREAMS], memoff[NSTREAMS];
 	int stream;
 };
 
@@ -20,17 +30,37 @@ void ad_export_free(struct ad_export *e)
 	if (!e)
 		return;
 	for (int i = 0; i < 2; i++)
-		if (e->fd[i] >= 0)
-			close(e->fd[i]);
+		if (e->open[i])
+			ad_obj_close(&e->rd[i]);
+	for (int i = 0; i < NSTREAMS; i++)
+		free(e->mem[i]);
 	free(e);
 }
 
-int ad_export_start(struct ad_conn *c, struct ad_ctx *ctx, const char *hex)
+static int proof_text(struct ad_store *s, const uint8_t *id, uint64_t size, struct ad_export *e)
 {
-	uint8_t id[CR_CALL_ID_BYTES];
+	json_t *p = NULL;
+	char *text;
+	int rc = ad_mlog_proof(s, id, size, &p);
+
+	if (rc < 0)
+		return rc;
+	text = json_dumps(p, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(p);
+	if (!text)
+		return -ENOMEM;
+	e->mem[3] = (uint8_t *)text;
+	e->memlen[3] = strlen(text);
+	return 0;
+}
+
+int ad_export_start(struct ad_conn *c, struct ad_ctx *ctx, const char *hex, int bundle,
+		    uint64_t tree_size)
+{
+	uint8_t id[CR_CALL_ID_BYTES], key[AD_KEY_BYTES];
 	struct ad_call_info ci;
 	struct ad_export *e;
-	char dir[4096], path[4200];
+	char dir[4096];
 	int rc;
 
 	/* The path is built from the id we parsed and re-encode, never from the request text. */
@@ -41,25 +71,62 @@ int ad_export_start(struct ad_conn *c, struct ad_ctx *ctx, const char *hex)
 		return ad_op_end(c, ENOENT, "no such call");
 	if (rc < 0)
 		return ad_op_end(c, -rc, "index unavailable");
+	if (strcmp(ci.state, "erased") == 0 || strcmp(ci.state, "erasing") == 0)
+		return ad_op_end(c, ENOENT, "call erased");
 	if (strcmp(ci.state, "complete") != 0)
 		return ad_op_end(c, EBUSY, "call still recording");
 	rc = ad_store_call_dir(ctx->store, id, dir, sizeof(dir));
 	if (rc < 0)
 		return ad_op_end(c, -rc, "bad call directory");
+	rc = ad_store_call_key(ctx->store, id, key);
+	if (rc < 0)
+		return ad_op_end(c, rc == -ENOENT ? ENOENT : EIO, "call key unavailable");
 	e = calloc(1, sizeof(*e));
-	if (!e)
+	if (!e) {
+		gnutls_memset(key, 0, sizeof(key));
 		return -ENOMEM;
-	snprintf(path, sizeof(path), "%s/audio.wav", dir);
-	e->fd[0] = open(path, O_RDONLY | O_CLOEXEC);
-	snprintf(path, sizeof(path), "%s/manifest.json", dir);
-	e->fd[1] = open(path, O_RDONLY | O_CLOEXEC);
-	if (e->fd[0] < 0 || e->fd[1] < 0) {
-		cr_err("export %s: cannot open the recording in %s: %m", ci.hex, dir);
+	}
+	rc = ad_obj_open(&e->rd[0], key, AD_OBJ_AUDIO, ad_store_blobs(ctx->store), id,
+			 "audio.wav");
+	e->open[0] = rc == 0;
+	if (rc == 0) {
+		rc = ad_obj_open(&e->rd[1], key, AD_OBJ_MANIFEST, ad_store_blobs(ctx->store), id,
+				 "manifest.json");
+		e->open[1] = rc == 0;
+	}
+	gnutls_memset(key, 0, sizeof(key));
+	if (rc == 0 && bundle) {
+		e->mem[2] = malloc(AD_SIG_BYTES);
+		rc = e->mem[2] ? ad_mlog_signature(ctx->store, id, e->mem[2]) : -ENOMEM;
+		e->memlen[2] = AD_SIG_BYTES;
+	}
+	if (rc == 0 && bundle && tree_size)
+		rc = proof_text(ctx->store, id, tree_size, e);
+	if (rc < 0) {
+		cr_err("export %s: cannot open the recording in %s: %s", ci.hex, dir,
+		       strerror(-rc));
 		ad_export_free(e);
 		return ad_op_end(c, EIO, "recording unreadable");
 	}
 	c->exp = e;
 	return ad_export_pump(c);
+}
+
+/* Next bytes of the current stream into p (at most max); 0 at its end, <0 on error. */
+static ssize_t next_bytes(struct ad_export *e, uint8_t *p, size_t max)
+{
+	int s = e->stream;
+	size_t n;
+
+	if (s < 2)
+		return ad_obj_read(&e->rd[s], p, max);
+	n = e->memlen[s] - e->memoff[s];
+	if (n > max)
+		n = max;
+	if (n)
+		memcpy(p, e->mem[s] + e->memoff[s], n);
+	e->memoff[s] += n;
+	return (ssize_t)n;
 }
 
 int ad_export_pump(struct ad_conn *c)
@@ -71,7 +138,7 @@ int ad_export_pump(struct ad_conn *c)
 		uint8_t *p;
 		ssize_t n;
 
-		if (e->stream > 1) {
+		if (e->stream >= NSTREAMS) {
 			ad_export_free(e);
 			c->exp = NULL;
 			return ad_op_end(c, 0, NULL);
@@ -79,16 +146,15 @@ int ad_export_pump(struct ad_conn *c)
 		rc = ad_buf_reserve(&c->tx, CR_FRAME_HDR + AD_OP_DATA_MAX);
 		if (rc < 0)
 			return rc;
-		/* Read straight into the frame's place in tx; the header follows the read. */
+		/* Decrypt straight into the frame's place in tx; the header follows the read. */
 		p = ad_buf_tail(&c->tx);
-		do
-			n = read(e->fd[e->stream], p + CR_FRAME_HDR + 1, AD_OP_DATA_MAX - 1);
-		while (n < 0 && errno == EINTR);
+		n = next_bytes(e, p + CR_FRAME_HDR + 1, AD_OP_DATA_MAX - 1);
 		if (n < 0) {
-			cr_err("export: read failed: %m");
+			cr_err("export: stream %d unreadable: %s", e->stream, strerror((int)-n));
 			ad_export_free(e);
 			c->exp = NULL;
-			return ad_op_end(c, EIO, "read error");
+			return ad_op_end(c, EIO, n == -EBADMSG ? "recording altered on disk"
+								: "read error");
 		}
 		if (n == 0) {
 			e->stream++;

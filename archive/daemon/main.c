@@ -8,19 +8,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "config.h"
 #include "diag.h"
 #include "fsutil.h"
 #include "log.h"
 #include "manifest.h"
+#include "mlog.h"
+#include "retention.h"
 #include "roles.h"
 #include "server.h"
 #include "store.h"
+#include "vault.h"
 
 static void usage(FILE *out)
 {
 	fputs("usage: callrec-archived --config FILE [--ready-file FILE] [-v]\n"
-	      "  --config FILE      archived.yaml (listen, data, tls, roles)\n"
+	      "  --config FILE      archived.yaml (listen, data, tls, signing_key, master_key,\n"
+	      "                     roles, sweep_interval, checkpoint_every)\n"
 	      "  --ready-file FILE  write the bound HOST:PORT there once listening\n"
 	      "  -v, --verbose      debug log\n"
 	      "  --help, --version\n"
@@ -85,7 +90,14 @@ int main(int argc, char **argv)
 	} else {
 		cr_warn("%s: no roles file: operators will be refused", config);
 	}
+	/* Keys before the store: it encrypts with them from the first chunk on. */
+	if (ad_vault_load(cfg.master_key, cfg.signing_key) < 0)
+		goto out;
+	ad_retention_configure(cfg.sweep_interval_ms);
+	ad_mlog_configure(cfg.checkpoint_every, cfg.timestamp_command);
 	if (ad_store_open(cfg.data, &store) < 0)
+		goto out;
+	if (ad_audit_open(cfg.data) < 0)
 		goto out;
 	if (ad_server_new(&cfg, config, store, &roles, &srv) < 0)
 		goto out;
@@ -97,6 +109,8 @@ int main(int argc, char **argv)
 out:
 	ad_server_free(srv);
 	ad_store_close(store);
+	ad_audit_close();
+	ad_vault_free();
 	ad_roles_free(&roles);
 	ad_config_free(&cfg);
 	return rc;

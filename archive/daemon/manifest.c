@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "retention.h"
+
 void ad_hex(const uint8_t *p, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -55,10 +57,37 @@ static json_t *gap_list(const struct ad_manifest_in *in, json_t *close)
 	return arr;
 }
 
+static json_t *expires_text(int64_t t)
+{
+	char buf[32];
+
+	ad_format_time(t, buf);
+	return json_string(buf);
+}
+
+json_t *ad_manifest_tags(json_t *meta, json_t *close)
+{
+	json_t *tags = json_object(), *src[2], *v;
+	const char *k;
+	int i;
+
+	src[0] = meta ? json_object_get(meta, "tags") : NULL;
+	src[1] = close ? json_object_get(close, "tags") : NULL;
+	for (i = 0; tags && i < 2; i++)
+		if (json_is_object(src[i]))
+			json_object_foreach(src[i], k, v)
+				if (json_is_string(v))
+					json_object_set(tags, k, v);
+	return tags ? tags : json_object();
+}
+
 json_t *ad_manifest_build(const struct ad_manifest_in *in)
 {
 	static const char *const copied[] = { "user", "uid", "application", "exe", "pid", "line",
-					      "host", "start", "rule", "purpose", "legal_basis" };
+					      "host", "start", "rule", "purpose", "description",
+					      "legal_basis", "retention", "retention_ms",
+					      "retention_until", "access", "policy_sha256",
+					      "on_failure", "employees_notice" };
 	const struct ad_call_info *c = in->call;
 	json_t *meta = c->meta_json ? json_loads(c->meta_json, 0, NULL) : NULL;
 	json_t *close = c->close_json ? json_loads(c->close_json, 0, NULL) : NULL;
@@ -74,6 +103,17 @@ json_t *ad_manifest_build(const struct ad_manifest_in *in)
 		for (i = 0; i < sizeof(copied) / sizeof(copied[0]); i++)
 			json_object_set_new(m, copied[i], field_or_null(meta, copied[i]));
 		json_object_set_new(m, "end", field_or_null(close, "end"));
+		json_object_set_new(m, "expires", in->expires ? expires_text(in->expires)
+							      : json_null());
+		/* The close's disclosure has the events; the open's says what was planned. */
+		json_object_set_new(m, "disclosure", close && json_object_get(close, "disclosure") ?
+				    field_or_null(close, "disclosure") :
+				    field_or_null(meta, "disclosure"));
+		json_object_set_new(m, "pauses", close && json_object_get(close, "pauses") ?
+				    field_or_null(close, "pauses") : json_array());
+		json_object_set_new(m, "tags", ad_manifest_tags(meta, close));
+		json_object_set_new(m, "failures", close && json_object_get(close, "failures") ?
+				    field_or_null(close, "failures") : json_array());
 		json_object_set_new(m, "seconds",
 				    json_real((double)in->total_frames / AD_RATE));
 		json_object_set_new(m, "frames", json_integer((json_int_t)in->total_frames));

@@ -1,5 +1,7 @@
 /* The manifest of an assembled call (SPEC 6.2): who, what, when, gaps, every chunk hash and
- * the audio hash, as JSON. Signing comes later; the layout is stable for verify. */
+ * the audio hash, as JSON; the policy's decision as the agent sent it (purpose, legal basis,
+ * retention and its deadline, access roles, policy hash, disclosure), pauses and tags. The
+ * bytes are signed and logged (mlog.h), so the output must be deterministic. */
 #ifndef CALLREC_ARCHIVED_MANIFEST_H
 #define CALLREC_ARCHIVED_MANIFEST_H
 
@@ -27,10 +29,13 @@ struct ad_manifest_in {
 	size_t nholes;
 	uint64_t total_frames;
 	const char *audio_sha256_hex;
+	int64_t expires; /* retention deadline, unix s; 0 none */
 };
 
 /* New reference to the manifest object, or NULL on allocation failure. */
 json_t *ad_manifest_build(const struct ad_manifest_in *in);
+/* Tags of a call: CALL_OPEN's "tags" overridden by CALL_CLOSE's (string values only). */
+json_t *ad_manifest_tags(json_t *meta, json_t *close);
 /* Lower-case hex of n bytes into out (2n+1). */
 void ad_hex(const uint8_t *p, size_t n, char *out);
 

@@ -10,6 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/crypto.h>
+
+#include "erase.h"
 #include "fsutil.h"
 #include "log.h"
 
@@ -18,7 +21,18 @@ static const char *const schema =
 	" id BLOB PRIMARY KEY, device TEXT NOT NULL, software TEXT, meta TEXT NOT NULL,"
 	" open_hash BLOB NOT NULL, state TEXT NOT NULL DEFAULT 'recording',"
 	" close_seq INTEGER NOT NULL DEFAULT 0, close_json TEXT, created INTEGER NOT NULL,"
-	" audio_sha256 TEXT);"
+	" audio_sha256 TEXT, expires INTEGER, hold_reason TEXT, hold_by TEXT, hold_at INTEGER,"
+	" release_by TEXT, release_reason TEXT, erase_reason TEXT, erased_at INTEGER,"
+	" leaf INTEGER, manifest_sig BLOB);"
+	/* Each call's own key, wrapped by the master key; erasure deletes the row (with
+	 * secure_delete, the page is overwritten) and so makes the ciphertext unreadable. */
+	"CREATE TABLE IF NOT EXISTS keys(call_id BLOB PRIMARY KEY, wrapped BLOB NOT NULL)"
+	" WITHOUT ROWID;"
+	/* The Merkle log of manifests (RFC 9162 leaf hashes), append-only. */
+	"CREATE TABLE IF NOT EXISTS mlog(idx INTEGER PRIMARY KEY, call_id BLOB NOT NULL,"
+	" leaf BLOB NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS checkpoints(size INTEGER PRIMARY KEY, json TEXT NOT NULL,"
+	" sig BLOB NOT NULL, tsr BLOB);"
 	"CREATE TABLE IF NOT EXISTS chunks("
 	" call_id BLOB NOT NULL, seq INTEGER NOT NULL, segment INTEGER NOT NULL,"
 	" offset INTEGER NOT NULL, length INTEGER NOT NULL, sha256 BLOB NOT NULL,"
@@ -29,14 +43,17 @@ static const char *const schema =
 	"CREATE INDEX IF NOT EXISTS calls_state ON calls(state);";
 
 static const char *const stmt_sql[ST_COUNT] = {
-	[ST_CALL_GET] = "SELECT device, open_hash, state, close_seq, meta, close_json, software"
+	[ST_CALL_GET] = "SELECT device, open_hash, state, close_seq, meta, close_json, software,"
+			" expires, hold_reason, hold_by, release_by, erase_reason, erased_at"
 			" FROM calls WHERE id = ?1",
 	[ST_CALL_INSERT] = "INSERT INTO calls(id, device, software, meta, open_hash, created)"
 			   " VALUES(?1, ?2, ?3, ?4, ?5, strftime('%s','now'))",
 	[ST_CALL_CLOSING] = "UPDATE calls SET state = 'closing', close_seq = ?2, close_json = ?3"
 			    " WHERE id = ?1 AND state = 'recording'",
-	[ST_CALL_COMPLETE] = "UPDATE calls SET state = 'complete', audio_sha256 = ?2 WHERE id = ?1",
-	[ST_CALL_LIST] = "SELECT id, device, open_hash, state, close_seq, meta, close_json, software"
+	[ST_CALL_COMPLETE] = "UPDATE calls SET state = 'complete', audio_sha256 = ?2 WHERE id = ?1"
+			     " AND state = 'closing'",
+	[ST_CALL_LIST] = "SELECT id, device, open_hash, state, close_seq, meta, close_json, software,"
+			 " expires, hold_reason, hold_by, release_by, erase_reason, erased_at"
 			 " FROM calls ORDER BY rowid",
 	[ST_CALLS_CLOSING] = "SELECT id FROM calls WHERE state = 'closing' ORDER BY rowid",
 	[ST_CHUNK_GET] = "SELECT sha256, prev_hash FROM chunks WHERE call_id = ?1 AND seq = ?2",
@@ -78,7 +95,7 @@ int ad_sqlite_err(struct ad_store *s, const char *what)
 {
 	int code = sqlite3_errcode(s->db);
 
-	cr_err("storage: index %s failed: %s", what, sqlite3_errmsg(s->db));
+	ad_store_err(s, "storage: index %s failed: %s", what, sqlite3_errmsg(s->db));
 	if (code == SQLITE_FULL)
 		return -ENOSPC;
 	if (code == SQLITE_NOMEM)
@@ -91,6 +108,31 @@ static int exec(struct ad_store *s, const char *sql)
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return ad_sqlite_err(s, sql);
 	return 0;
+}
+
+int ad_exec(struct ad_store *s, const char *sql)
+{
+	return exec(s, sql);
+}
+
+sqlite3_stmt *ad_stmt(struct ad_store *s, const char *sql)
+{
+	size_t i, n = sizeof(s->extra) / sizeof(s->extra[0]);
+
+	for (i = 0; i < n && s->extra[i].sql; i++)
+		if (s->extra[i].sql == sql)
+			return s->extra[i].st;
+	if (i == n) {
+		cr_err("storage: too many prepared statements");
+		return NULL;
+	}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->extra[i].st,
+			       NULL) != SQLITE_OK) {
+		ad_sqlite_err(s, sql);
+		return NULL;
+	}
+	s->extra[i].sql = sql;
+	return s->extra[i].st;
 }
 
 static int open_db(struct ad_store *s)
@@ -108,7 +150,8 @@ static int open_db(struct ad_store *s)
 	/* Two connections (event loop, assembler) share the file; waits are short. */
 	sqlite3_busy_timeout(s->db, 10000);
 	/* WAL + FULL: a committed transaction survives power loss; one fsync per commit. */
-	rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+	/* secure_delete: a deleted wrapped key is overwritten, not left in a free page. */
+	rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;");
 	if (rc == 0)
 		rc = exec(s, schema);
 	for (i = 0; rc == 0 && i < ST_COUNT; i++)
@@ -168,10 +211,18 @@ int ad_store_open(const char *dir, struct ad_store **out)
 	rc = lock_dir(s);
 	if (rc < 0)
 		goto fail;
-	rc = open_db(s);
+	rc = ad_vault_ensure();
+	if (rc == 0)
+		rc = ad_blobs_dir_new(dir, &s->blobs);
+	if (rc == 0)
+		rc = open_db(s);
 	if (rc < 0)
 		goto fail;
 	rc = ad_segment_open_latest(s);
+	if (rc < 0)
+		goto fail;
+	/* An erasure the archive was killed in is finished before anything else. */
+	rc = ad_erase_recover(s);
 	if (rc < 0)
 		goto fail;
 	*out = s;
@@ -190,7 +241,11 @@ int ad_store_open_reader(const char *dir, struct ad_store **out)
 		return -ENOMEM;
 	s->lock_fd = s->seg_fd = s->rd_fd = -1;
 	s->dir = strdup(dir);
-	rc = s->dir ? open_db(s) : -ENOMEM;
+	rc = s->dir ? ad_vault_ensure() : -ENOMEM;
+	if (rc == 0)
+		rc = ad_blobs_dir_new(dir, &s->blobs);
+	if (rc == 0)
+		rc = open_db(s);
 	if (rc < 0) {
 		ad_store_close(s);
 		return rc;
@@ -204,11 +259,17 @@ const char *ad_store_dir(const struct ad_store *s)
 	return s->dir;
 }
 
+struct ad_blobs *ad_store_blobs(const struct ad_store *s)
+{
+	return s->blobs;
+}
+
 static void clear_staged(struct ad_store *s)
 {
 	size_t i;
 
 	for (i = 0; i < s->ncalls; i++) {
+		gnutls_memset(s->calls[i].key, 0, sizeof(s->calls[i].key));
 		free(s->calls[i].device);
 		free(s->calls[i].software);
 		free(s->calls[i].meta);
@@ -233,6 +294,15 @@ void ad_store_close(struct ad_store *s)
 		free(s->closes[i].json);
 	for (i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
+	for (i = 0; i < sizeof(s->extra) / sizeof(s->extra[0]) && s->extra[i].sql; i++)
+		sqlite3_finalize(s->extra[i].st);
+	if (s->seal)
+		free(s->seal);
+	if (s->blobs)
+		s->blobs->ops->free(s->blobs);
+	gnutls_memset(s->key, 0, sizeof(s->key));
+	for (i = 0; i < s->ncalls; i++)
+		gnutls_memset(s->calls[i].key, 0, sizeof(s->calls[i].key));
 	if (s->db)
 		sqlite3_close(s->db);
 	if (s->seg_fd >= 0)
@@ -247,12 +317,17 @@ void ad_store_close(struct ad_store *s)
 	free(s->beats);
 	free(s->acks);
 	free(s->closes);
+	free(s->erases);
 	ad_idmap_free(&s->call_map);
 	ad_idmap_free(&s->chunk_map);
 	free(s->got_device);
 	free(s->got_meta);
 	free(s->got_close);
 	free(s->got_software);
+	free(s->got_hold);
+	free(s->got_hold_by);
+	free(s->got_release_by);
+	free(s->got_erase_reason);
 	free(s->dir);
 	free(s);
 }
@@ -273,7 +348,7 @@ static size_t fresh_closes(const struct ad_store *s)
 
 size_t ad_store_staged(const struct ad_store *s)
 {
-	return s->nacks + s->nbeats + fresh_closes(s);
+	return s->nacks + s->nbeats + fresh_closes(s) + s->nerases;
 }
 
 void ad_store_forget(struct ad_store *s, void *tag)
@@ -291,9 +366,41 @@ void ad_store_forget(struct ad_store *s, void *tag)
 	for (i = 0; i < s->nacks; i++)
 		if (s->acks[i].tag == tag)
 			s->acks[i].tag = NULL;
+	for (i = 0; i < s->nerases; i++)
+		if (s->erases[i].tag == tag)
+			s->erases[i].tag = NULL; /* still erased; nobody to acknowledge */
 }
 
 /* --- the commit ------------------------------------------------------------------------- */
+
+static const char sql_key_insert[] = "INSERT INTO keys(call_id, wrapped) VALUES(?1, ?2)";
+static const char sql_expires[] = "UPDATE calls SET expires = ?2 WHERE id = ?1";
+
+/* The wrapped key, and the retention deadline, in the same transaction as the call. */
+static int insert_key(struct ad_store *s, const struct staged_call *c)
+{
+	sqlite3_stmt *st = ad_stmt(s, sql_key_insert);
+	int r;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_blob(st, 1, c->id, CR_CALL_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, c->wrapped, AD_WRAPPED_BYTES, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	ad_stmt_done(st);
+	if (r != SQLITE_DONE)
+		return ad_sqlite_err(s, "insert key");
+	if (!c->expires)
+		return 0;
+	st = ad_stmt(s, sql_expires);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_blob(st, 1, c->id, CR_CALL_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, c->expires);
+	r = sqlite3_step(st);
+	ad_stmt_done(st);
+	return r == SQLITE_DONE ? 0 : ad_sqlite_err(s, "set retention");
+}
 
 static int insert_calls(struct ad_store *s)
 {
@@ -314,6 +421,9 @@ static int insert_calls(struct ad_store *s)
 		ad_stmt_done(st);
 		if (r != SQLITE_DONE)
 			return ad_sqlite_err(s, "insert call");
+		r = insert_key(s, c);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -483,13 +593,25 @@ int ad_store_commit(struct ad_store *s, ad_ack_fn ack, void *arg)
 	if (rc < 0) {
 		size_t i;
 
-		cr_err("storage: commit of %zu items failed (%s): nothing acknowledged",
-		       s->nacks + s->ncloses, strerror(-rc));
+		ad_store_err(s, "storage: commit of %zu items failed (%s): nothing acknowledged",
+			     s->nacks + s->ncloses, strerror(-rc));
+		if (!s->outage)
+			cr_err("ALARM storage: cannot store (%s): acknowledging nothing until it "
+			       "recovers; agents keep their spools and resend", strerror(-rc));
+		s->outage = rc;
+		s->outage_commits++;
 		for (i = 0; i < s->ncloses; i++)
 			s->closes[i].result = 0;
 	}
 	cr_debug("commit: %zu calls, %zu chunks, %zu closes: segment sync %.1f ms, total %.1f ms",
 		 s->ncalls, s->nchunks, s->ncloses, sync_ms, elapsed_ms(&t0));
+	if (rc == 0 && s->outage) {
+		cr_notice("storage: recovered after %u failed commits (%s); acknowledging again",
+			  s->outage_commits, strerror(-s->outage));
+		s->outage = 0;
+		s->outage_commits = 0;
+	}
+	ad_erase_deferred(s, rc);
 	report(s, ack, arg, rc);
 	clear_staged(s);
 	return rc;

@@ -71,9 +71,14 @@ struct ad_call_info {
 	const char *meta_json;  /* CALL_OPEN metadata */
 	const char *close_json; /* CALL_CLOSE JSON or NULL */
 	const char *software;   /* client software from HELLO, or NULL */
-	const char *state;      /* "recording" | "closing" | "complete" */
+	const char *state;      /* "recording" | "closing" | "complete" | "erasing" | "erased" */
 	uint64_t close_seq;     /* 0 while open */
 	uint8_t open_hash[CR_HASH_BYTES];
+	int64_t expires;        /* retention deadline (unix s), 0 none */
+	const char *hold_reason, *hold_by; /* NULL when not on hold */
+	const char *release_by;  /* first approver of a pending release, or NULL */
+	const char *erase_reason;
+	int64_t erased_at;
 };
 struct ad_chunk_info {
 	uint64_t seq, start_frame;
@@ -99,6 +104,8 @@ int ad_store_closing(struct ad_store *s, uint8_t (**ids)[CR_CALL_ID_BYTES], size
 /* The recording is written: state "complete". 0 or -errno. */
 int ad_store_mark_complete(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES],
 			   const char *audio_sha256_hex);
+/* The object storage holding each call's encrypted WAV and manifest (blobs.h). */
+struct ad_blobs *ad_store_blobs(const struct ad_store *s);
 /* Directory of a call's recording: DATA/calls/HEX (from the archive's own hex). */
 int ad_store_call_dir(const struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], char *out,
 		      size_t outlen);

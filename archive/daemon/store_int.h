@@ -5,7 +5,9 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "blobs.h"
 #include "idmap.h"
+#include "vault.h"
 #include "store.h"
 #include "tls.h"
 
@@ -30,6 +32,9 @@ struct staged_call {
 	uint8_t id[CR_CALL_ID_BYTES];
 	char *device, *software, *meta;
 	uint8_t open_hash[CR_HASH_BYTES];
+	uint8_t key[AD_KEY_BYTES];         /* the call's own key (never written in the clear) */
+	uint8_t wrapped[AD_WRAPPED_BYTES]; /* what the index keeps */
+	int64_t expires;                   /* retention deadline (unix s), 0 none */
 };
 
 struct staged_chunk {
@@ -90,18 +95,60 @@ struct ad_store {
 	size_t nacks, capacks;
 	struct close_req *closes; /* staged this turn, then waiting ones */
 	size_t ncloses, capcloses;
+	/* CALL_ERASE of calls opened in the same turn: run after the commit stores them. */
+	struct erase_req { void *tag; uint8_t id[CR_CALL_ID_BYTES]; char device[CR_NAME_MAX]; }
+		*erases;
+	size_t nerases, caperases;
 	struct ad_idmap call_map, chunk_map;
+	/* Storage outage in progress (disk full, I/O error): -errno, 0 when healthy. While it
+	 * lasts, the per-turn failures are logged at debug level: one error line when it
+	 * starts, one notice when it ends (ad_store_commit). */
+	int outage;
+	unsigned outage_commits;
+	struct ad_blobs *blobs; /* the call objects (blobs.h) */
+	/* Statements prepared on first use by ad_stmt() (keyed by their SQL text's address). */
+	struct { const char *sql; sqlite3_stmt *st; } extra[48];
+	/* Chunk encryption: a buffer for sealed audio, and the last call key used. */
+	uint8_t *seal;
+	size_t seal_cap;
+	uint8_t key_id[CR_CALL_ID_BYTES];
+	uint8_t key[AD_KEY_BYTES];
+	int key_valid;
 	/* Strings returned by ad_store_call_get() live here until the next call. */
 	char *got_device, *got_meta, *got_close, *got_software;
+	char *got_hold, *got_hold_by, *got_release_by, *got_erase_reason;
 };
 
 /* Grow an array of `size`-byte elements to hold n+1. 0 or -ENOMEM. */
 int ad_grow(void **arr, size_t *cap, size_t n, size_t size);
 #define AD_GROW(arr, cap, n) ad_grow((void **)&(arr), &(cap), (n), sizeof(*(arr)))
 
+/* A storage error: logged as an error unless an outage is already reported. */
+#define ad_store_err(s, ...)                                                                 \
+	do {                                                                                 \
+		if ((s)->outage)                                                             \
+			cr_debug(__VA_ARGS__);                                               \
+		else                                                                         \
+			cr_err(__VA_ARGS__);                                                 \
+	} while (0)
+
+/* Queue an ACK decided now (sent after the next commit). 0 or -ENOMEM. */
+int ad_stage_decided(struct ad_store *s, void *tag, const uint8_t *id, uint64_t seq, int status);
+/* Run the erasures deferred to after this commit (erase.c). */
+void ad_erase_deferred(struct ad_store *s, int failure);
+
 /* Bind helpers. */
 void ad_stmt_done(sqlite3_stmt *st);
 int ad_sqlite_err(struct ad_store *s, const char *what);
+
+/* A statement for `sql` (a string literal: cached by its address), prepared on first use.
+ * NULL when it does not prepare (logged). Reset it with ad_stmt_done() after use. */
+sqlite3_stmt *ad_stmt(struct ad_store *s, const char *sql);
+/* Run SQL without results. 0 or -errno (logged). */
+int ad_exec(struct ad_store *s, const char *sql);
+/* A call's key from the index (unwrapped). 0, -ENOENT (no key: erased), or -errno. */
+int ad_store_call_key(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES],
+		      uint8_t key[AD_KEY_BYTES]);
 
 /* Write audio to the current segment (rolling it when full). 0 or -errno. */
 int ad_segment_append(struct ad_store *s, const void *data, size_t len, uint32_t *seg,
@@ -114,6 +161,7 @@ struct call_view {
 	char device[CR_NAME_MAX];
 	uint8_t open_hash[CR_HASH_BYTES];
 	int closed;          /* close stored (closing or complete) */
+	int erased;          /* erasing or erased: chunks are acknowledged and dropped */
 	uint64_t close_seq;
 };
 

@@ -31,6 +31,12 @@ static void row_to_info(sqlite3_stmt *st, struct ad_call_info *c)
 	c->meta_json = col_text(st, 5);
 	c->close_json = col_text(st, 6);
 	c->software = col_text(st, 7);
+	c->expires = sqlite3_column_int64(st, 8);
+	c->hold_reason = col_text(st, 9);
+	c->hold_by = col_text(st, 10);
+	c->release_by = col_text(st, 11);
+	c->erase_reason = col_text(st, 12);
+	c->erased_at = sqlite3_column_int64(st, 13);
 }
 
 int ad_store_list(struct ad_store *s, int (*fn)(void *arg, const struct ad_call_info *c),
@@ -82,18 +88,30 @@ int ad_store_call_get(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES],
 		memcpy(out->open_hash, sqlite3_column_blob(st, 1), CR_HASH_BYTES);
 	state = col_text(st, 2);
 	out->state = !state ? "recording" : strcmp(state, "complete") == 0 ? "complete"
-		     : strcmp(state, "closing") == 0 ? "closing" : "recording";
+		     : strcmp(state, "closing") == 0 ? "closing"
+		     : strcmp(state, "erasing") == 0 ? "erasing"
+		     : strcmp(state, "erased") == 0 ? "erased" : "recording";
+	out->expires = sqlite3_column_int64(st, 7);
+	out->erased_at = sqlite3_column_int64(st, 12);
 	out->close_seq = (uint64_t)sqlite3_column_int64(st, 3);
 	if (dup_into(&s->got_device, col_text(st, 0)) < 0 ||
 	    dup_into(&s->got_meta, col_text(st, 4)) < 0 ||
 	    dup_into(&s->got_close, col_text(st, 5)) < 0 ||
-	    dup_into(&s->got_software, col_text(st, 6)) < 0)
+	    dup_into(&s->got_software, col_text(st, 6)) < 0 ||
+	    dup_into(&s->got_hold, col_text(st, 8)) < 0 ||
+	    dup_into(&s->got_hold_by, col_text(st, 9)) < 0 ||
+	    dup_into(&s->got_release_by, col_text(st, 10)) < 0 ||
+	    dup_into(&s->got_erase_reason, col_text(st, 11)) < 0)
 		rc = -ENOMEM;
 	ad_stmt_done(st);
 	out->device = s->got_device;
 	out->meta_json = s->got_meta;
 	out->close_json = s->got_close;
 	out->software = s->got_software;
+	out->hold_reason = s->got_hold;
+	out->hold_by = s->got_hold_by;
+	out->release_by = s->got_release_by;
+	out->erase_reason = s->got_erase_reason;
 	return rc;
 }
 

@@ -50,7 +50,7 @@ static int open_segment(struct ad_store *s, uint32_t no)
 	}
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		int e = errno;
-		cr_err("storage: cannot open segment %s: %s", path, strerror(e));
+		ad_store_err(s, "storage: cannot open segment %s: %s", path, strerror(e));
 		if (fd >= 0)
 			close(fd);
 		return -e;
@@ -60,7 +60,7 @@ static int open_segment(struct ad_store *s, uint32_t no)
 		snprintf(dir, sizeof(dir), "%s/segments", s->dir);
 		int r = cr_fsync_dir(dir);
 		if (r < 0) {
-			cr_err("storage: cannot sync %s: %s", dir, strerror(-r));
+			ad_store_err(s, "storage: cannot sync %s: %s", dir, strerror(-r));
 			close(fd);
 			return r;
 		}
@@ -116,8 +116,8 @@ static int flush_batch(struct ad_store *s)
 			continue;
 		if (n <= 0) {
 			rc = n < 0 ? -errno : -EIO;
-			cr_err("storage: cannot write segment %08u: %s; not acknowledging", s->seg_no,
-			       strerror(-rc));
+			ad_store_err(s, "storage: cannot write segment %08u: %s; not acknowledging",
+				     s->seg_no, strerror(-rc));
 			break;
 		}
 		done += (size_t)n;
@@ -141,13 +141,17 @@ int ad_segment_sync(struct ad_store *s)
 	s->seg_error = 0;
 	if (rc == 0 && s->seg_dirty && fdatasync(s->seg_fd) < 0) {
 		rc = -errno;
-		cr_err("storage: fdatasync of segment %08u failed: %s", s->seg_no, strerror(-rc));
+		ad_store_err(s, "storage: fdatasync of segment %08u failed: %s", s->seg_no,
+			     strerror(-rc));
 	}
 	if (rc < 0) {
 		/* After a failed write or sync the file's state is unknown: never append there
-		 * again. */
+		 * again. Except a segment that holds nothing yet (an outage that keeps failing):
+		 * it is emptied and reused rather than leaving one empty file per failed turn. */
+		if (s->seg_off == 0 && ftruncate(s->seg_fd, 0) == 0)
+			return rc;
 		if (open_segment(s, s->seg_no + 1) < 0)
-			cr_err("storage: cannot start a new segment");
+			ad_store_err(s, "storage: cannot start a new segment");
 		return rc;
 	}
 	s->seg_dirty = 0;

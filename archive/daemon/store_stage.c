@@ -10,7 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
+#include "crypt.h"
+#include "erase.h"
 #include "log.h"
+#include "retention.h"
 
 #define SEQ_LIMIT ((uint64_t)INT64_MAX) /* SQLite integers are signed */
 
@@ -33,6 +37,11 @@ static int push_ack(struct ad_store *s, void *tag, const uint8_t *id, uint64_t s
 static int decided(struct ad_store *s, void *tag, const uint8_t *id, uint64_t seq, int status)
 {
 	return push_ack(s, tag, id, seq, ACK_DECIDED, status);
+}
+
+int ad_stage_decided(struct ad_store *s, void *tag, const uint8_t *id, uint64_t seq, int status)
+{
+	return decided(s, tag, id, seq, status);
 }
 
 /* A JSON object of bounded size with no NUL bytes, as a NUL-terminated copy; NULL if not. */
@@ -79,6 +88,7 @@ static int lookup_call(struct ad_store *s, const uint8_t *id, struct call_view *
 		if (sqlite3_column_bytes(st, 1) == CR_HASH_BYTES)
 			memcpy(v->open_hash, sqlite3_column_blob(st, 1), CR_HASH_BYTES);
 		v->closed = state && strcmp(state, "recording") != 0;
+		v->erased = state && (strcmp(state, "erasing") == 0 || strcmp(state, "erased") == 0);
 		v->close_seq = (uint64_t)sqlite3_column_int64(st, 3);
 	}
 	ad_stmt_done(st);
@@ -159,6 +169,12 @@ int ad_store_call_open(struct ad_store *s, void *tag, const char *device, const 
 	memcpy(c->id, id, CR_CALL_ID_BYTES);
 	memcpy(c->open_hash, hash, CR_HASH_BYTES);
 	c->meta = meta;
+	c->expires = ad_retention_deadline(meta);
+	if (ad_vault_new_call_key(id, c->key, c->wrapped) < 0) {
+		free(meta);
+		cr_err("device %s: call %s: cannot make its key", device, hex);
+		return -EIO;
+	}
 	c->device = strdup(device);
 	c->software = software ? strdup(software) : NULL;
 	if (!c->device || (software && !c->software)) {
@@ -218,6 +234,31 @@ static int check_chunk(struct ad_store *s, const char *device, const struct cr_c
 	if (r && memcmp(prev, h->hash, CR_HASH_BYTES) != 0)
 		*status = CR_ACK_CHAIN;
 	return 0;
+}
+
+/* The chunk's audio sealed with its call's key into s->seal. 0 or -errno. */
+static int seal_chunk(struct ad_store *s, const struct cr_chunk_hdr *h, const uint8_t *audio,
+		      size_t bytes)
+{
+	uint8_t key[AD_KEY_BYTES];
+	size_t idx;
+	int r;
+
+	if (bytes + AD_TAG_BYTES > s->seal_cap) {
+		size_t cap = bytes + AD_TAG_BYTES;
+		uint8_t *p = realloc(s->seal, cap);
+		if (!p)
+			return -ENOMEM;
+		s->seal = p;
+		s->seal_cap = cap;
+	}
+	if (ad_idmap_get(&s->call_map, h->call_id, 0, &idx))
+		memcpy(key, s->calls[idx].key, AD_KEY_BYTES);
+	else if ((r = ad_store_call_key(s, h->call_id, key)) < 0)
+		return r == -ENOENT ? -EIO : r;
+	r = ad_chunk_seal(key, h->call_id, h->seq, audio, bytes, s->seal);
+	gnutls_memset(key, 0, sizeof(key));
+	return r;
 }
 
 static void mark_closes_fresh(struct ad_store *s, const uint8_t *id)
@@ -284,6 +325,11 @@ int ad_store_put_chunk(struct ad_store *s, void *tag, const char *device, const 
 				hex, (unsigned long long)h.seq);
 		return decided(s, tag, h.call_id, h.seq, status);
 	}
+	if (v.erased) {
+		/* Erased (private, or by an operator): acknowledged so the agent's spool drains,
+		 * never stored. */
+		return decided(s, tag, h.call_id, h.seq, CR_ACK_OK);
+	}
 	if (v.closed && h.seq >= v.close_seq) {
 		cr_warn("device %s: call %s seq %llu is past its close", device, hex,
 			(unsigned long long)h.seq);
@@ -299,8 +345,11 @@ int ad_store_put_chunk(struct ad_store *s, void *tag, const char *device, const 
 	k->c.frames = h.frames;
 	memcpy(k->c.sha256, h.hash, CR_HASH_BYTES);
 	memcpy(k->c.prev_hash, h.prev_hash, CR_HASH_BYTES);
-	k->c.length = bytes;
-	r = ad_segment_append(s, audio, bytes, &k->c.segment, &k->c.offset);
+	k->c.length = bytes + AD_TAG_BYTES;
+	r = seal_chunk(s, &h, audio, bytes);
+	if (r < 0)
+		return r;
+	r = ad_segment_append(s, s->seal, bytes + AD_TAG_BYTES, &k->c.segment, &k->c.offset);
 	if (r < 0)
 		return r;
 	if (ad_idmap_put(&s->chunk_map, h.call_id, h.seq, s->nchunks) < 0 ||
@@ -344,6 +393,10 @@ int ad_store_call_close(struct ad_store *s, void *tag, const char *device, const
 		free(json);
 		cr_warn("device %s: refused CALL_CLOSE of %s owned by %s", device, hex, v.device);
 		return decided(s, tag, id, seq, CR_ACK_FORBIDDEN);
+	}
+	if (v.erased) {
+		free(json);
+		return decided(s, tag, id, seq, CR_ACK_OK); /* erased: nothing more is kept */
 	}
 	if (v.closed) {
 		free(json);
@@ -393,4 +446,55 @@ int ad_store_heartbeat(struct ad_store *s, const char *device, const char *json,
 	}
 	s->nbeats++;
 	return 0;
+}
+
+int ad_store_call_erase(struct ad_store *s, void *tag, const char *device, const uint8_t *body,
+			size_t len)
+{
+	char hex[2 * CR_CALL_ID_BYTES + 1];
+	uint8_t id[CR_CALL_ID_BYTES];
+	struct call_view v;
+	size_t idx;
+	uint64_t seq;
+	int r;
+
+	if (cr_idseq_decode(body, len, id, &seq) < 0)
+		return -EPROTO;
+	cr_id_to_hex(id, hex);
+	if (seq != 0)
+		return decided(s, tag, id, seq, CR_ACK_INVALID);
+	if (ad_idmap_get(&s->call_map, id, 0, &idx)) {
+		/* Opened in this very turn: erased right after the commit that stores it. */
+		struct erase_req *e;
+
+		if (strcmp(s->calls[idx].device, device) != 0)
+			return decided(s, tag, id, 0, CR_ACK_FORBIDDEN);
+		if (AD_GROW(s->erases, s->caperases, s->nerases) < 0)
+			return -ENOMEM;
+		e = &s->erases[s->nerases++];
+		e->tag = tag;
+		memcpy(e->id, id, CR_CALL_ID_BYTES);
+		snprintf(e->device, sizeof(e->device), "%s", device);
+		return 0;
+	}
+	r = lookup_call(s, id, &v);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return decided(s, tag, id, 0, CR_ACK_OK); /* nothing of it was ever stored */
+	if (strcmp(v.device, device) != 0) {
+		cr_warn("device %s: refused CALL_ERASE of %s owned by %s", device, hex, v.device);
+		return decided(s, tag, id, 0, CR_ACK_FORBIDDEN);
+	}
+	r = ad_erase_call(s, id, "private", NULL);
+	if (r == -EBUSY) {
+		/* A legal hold outranks the user's wish; the agent is told it is stored. */
+		cr_warn("device %s: call %s is on hold: not erased as private", device, hex);
+		ad_audit(device, "device", "erase", hex, "refused", "on hold");
+		return decided(s, tag, id, 0, CR_ACK_OK);
+	}
+	if (r < 0 && r != -ENOENT)
+		return r;
+	ad_audit(device, "device", "erase", hex, "ok", "private");
+	return decided(s, tag, id, 0, CR_ACK_OK);
 }
