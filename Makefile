@@ -138,6 +138,14 @@ $(B)/tests/%: $(call obj,tests/tools/%.c) $(LIBCOMMON)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
+# tests/softphone/*.c: LD_PRELOAD probes for the softphone tests (alsa-lib, libc, libdl).
+PROBE_SRCS := $(wildcard tests/softphone/*.c)
+PROBE_LIBS := $(patsubst tests/softphone/%.c,$(B)/tests/%.so,$(PROBE_SRCS))
+$(B)/tests/%.so: $(call obj,tests/softphone/%.c)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,--no-undefined $(LDFLAGS) -o $@ $^ $(call lib,alsa) -ldl -lpthread
+
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c with corpus tests/fuzz/corpus/NAME/. `make check`
 # replays the corpora; `make fuzz FUZZ_SECONDS=600` fuzzes each target for that long.
 FUZZ_CC ?= clang
@@ -162,7 +170,7 @@ fuzz: $(FUZZ_BINS)
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(B)/fuzz/corpus-$$n tests/fuzz/corpus/$$n \
 			|| exit 1; done
 
-test-build: all $(UNIT_BINS) $(SLAVE_LIBS) $(TOOL_BINS) $(FUZZ_BINS)
+test-build: all $(UNIT_BINS) $(SLAVE_LIBS) $(TOOL_BINS) $(FUZZ_BINS) $(PROBE_LIBS)
 
 # --- the README's two commands ----------------------------------------------------------------
 deps:

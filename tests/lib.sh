@@ -38,7 +38,7 @@ alsa_conf() { printf '%s\n' "$*" >>"$T/asound.conf"; }
 # A free TCP port on loopback for this test (sequential tests; pid-derived to avoid reuse).
 free_port() {
 	local p
-	for p in $(seq $((20000 + ($$ * 7) % 30000)) 60999); do
+	for p in $(seq $((20000 + ($$ * 7) % 12000)) 32767); do
 		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
 	done
 }
