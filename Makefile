@@ -146,6 +146,14 @@ $(B)/tests/%.so: $(call obj,tests/softphone/%.c)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -Wl,--no-undefined $(LDFLAGS) -o $@ $^ $(call lib,alsa) -ldl -lpthread
 
+# bench/*.c: one program per file (load generators for `make bench`), linked like the test tools.
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
+$(B)/bench/%: $(call obj,bench/%.c) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c with corpus tests/fuzz/corpus/NAME/. `make check`
 # replays the corpora; `make fuzz FUZZ_SECONDS=600` fuzzes each target for that long.
 FUZZ_CC ?= clang
@@ -170,7 +178,7 @@ fuzz: $(FUZZ_BINS)
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(B)/fuzz/corpus-$$n tests/fuzz/corpus/$$n \
 			|| exit 1; done
 
-test-build: all $(UNIT_BINS) $(SLAVE_LIBS) $(TOOL_BINS) $(FUZZ_BINS) $(PROBE_LIBS)
+test-build: all $(UNIT_BINS) $(SLAVE_LIBS) $(TOOL_BINS) $(FUZZ_BINS) $(PROBE_LIBS) $(BENCH_BINS)
 
 # --- the README's two commands ----------------------------------------------------------------
 deps:
@@ -186,7 +194,7 @@ demo: deps
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory test-build
-	$(Q)bench/run.sh
+	$(Q)BUILD=$(abspath $(B)) bench/run.sh
 
 .PHONY: deb deb-check
 # Debian binary packages into $(B)/deb/ (dpkg-buildpackage -b from a copy of the tree with

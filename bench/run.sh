@@ -34,3 +34,47 @@ for a in rw mmap; do
 	row "plugin, recorded stream, instr/s ($a)" "copy plugin ($a)" "$(val plugin recorded $a)" "$(val plugin copy $a)" 1.0
 	row "plugin, unrecorded application, instr/s ($a)" "slave alone ($a)" "$(val plugin unrecorded $a)" "$(val plugin slave $a)" 1.02
 done
+
+# --- archive (bench/archive_load.sh, bench/tls_load.sh) ---------------------------------------
+# row_abs FIGURE BASELINE_DESC VALUE BASELINE OP LIMIT: the target is an absolute bound (OP ge:
+# at least LIMIT; lt: under LIMIT; info: no target), the baseline only gives the ratio.
+row_abs() {
+	local fig=$1 base=$2 v=$3 b=$4 op=$5 lim=$6 ratio=- verdict target
+	case $op in ge) target=">= $lim" ;; lt) target="< $lim" ;; *) target="-" ;; esac
+	if [ -n "$v" ] && [ -n "$b" ] && [ "$b" != 0 ]; then
+		ratio=$(awk -v a="$v" -v b="$b" 'BEGIN{printf "%.3fx", a/b}')
+	fi
+	if [ -z "$v" ]; then
+		verdict="NOT MEASURED"
+	elif [ "$op" = info ]; then
+		verdict="(for reference)"
+	else
+		verdict=$(awk -v a="$v" -v l="$lim" -v op="$op" \
+			'BEGIN{ok = op == "ge" ? a >= l : a < l; print ok ? "met" : "MISSED"}')
+	fi
+	printf '| %-44s | %-22s | %12s | %12s | %7s | %-8s | %s |\n' "$fig" "$base" "${v:-n/a}" "${b:--}" "$ratio" "$target" "$verdict"
+}
+# row_min FIGURE BASELINE_DESC VALUE BASELINE MIN_RATIO [NOTE]: at least MIN_RATIO times the baseline.
+row_min() {
+	local fig=$1 base=$2 v=$3 b=$4 min=$5 note=${6:-} ratio verdict
+	if [ -z "$v" ] || [ -z "$b" ] || [ "$b" = 0 ]; then
+		printf '| %-44s | %-22s | %12s | %12s | %7s | %-8s | %s |\n' "$fig" "$base" "${v:-n/a}" "${b:-n/a}" "-" ">= ${min}x" "NOT MEASURED"
+		return
+	fi
+	ratio=$(awk -v a="$v" -v b="$b" 'BEGIN{printf "%.3f", a/b}')
+	verdict=$(awk -v r="$ratio" -v m="$min" 'BEGIN{print (r >= m) ? "met" : "MISSED"}')
+	printf '| %-44s | %-22s | %12s | %12s | %7s | %-8s | %s%s |\n' "$fig" "$base" "$v" "$b" "${ratio}x" ">= ${min}x" "$verdict" "$note"
+}
+streams=$(val archive streams callrec)
+row_abs "archive, zero-loss real-time streams" "commercial, $(nproc) cores" "$streams" "$(val archive streams commercial)" ge 4000
+row_abs "archive, zero-loss real-time streams" "disk write rate" "$streams" "$(val archive streams disk_bound)" info 0
+row_abs "archive, ack p99 at that load, ms" "-" "$(val archive ack_p99_ms callrec)" "" lt 250
+row_abs "archive, memory per connected stream, KiB" "-" "$(val archive mem_per_stream_kib callrec)" "" lt 64
+row_abs "archive, CPU per stream, % of one core" "-" "$(val archive cpu_per_stream_percent callrec)" "" info 0
+row_min "archive, full TLS handshakes/s" "gnutls-serv, full" "$(val archive handshakes_full callrec)" "$(val archive handshakes_full gnutls_serv)" 1.0
+share=$(val archive resumed_share callrec)
+row_min "archive, resumed TLS handshakes/s" "gnutls-serv, resumed" "$(val archive handshakes_resumed callrec)" "$(val archive handshakes_resumed gnutls_serv)" 1.0 \
+	"$([ "$share" = 0.00 ] && echo ' (no tickets: all were full)')"
+first_failed=$(val archive streams first_failed)
+[ -n "$first_failed" ] && echo "archive ramp: first step that failed: $first_failed streams (see $out/archive_load.log)"
+true
