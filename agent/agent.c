@@ -12,7 +12,9 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "fsutil.h"
+#include "health.h"
 #include "log.h"
 
 /* The calls' frames go to the spool first, then (if connected) straight out. */
@@ -27,25 +29,27 @@ static int spool_frame(void *ctx, const uint8_t id[CR_CALL_ID_BYTES], uint64_t s
 	return err;
 }
 
-/* What the archive's health view shows for this desktop (SPEC 4.7). */
+/* What the archive's health view shows for this desktop (SPEC 4.7; keys in health.h). */
 static char *heartbeat_json(void *ctx)
 {
 	struct cr_agent *a = ctx;
-	uint64_t frames, bytes;
-	json_t *o;
-	char *s;
+	struct cr_health h = {
+		.state = a->spool.full ? "spool_full" : "running", .version = CR_AGENT_VERSION,
+		.calls = cr_calls_count(&a->calls),
+		.last_ack_call = a->uplink.last_ack_call, .last_ack_seq = a->uplink.last_ack_seq,
+		.acked_frames = a->uplink.acked_frames, .refused_frames = a->uplink.refused_frames,
+		.dropped_frames = cr_calls_dropped_frames(&a->calls),
+		.spool_bytes = a->spool.bytes, .spool_max_bytes = a->spool.max_bytes,
+		.spool_full = a->spool.full, .evict_oldest = a->spool.evict_oldest,
+		.refused_chunks = a->spool.refused_chunks,
+		.refused_frames_audio = a->spool.refused_audio_frames,
+		.evicted_chunks = a->spool.evicted_chunks,
+		.evicted_frames_audio = a->spool.evicted_audio_frames,
+		.rate = CR_ARCHIVE_RATE, .tls_resumed = a->uplink.resumed,
+	};
 
-	cr_spool_backlog(&a->spool, &frames, &bytes);
-	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "state", "running",
-		      "software", "callrec-agent " CR_AGENT_VERSION,
-		      "backlog_frames", (json_int_t)frames, "backlog_bytes", (json_int_t)bytes,
-		      "calls", (json_int_t)cr_calls_count(&a->calls),
-		      "acked_frames", (json_int_t)a->uplink.acked_frames,
-		      "refused_frames", (json_int_t)a->uplink.refused_frames,
-		      "dropped_frames", (json_int_t)cr_calls_dropped_frames(&a->calls));
-	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	return s;
+	cr_spool_backlog(&a->spool, &h.backlog_frames, &h.backlog_bytes);
+	return cr_health_json(&h);
 }
 
 static void on_timer(struct cr_evsrc *src, uint32_t events)
@@ -59,6 +63,7 @@ static void on_timer(struct cr_evsrc *src, uint32_t events)
 	cr_calls_tick(&a->calls, now);
 	cr_ctlsrv_tick(&a->ctl, now);
 	cr_uplink_tick(&a->uplink, now);
+	cr_agentpol_tick(a, now);
 }
 
 static void reload(struct cr_agent *a)
@@ -86,15 +91,14 @@ static void reload(struct cr_agent *a)
 	}
 	if (strcmp(cfg.socket_path, a->cfg.socket_path) || strcmp(cfg.spool_path, a->cfg.spool_path))
 		cr_warn("reload: socket and spool locations change only at restart");
-	fresh.heartbeat = a->uplink.heartbeat;
-	fresh.heartbeat_ctx = a->uplink.heartbeat_ctx;
-	fresh.acked_frames = a->uplink.acked_frames;
-	fresh.refused_frames = a->uplink.refused_frames;
+	cr_uplink_carry_over(&fresh, &a->uplink);
 	cr_uplink_free(&a->uplink);
 	a->uplink = fresh;
 	a->uplink.src.fd = -1;
 	cr_uplink_restart(&a->uplink);
 	a->calls.chunk_ms = (unsigned)cfg.chunk_ms; /* for calls that start from now on */
+	a->spool.max_bytes = cfg.spool_max_bytes; /* the cap applies from the next chunk */
+	a->spool.evict_oldest = cfg.spool_evict_oldest;
 	cr_agent_config_free(&a->cfg);
 	a->cfg = cfg;
 	cr_notice("configuration reloaded: archive %s, chunk %u ms", a->cfg.address,
@@ -110,6 +114,7 @@ static void on_signal(struct cr_evsrc *src, uint32_t events)
 	while (read(src->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			reload(a);
+			cr_agentpol_reload(a);
 		} else {
 			cr_notice("signal %u: stopping", si.ssi_signo);
 			a->running = 0;
@@ -173,6 +178,8 @@ int cr_agent_start(struct cr_agent *a, struct cr_agent_config *cfg, const char *
 		cr_err("spool %s: %s", a->cfg.spool_path, strerror(-err));
 		return err;
 	}
+	a->spool.evict_oldest = a->cfg.spool_evict_oldest;
+	cr_tl_set_admission(cr_spool_admit_chunk, &a->spool); /* the cap applies to chunks */
 	err = cr_spool_scan(&a->spool);
 	if (err) {
 		cr_err("spool %s: cannot scan: %s", a->cfg.spool_path, strerror(-err));
@@ -196,6 +203,9 @@ int cr_agent_start(struct cr_agent *a, struct cr_agent_config *cfg, const char *
 	a->uplink.heartbeat_ctx = a;
 	cr_calls_init(&a->calls, (unsigned)a->cfg.chunk_ms, spool_frame, a);
 
+	err = cr_agentpol_start(a); /* before the socket: no stream is decided without it */
+	if (err)
+		return err;
 	err = cr_ctlsrv_open(&a->ctl, a->epfd, a->cfg.socket_path, user_mode, a);
 	if (err) {
 		cr_err("socket %s: %s", a->cfg.socket_path, strerror(-err));
@@ -204,8 +214,6 @@ int cr_agent_start(struct cr_agent *a, struct cr_agent_config *cfg, const char *
 	cr_notice("callrec-agent %s listening on %s (%s mode), archive %s, chunk %llu ms",
 		  CR_AGENT_VERSION, a->cfg.socket_path, user_mode ? "user" : "system",
 		  a->cfg.address, a->cfg.chunk_ms);
-	if (a->cfg.policy)
-		cr_notice("policy %s: not applied yet; every stream is recorded", a->cfg.policy);
 	if (ready_file) {
 		err = write_ready_file(ready_file, a->cfg.socket_path);
 		if (err) {
@@ -215,6 +223,13 @@ int cr_agent_start(struct cr_agent *a, struct cr_agent_config *cfg, const char *
 	}
 	a->running = 1;
 	return 0;
+}
+
+/* Calls made private: their spool goes now, the archive's copy by CALL_ERASE (erase.h). */
+static void erase_call(void *ctx, const uint8_t id[CR_CALL_ID_BYTES])
+{
+	struct cr_agent *a = ctx;
+	cr_erase_begin(&a->policy.erases, &a->spool, &a->uplink, id);
 }
 
 int cr_agent_run(struct cr_agent *a)
@@ -245,6 +260,7 @@ void cr_agent_stop(struct cr_agent *a)
 	cr_calls_tick(&a->calls, now);
 	cr_ctlsrv_close(&a->ctl);
 	cr_calls_shutdown(&a->calls, now);
+	cr_agentpol_stop(a);
 	cr_uplink_free(&a->uplink);
 	cr_spool_close(&a->spool);
 	if (a->timer.fd >= 0)
@@ -268,10 +284,13 @@ static json_t *status_json(struct cr_agent *a, uid_t uid)
 	for (struct cr_call *c = a->calls.calls; c; c = c->next) {
 		if (uid != 0 && c->uid != uid)
 			continue; /* a user sees only their own calls */
-		json_array_append_new(calls, json_pack("{s:s, s:i, s:s, s:s, s:f}", "id", c->hex,
+		json_t *co = json_pack("{s:s, s:i, s:s, s:s, s:f}", "id", c->hex,
 			"pid", (int)c->pid, "application", c->meta.application[0] ?
 			c->meta.application : "?", "user", c->meta.user,
-			"seconds", (double)(now - c->start_ns) / 1e9));
+			"seconds", (double)(now - c->start_ns) / 1e9);
+		if (co)
+			cr_cmd_call_status(&a->calls, c, co);
+		json_array_append_new(calls, co);
 	}
 	return json_pack("{s:s, s:s, s:{s:I, s:I}, s:o}", "state", "running", "archive",
 			 cr_uplink_connected(&a->uplink) ? "connected" : "disconnected", "spool",
@@ -284,10 +303,15 @@ char *cr_agent_command(struct cr_agent *a, const char *arg, uid_t uid)
 	json_t *o;
 	char *s;
 
-	if (!strcmp(arg, "status"))
-		o = status_json(a, uid);
+	struct cr_cmd cmd;
+	const char *why;
+
+	if (cr_cmd_parse(arg, &cmd, &why))
+		o = json_pack("{s:s}", "error", why);
+	else if (cmd.verb == CR_CMD_STATUS)
+		o = cr_agentpol_status(a, status_json(a, uid), uid);
 	else
-		o = json_pack("{s:s}", "error", "unknown command");
+		o = cr_cmd_run(&a->calls, &cmd, uid, cr_now_ns(), erase_call, a);
 	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	return s;

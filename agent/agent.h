@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "agentpol.h"
 #include "calls.h"
 #include "config.h"
 #include "ctlsrv.h"
@@ -27,6 +28,7 @@ struct cr_agent {
 	struct cr_calls calls;
 	struct cr_spool spool;
 	struct cr_uplink uplink;
+	struct cr_agentpol policy; /* agentpol.h: the policy and private-call erasures */
 };
 
 /* Set up everything from an already loaded configuration (ownership moves to the agent).

@@ -26,6 +26,7 @@ static const struct cr_cfg_field archive_fields[] = {
 static const struct cr_cfg_field spool_fields[] = {
 	{ "dir", CR_CFG_PATH, F(spool_dir), 0, 0, 0, NULL },
 	{ "max_bytes", CR_CFG_SIZE, F(spool_max_bytes), 0, 0, 0, NULL },
+	{ "evict_oldest", CR_CFG_BOOL, F(spool_evict_oldest), 0, 0, 0, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL },
 };
 
@@ -35,6 +36,7 @@ static const struct cr_cfg_field agent_fields[] = {
 	{ "spool", CR_CFG_MAP, 0, 0, 0, 0, spool_fields },
 	{ "chunk_ms", CR_CFG_UINT, F(chunk_ms), 0, 100, 10000, NULL },
 	{ "policy", CR_CFG_PATH, F(policy), 0, 0, 0, NULL },
+	{ "announcements", CR_CFG_PATH, F(announcements), 0, 0, 0, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL },
 };
 
@@ -159,6 +161,8 @@ int cr_agent_config_load(const char *path, int user_mode, struct cr_agent_config
 		goto out;
 	if (cfg->chunk_ms == 0)
 		cfg->chunk_ms = CR_AGENT_CHUNK_MS_DEFAULT;
+	if (cfg->spool_max_bytes == 0)
+		cfg->spool_max_bytes = CR_AGENT_SPOOL_MAX_DEFAULT;
 	if (cr_split_host_port(cfg->address, cfg->host, sizeof(cfg->host), cfg->port,
 			       sizeof(cfg->port))) {
 		addr = cr_ymap_get(cr_ymap_get(root, "archive"), "address");

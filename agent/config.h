@@ -8,6 +8,7 @@
 #include "diag.h"
 
 #define CR_AGENT_CHUNK_MS_DEFAULT 1000
+#define CR_AGENT_SPOOL_MAX_DEFAULT (2ULL << 30) /* 2G */
 
 struct cr_agent_config {
 	/* from the file (strings malloc'd by cr_cfg_read) */
@@ -18,9 +19,11 @@ struct cr_agent_config {
 	char *key;
 	char *socket;
 	char *spool_dir;
-	unsigned long long spool_max_bytes;
+	unsigned long long spool_max_bytes; /* default CR_AGENT_SPOOL_MAX_DEFAULT */
+	int spool_evict_oldest;             /* spool.evict_oldest: yes */
 	unsigned long long chunk_ms;
-	char *policy;
+	char *policy;        /* policy.yaml; none: the built-in demo rule */
+	char *announcements; /* where bare announcement names are found (CR_ANNOUNCE_DIR) */
 	/* resolved */
 	char socket_path[PATH_MAX];
 	char spool_path[PATH_MAX];

@@ -161,11 +161,22 @@ static void unmap_ring(struct cr_stream *st)
 	st->ring = NULL;
 }
 
+/* Not recorded: the plugin hands the application the slave itself (SPEC 3, 7). */
+static int reply_pass(struct cr_client *c)
+{
+	struct cr_ctl_reply reply = { .magic = CR_CTL_MAGIC, .version = CR_CTL_VERSION,
+				      .decision = CR_DECIDE_PASS };
+
+	if (send(c->src.fd, &reply, sizeof(reply), MSG_NOSIGNAL) != (ssize_t)sizeof(reply))
+		return -errno;
+	return 0;
+}
+
 /* Create the sealed memfd ring, send it with the RECORD reply, keep the mapping. */
 static int start_stream(struct cr_client *c, const struct cr_ctl_hello *h,
-			const struct cr_peer *peer)
+			const struct cr_peer *peer, int rule, int purpose)
 {
-	size_t bytes = cr_ring_layout_bytes(CR_AGENT_RING_DATA);
+	size_t bytes = cr_ring_layout_bytes_inject(CR_AGENT_RING_DATA, CR_AGENT_INJECT_BYTES);
 	struct cr_ctl_reply reply = { .magic = CR_CTL_MAGIC, .version = CR_CTL_VERSION,
 				      .decision = CR_DECIDE_RECORD,
 				      .ring_bytes = (uint32_t)bytes };
@@ -175,6 +186,7 @@ static int start_stream(struct cr_client *c, const struct cr_ctl_hello *h,
 			      .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
 	struct cr_stream *st = NULL;
+	const struct cr_purpose *pu;
 	void *map = MAP_FAILED;
 	int mfd, err;
 
@@ -186,9 +198,17 @@ static int start_stream(struct cr_client *c, const struct cr_ctl_hello *h,
 	map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	if (map == MAP_FAILED)
 		goto fail_errno;
-	err = cr_ring_init(map, bytes, CR_AGENT_RING_DATA);
+	err = cr_ring_init_inject(map, bytes, CR_AGENT_RING_DATA, CR_AGENT_INJECT_BYTES);
 	if (err)
 		goto fail;
+	/* Announce: the microphone stays muted until the announcement is queued, so that the
+	 * other party hears nothing before it (calls.c lifts it). Set before the plugin sees
+	 * the ring, so not even its first period escapes. */
+	pu = cr_pol_purpose(c->srv->agent->policy.pol, purpose);
+	if (h->direction == CR_DIR_CAPTURE && pu && pu->mode == CR_DISCLOSE_ANNOUNCE &&
+	    c->srv->agent->policy.pol->ann[purpose].s)
+		atomic_store_explicit(&((struct cr_ring_hdr *)map)->control, CR_RING_CTL_MUTE,
+				      memory_order_release);
 	/* The producer cannot resize the mapping under us (SIGBUS) nor undo the seals. */
 	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		goto fail_errno;
@@ -214,6 +234,9 @@ static int start_stream(struct cr_client *c, const struct cr_ctl_hello *h,
 	st->ring = map;
 	st->ring_bytes = bytes;
 	st->unmap = unmap_ring;
+	st->pol = cr_pol_ref(c->srv->agent->policy.pol);
+	st->rule = rule;
+	st->purpose = purpose;
 	cr_feed_init(&st->feed);
 	c->stream = st;
 	cr_calls_add_stream(&c->srv->agent->calls, st, cr_now_ns());
@@ -286,7 +309,19 @@ static void on_client(struct cr_evsrc *src, uint32_t events)
 		drop_client(c->srv, c);
 		return;
 	}
-	int err = start_stream(c, &h, &peer);
+	int rule, purpose, err;
+	if (!cr_pol_decide(c->srv->agent->policy.pol, &peer, h.line, &rule, &purpose)) {
+		cr_info("stream from pid %d (%s, user %s, line \"%s\", %s): PASS (%s)", (int)peer.pid,
+			peer.application, peer.user, h.line,
+			h.direction == CR_DIR_CAPTURE ? "capture" : "playback",
+			rule < 0 ? "no rule matches" : "the matching rule says record: no");
+		err = reply_pass(c);
+		if (err)
+			cr_debug("PASS reply: %s", strerror(-err));
+		drop_client(c->srv, c);
+		return;
+	}
+	err = start_stream(c, &h, &peer, rule, purpose);
 	if (err) {
 		/* EPIPE: the plugin stopped waiting (it plays unrecorded); anything else is ours. */
 		cr_log(err == -EPIPE || err == -ECONNRESET ? CR_LOG_WARNING : CR_LOG_ERR,

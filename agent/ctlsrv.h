@@ -11,6 +11,7 @@
 #include "evsrc.h"
 
 #define CR_AGENT_RING_DATA (4u * 1024u * 1024u)
+#define CR_AGENT_INJECT_BYTES (1024u * 1024u) /* disclosure queue: ~10 s at 48 kHz */
 #define CR_HELLO_TIMEOUT_NS 5000000000ULL
 
 struct cr_agent;

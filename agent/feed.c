@@ -2,9 +2,11 @@
 #include "feed.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "pcmconv.h"
 
 void cr_feed_init(struct cr_feed *f)
@@ -25,6 +27,7 @@ void cr_feed_reset(struct cr_feed *f)
 {
 	f->anchored = 0;
 	f->tl_next = 0;
+	f->have_offset = 0;
 	if (f->rs_ready)
 		cr_resampler_set_rate(&f->rs, f->rate);
 }
@@ -52,11 +55,14 @@ static int run_resampler(struct cr_feed *f, struct cr_timeline *tl, unsigned ch,
 	err = grow(&f->out, &f->out_cap, cr_resampler_max_out(&f->rs, frames));
 	if (err)
 		return err;
+	f->place += (double)frames * f->rs.ratio;
 	err = cr_resampler_run(&f->rs, in, frames, last, f->out, f->out_cap, &produced);
 	if (err)
 		return err;
 	err = cr_tl_put(tl, ch, f->tl_next, f->out, produced);
 	f->tl_next += (int64_t)produced;
+	if (last)
+		f->place = (double)f->tl_next; /* everything fed has come out: exact again */
 	return err;
 }
 
@@ -68,6 +74,55 @@ int cr_feed_flush(struct cr_feed *f, struct cr_timeline *tl, unsigned ch)
 		return 0;
 	/* libsamplerate ignores a flush whose input pointer is NULL. */
 	return run_resampler(f, tl, ch, none, 0, 1);
+}
+
+/* Timeline position (fractional) of CLOCK_MONOTONIC time t (ns, double). */
+static double time_pos(double t, uint64_t call_start_ns, unsigned rate)
+{
+	return (t - (double)call_start_ns) * rate / 1e9;
+}
+
+/* Steer the resampler so that input frame `pos` lands where the stream's fitted clock says
+ * (feed.h). */
+static int trim(struct cr_feed *f, struct cr_timeline *tl, uint64_t call_start_ns, uint64_t pos)
+{
+	const struct cr_drift *d = &f->drift;
+	double target, base, corr, ratio, nominal = f->rs.nominal;
+
+	if (!cr_drift_valid(d))
+		return 0;
+	if (!f->have_offset) {
+		/* The anchor stays where it was put: C is the distance from the fitted line there. */
+		f->offset = (double)f->anchor_tl -
+			    time_pos(cr_drift_time(d, f->anchor_pos), call_start_ns, tl->rate);
+		f->have_offset = 1;
+	}
+	target = time_pos(cr_drift_time(d, pos), call_start_ns, tl->rate) + f->offset;
+	f->last_err = f->place - target;
+	if (!f->rs.src && fabs(f->last_err) < CR_FEED_COPY_SLACK)
+		return 0; /* equal rates, on time: stay a copy */
+	if (f->base_rate == 0 || fabs(cr_drift_rate(d) / f->base_rate - 1.0) > CR_FEED_RATE_HYST)
+		f->base_rate = cr_drift_rate(d);
+	base = (double)tl->rate / f->base_rate;
+	corr = 0;
+	if (fabs(f->last_err) > CR_FEED_DEADBAND)
+		corr = -(f->last_err - (f->last_err > 0 ? CR_FEED_DEADBAND : -CR_FEED_DEADBAND)) /
+		       ((double)tl->rate * CR_FEED_TRIM_TAU_S);
+	if (corr > CR_FEED_TRIM_MAX / 2)
+		corr = CR_FEED_TRIM_MAX / 2;
+	if (corr < -CR_FEED_TRIM_MAX / 2)
+		corr = -CR_FEED_TRIM_MAX / 2;
+	ratio = base * (1.0 + corr);
+	if (ratio > nominal * (1.0 + CR_FEED_TRIM_MAX))
+		ratio = nominal * (1.0 + CR_FEED_TRIM_MAX);
+	if (ratio < nominal * (1.0 - CR_FEED_TRIM_MAX))
+		ratio = nominal * (1.0 - CR_FEED_TRIM_MAX);
+	if (pos - f->logged_pos >= (uint64_t)f->rate * 10) {
+		f->logged_pos = pos;
+		cr_debug("feed: rate %.3f Hz (nominal %u), placement %+.1f ms, ratio %.6f",
+			cr_drift_rate(d), f->rate, f->last_err * 1000.0 / tl->rate, ratio);
+	}
+	return cr_resampler_set_ratio(&f->rs, ratio);
 }
 
 static int anchor(struct cr_feed *f, struct cr_timeline *tl, unsigned ch, uint64_t call_start_ns,
@@ -97,9 +152,14 @@ static int anchor(struct cr_feed *f, struct cr_timeline *tl, unsigned ch, uint64
 	}
 	f->rate = h->rate;
 	f->tl_next = at;
+	f->place = (double)at;
+	f->have_offset = 0;
+	f->base_rate = 0;
+	cr_drift_reset(&f->drift, h->rate);
 	f->anchored = 1;
 	f->anchor_t_ns = t_first;
 	f->anchor_pos = h->pos;
+	f->anchor_tl = at;
 	f->next_pos = h->pos;
 	return 0;
 }
@@ -130,12 +190,19 @@ int cr_feed_record(struct cr_feed *f, struct cr_timeline *tl, unsigned ch,
 	} else if (h->pos > f->next_pos) {
 		/* Frames the producer could not store: silence of the same duration. */
 		uint64_t lost = h->pos - f->next_pos;
-		uint64_t sil = (lost * tl->rate + f->rate / 2) / f->rate;
+		uint64_t sil;
+		/* Release what the filter holds of the audio before the hole, so that it lands
+		 * before the silence and the audio after it starts exactly after it. */
+		err = cr_feed_flush(f, tl, ch);
+		if (err)
+			return err;
+		sil = (uint64_t)llround((double)lost * f->rs.ratio);
 		f->dropped += lost;
 		err = cr_tl_gap(tl, ch, f->tl_next, sil, CR_GAP_DROPPED);
 		if (err)
 			return err;
 		f->tl_next += (int64_t)sil;
+		f->place = (double)f->tl_next;
 		f->next_pos = h->pos;
 	} else {
 		/* Positions continue; a timestamp well beyond where they predict means the stream
@@ -143,6 +210,10 @@ int cr_feed_record(struct cr_feed *f, struct cr_timeline *tl, unsigned ch,
 		uint64_t d = h->pos - f->anchor_pos;
 		uint64_t expect = f->anchor_t_ns + d / f->rate * 1000000000ULL +
 				  d % f->rate * 1000000000ULL / f->rate;
+		/* With a fitted clock, compare with it: a fast device's positions run ahead of
+		 * the nominal prediction by seconds over an hour without any pause. */
+		if (cr_drift_valid(&f->drift))
+			expect = (uint64_t)llround(cr_drift_time(&f->drift, h->pos));
 		if (t_first > expect && t_first - expect > (uint64_t)CR_FEED_REANCHOR_NS) {
 			err = anchor(f, tl, ch, call_start_ns, h, t_first);
 			if (err)
@@ -152,6 +223,10 @@ int cr_feed_record(struct cr_feed *f, struct cr_timeline *tl, unsigned ch,
 
 	if (h->frames == 0)
 		return 0;
+	cr_drift_add(&f->drift, h->pos, t_first);
+	err = trim(f, tl, call_start_ns, h->pos);
+	if (err)
+		return err;
 	err = grow(&f->mono, &f->mono_cap, h->frames);
 	if (err)
 		return err;

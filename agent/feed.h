@@ -5,6 +5,15 @@
  * change, or a timestamp far later than the positions predict (the stream was paused or
  * stopped) anchors the stream again by its timestamp.
  *
+ * Clock drift: a device's clock is not the system's (a sound card 0.1% fast gains 3.6 s an
+ * hour). Each stream's true rate is estimated from its (pos, t_ns) pairs (drift.h) and the
+ * resampler ratio is trimmed so that the place where each record lands follows the fitted
+ * line: target(pos) = fit_time(pos) + C, with C fixed when the fit first becomes valid so
+ * that the anchor itself stays where it was (for playback the steady-state stamps are about a
+ * buffer earlier than the sound; for capture about a period later: C absorbs either). A
+ * proportional loop with a time constant of CR_FEED_TRIM_TAU_S seconds pulls the placement
+ * onto the target, so fit errors do not accumulate.
+ *
  * Pure code: no I/O; time comes in the records and the call start. */
 #ifndef CALLREC_AGENT_FEED_H
 #define CALLREC_AGENT_FEED_H
@@ -12,12 +21,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "drift.h"
 #include "resampler.h"
 #include "ring.h"
 #include "timeline.h"
 
 #define CR_FEED_MAX_FRAMES (1u << 20) /* one record never holds more (ring limits it anyway) */
 #define CR_FEED_REANCHOR_NS 500000000LL /* timestamp this far beyond the positions: re-anchor */
+#define CR_FEED_TRIM_TAU_S 5.0          /* placement error is corrected over this long */
+#define CR_FEED_TRIM_MAX 0.005          /* never trim the ratio by more than 0.5% */
+/* Equal rates stay a bit-exact copy until the placement is off by this many frames. */
+#define CR_FEED_COPY_SLACK 32
+/* Placement errors below this (timeline frames, 1 ms at 16 kHz) are left alone, and the
+ * measured rate is taken over only when it moved by more than CR_FEED_RATE_HYST: a ratio
+ * that follows every wiggle of the estimate would stretch the audio back and forth. */
+#define CR_FEED_DEADBAND 16
+#define CR_FEED_RATE_HYST 20e-6
 
 struct cr_feed {
 	struct cr_resampler rs;
@@ -28,7 +47,15 @@ struct cr_feed {
 	unsigned rate;
 	uint64_t anchor_t_ns; /* timestamp and position of the last anchor */
 	uint64_t anchor_pos;
+	int64_t anchor_tl;    /* timeline position the anchor was placed at */
 	uint64_t dropped;     /* frames reported dropped by position jumps (stream rate) */
+	struct cr_drift drift;
+	double place;         /* timeline position (fractional) where the next input frame lands */
+	double offset;        /* C above, in timeline frames; valid when have_offset */
+	double base_rate;     /* measured rate in use (Hz), 0 until the fit is valid */
+	int have_offset;
+	uint64_t logged_pos;  /* position of the last drift log line */
+	double last_err;      /* placement error at the last record (timeline frames), for tests */
 	/* Capture records are stamped when they reach the plugin, i.e. after their last frame
 	 * was captured: their first frame is a record's duration earlier. */
 	int stamp_at_end;

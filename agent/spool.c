@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ int cr_spool_open(struct cr_spool *s, const char *dir, unsigned long long max_by
 
 static void free_call(struct cr_spool_call *c)
 {
+	free(c->ev);
 	free(c->e);
 	free(c);
 }
@@ -70,6 +72,7 @@ static struct cr_spool_call *add_call(struct cr_spool *s, const uint8_t id[CR_CA
 		return NULL;
 	memcpy(c->id, id, CR_CALL_ID_BYTES);
 	cr_id_to_hex(id, c->hex);
+	c->order = s->next_order++;
 	/* Append: older calls are sent first. */
 	while (*tail)
 		tail = &(*tail)->next;
@@ -144,6 +147,177 @@ static void remove_call_dir(struct cr_spool *s, struct cr_spool_call *c)
 	remove_call(s, c);
 }
 
+/* --- size cap and eviction ---------------------------------------------------------- */
+
+/* frame (a CALL_CLOSE) with the call's evictions added to its JSON: gaps {cause "evicted"}
+ * on both channels and "evicted_seqs". A new malloc'd frame in *out. */
+static int close_with_evictions(const struct cr_spool_call *c, const uint8_t *frame, size_t len,
+				uint8_t **out, size_t *out_len)
+{
+	struct cr_frame f;
+	json_t *o, *gaps, *seqs;
+	char *json;
+	uint64_t seq;
+	int err;
+
+	if (cr_frame_parse(frame, len, &f) != (long)len || f.length < CR_IDSEQ_WIRE)
+		return -EPROTO;
+	seq = cr_get_u64(f.body + CR_CALL_ID_BYTES);
+	o = json_loadb((const char *)f.body + CR_IDSEQ_WIRE, f.length - CR_IDSEQ_WIRE, 0, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return -EPROTO;
+	}
+	gaps = json_object_get(o, "gaps");
+	if (!json_is_array(gaps)) {
+		gaps = json_array();
+		json_object_set_new(o, "gaps", gaps);
+	}
+	seqs = json_object_get(o, "evicted_seqs");
+	if (!json_is_array(seqs)) {
+		seqs = json_array();
+		json_object_set_new(o, "evicted_seqs", seqs);
+	}
+	for (size_t i = 0; i < c->nev; i++) {
+		const struct cr_spool_evicted *e = &c->ev[i];
+		unsigned rate = e->rate ? e->rate : 16000;
+		for (int ch = 1; ch <= 2; ch++)
+			json_array_append_new(gaps, json_pack("{s:I, s:I, s:i, s:s}",
+				"start_ms", (json_int_t)(e->start_frame * 1000 / rate),
+				"length_ms", (json_int_t)(((uint64_t)e->frames * 1000 + rate / 2) / rate),
+				"channel", ch, "cause", "evicted"));
+		json_array_append_new(seqs, json_integer((json_int_t)e->seq));
+	}
+	json = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!json)
+		return -ENOMEM;
+	err = cr_idseq_frame(CR_F_CALL_CLOSE, c->id, seq, json, out, out_len);
+	free(json);
+	return err;
+}
+
+/* A call whose CALL_CLOSE is already spooled (and not in flight) has it rewritten. */
+static void rewrite_close(struct cr_spool *s, struct cr_spool_call *c)
+{
+	struct cr_spool_entry *e = &c->e[c->n - 1];
+	char dir[PATH_MAX], name[32];
+	uint8_t *buf, *with;
+	size_t len, wlen;
+
+	if (!c->has_close || e->type != CR_F_CALL_CLOSE || e->send == CR_SEND_INFLIGHT)
+		return;
+	if (cr_spool_read(s, c, e, &buf, &len))
+		return;
+	/* The spooled close already lists the earlier evictions: add only the newest. */
+	struct cr_spool_call one = *c;
+	one.ev = &c->ev[c->nev - 1];
+	one.nev = 1;
+	if (close_with_evictions(&one, buf, len, &with, &wlen) == 0) {
+		call_dir(s, c, dir, sizeof(dir));
+		entry_name(e->seq, name);
+		if (cr_write_atomic(dir, name, with, wlen, 0600) == 0) {
+			s->bytes += wlen;
+			s->bytes -= s->bytes >= e->bytes ? e->bytes : s->bytes;
+			e->bytes = (uint32_t)wlen;
+		}
+		free(with);
+	}
+	free(buf);
+}
+
+/* Evict the oldest chunk that is neither acknowledged nor in flight. 0, or -ENOENT when
+ * there is none. */
+static int evict_one(struct cr_spool *s)
+{
+	struct cr_spool_call *best = NULL;
+	size_t bi = 0;
+
+	for (struct cr_spool_call *c = s->calls; c; c = c->next) {
+		if (best && c->order > best->order)
+			continue;
+		for (size_t i = 0; i < c->n; i++) {
+			const struct cr_spool_entry *e = &c->e[i];
+			if (e->type == CR_F_CHUNK && !e->acked && e->send != CR_SEND_INFLIGHT) {
+				best = c;
+				bi = i;
+				break;
+			}
+		}
+	}
+	if (!best)
+		return -ENOENT;
+
+	struct cr_spool_entry *e = &best->e[bi];
+	struct cr_spool_evicted ev = { .seq = e->seq };
+	uint8_t *buf;
+	size_t len;
+	struct cr_frame f;
+	struct cr_chunk_hdr h;
+	const uint8_t *audio;
+	size_t ab;
+
+	if (cr_spool_read(s, best, e, &buf, &len) == 0) {
+		if (cr_frame_parse(buf, len, &f) > 0 &&
+		    !cr_chunk_hdr_decode(f.body, f.length, &h, &audio, &ab)) {
+			ev.start_frame = h.start_frame;
+			ev.frames = h.frames;
+			ev.rate = h.rate;
+		}
+		free(buf);
+	}
+	if (best->nev == best->evcap) {
+		size_t nc = best->evcap ? best->evcap * 2 : 8;
+		struct cr_spool_evicted *n = realloc(best->ev, nc * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		best->ev = n;
+		best->evcap = nc;
+	}
+	if (delete_entry(s, best, bi))
+		return -EIO;
+	best->ev[best->nev++] = ev;
+	s->evicted_chunks++;
+	s->evicted_audio_frames += ev.frames;
+	cr_log(s->evicted_chunks == 1 || s->evicted_chunks % 100 == 0 ? CR_LOG_WARNING : CR_LOG_DEBUG,
+	       "spool: full; evicted %s/%llu (%u frames; %llu chunks evicted so far)", best->hex,
+	       (unsigned long long)ev.seq, ev.frames, (unsigned long long)s->evicted_chunks);
+	rewrite_close(s, best);
+	return 0;
+}
+
+int cr_spool_admit(struct cr_spool *s, size_t bytes)
+{
+	if (s->max_bytes && s->bytes + bytes > s->max_bytes && s->evict_oldest)
+		while (s->bytes + bytes > s->max_bytes)
+			if (evict_one(s))
+				break;
+	if (!s->max_bytes || s->bytes + bytes <= s->max_bytes) {
+		if (s->full)
+			cr_notice("spool: room again (%llu of %llu bytes); audio is spooled again",
+				  (unsigned long long)s->bytes, s->max_bytes);
+		s->full = 0;
+		return 1;
+	}
+	if (!s->full)
+		cr_warn("spool: full (%llu of max_bytes %llu): new audio is not spooled and is "
+			"reported as a gap \"spool_full\"", (unsigned long long)s->bytes,
+			s->max_bytes);
+	s->full = 1;
+	s->refused_chunks++;
+	return 0;
+}
+
+int cr_spool_admit_chunk(void *spool, uint32_t frames)
+{
+	struct cr_spool *s = spool;
+	int ok = cr_spool_admit(s, CR_FRAME_HDR + CR_CHUNK_HDR_WIRE + (size_t)frames * 4);
+
+	if (!ok)
+		s->refused_audio_frames += frames;
+	return ok;
+}
+
 int cr_spool_put(struct cr_spool *s, const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq,
 		 uint8_t type, const uint8_t *frame, size_t len)
 {
@@ -167,7 +341,19 @@ int cr_spool_put(struct cr_spool *s, const uint8_t id[CR_CALL_ID_BYTES], uint64_
 			return err;
 	}
 	entry_name(seq, name);
-	err = cr_write_atomic(dir, name, frame, len, 0600);
+	if (type == CR_F_CALL_CLOSE && c->nev) {
+		/* Chunks of this call were evicted while it ran: its close says so. */
+		uint8_t *with;
+		size_t wlen;
+		err = close_with_evictions(c, frame, len, &with, &wlen);
+		if (err)
+			return err;
+		err = cr_write_atomic(dir, name, with, wlen, 0600);
+		free(with);
+		len = wlen;
+	} else {
+		err = cr_write_atomic(dir, name, frame, len, 0600);
+	}
 	if (err)
 		return err;
 	err = add_entry(c, seq, (uint32_t)len, type);
@@ -179,15 +365,6 @@ int cr_spool_put(struct cr_spool *s, const uint8_t id[CR_CALL_ID_BYTES], uint64_
 		if (c->e[i].acked && c->e[i].seq < seq && !delete_entry(s, c, i))
 			continue;
 		i++;
-	}
-	if (s->max_bytes && s->bytes > s->max_bytes) {
-		if (!s->over_cap_warned)
-			cr_warn("spool: %llu bytes exceed the configured max_bytes %llu; keeping "
-				"everything (no eviction without a policy)",
-				(unsigned long long)s->bytes, s->max_bytes);
-		s->over_cap_warned = 1;
-	} else {
-		s->over_cap_warned = 0;
 	}
 	return 0;
 }

@@ -6,7 +6,15 @@
  * One exception keeps restarts exact: the acknowledged frame with the highest seq of a call
  * whose CALL_CLOSE is not yet spooled stays on disk until a later frame replaces it, so a
  * restarted agent always knows where the call ended (it re-sends it; the archive treats the
- * identical frame as a duplicate). */
+ * identical frame as a duplicate).
+ *
+ * Size cap (agent.yaml spool.max_bytes): CALL_OPEN and CALL_CLOSE are always spooled (they are
+ * small and without them nothing of a call can be shown); a CHUNK is spooled only if it fits
+ * (cr_spool_admit). When it does not, and spool.evict_oldest is set, the oldest chunks not in
+ * flight (oldest call first, lowest seq first) are deleted to make room and each is reported
+ * in its call's CALL_CLOSE: a gap {cause "evicted"} per channel and the seq in
+ * "evicted_seqs" (so the archive knows which sequence numbers will never come). Otherwise the
+ * new chunk is not spooled: the caller leaves it out of the call (a gap "spool_full"). */
 #ifndef CALLREC_AGENT_SPOOL_H
 #define CALLREC_AGENT_SPOOL_H
 
@@ -26,12 +34,20 @@ struct cr_spool_entry {
 	uint8_t send;  /* enum cr_send_state, for the current connection */
 };
 
+struct cr_spool_evicted {
+	uint64_t seq, start_frame;
+	uint32_t frames, rate;
+};
+
 struct cr_spool_call {
 	uint8_t id[CR_CALL_ID_BYTES];
 	char hex[2 * CR_CALL_ID_BYTES + 1];
 	struct cr_spool_entry *e; /* ascending seq */
 	size_t n, cap;
 	int has_close;
+	uint64_t order; /* creation order: lower is older */
+	struct cr_spool_evicted *ev; /* chunks evicted from this call, to report at its close */
+	size_t nev, evcap;
 	struct cr_spool_call *next;
 };
 
@@ -40,7 +56,12 @@ struct cr_spool {
 	unsigned long long max_bytes; /* 0 = no cap */
 	struct cr_spool_call *calls;
 	uint64_t bytes; /* in spool files on disk */
-	int over_cap_warned;
+	int evict_oldest;     /* agent.yaml spool.evict_oldest */
+	int full;             /* the last chunk offered did not fit */
+	uint64_t next_order;
+	/* counters over the agent's life, for the heartbeat */
+	uint64_t refused_chunks, refused_audio_frames; /* not spooled: full */
+	uint64_t evicted_chunks, evicted_audio_frames;
 };
 
 /* Create the directory (mode 0700) if needed. 0 or negative errno. */
@@ -71,6 +92,12 @@ struct cr_spool_entry *cr_spool_find(struct cr_spool *s, const uint8_t id[CR_CAL
 /* Read one spooled frame into a malloc'd buffer. 0 or negative errno. */
 int cr_spool_read(const struct cr_spool *s, const struct cr_spool_call *c,
 		  const struct cr_spool_entry *e, uint8_t **buf, size_t *len);
+
+/* May a CHUNK frame of `bytes` be spooled now? Evicts the oldest chunks first when
+ * evict_oldest is set. 1 yes, 0 no (counted as refused). */
+int cr_spool_admit(struct cr_spool *s, size_t bytes);
+/* The same for a chunk of `frames` stereo S16 frames (cr_tl_admit_fn, see timeline.h). */
+int cr_spool_admit_chunk(void *spool, uint32_t frames);
 
 /* Frames not yet acknowledged and their bytes (the backlog shown by `callrec status`). */
 void cr_spool_backlog(const struct cr_spool *s, uint64_t *frames, uint64_t *bytes);

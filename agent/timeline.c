@@ -6,6 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+static cr_tl_admit_fn admit_fn;
+static void *admit_ctx;
+
+void cr_tl_set_admission(cr_tl_admit_fn fn, void *ctx)
+{
+	admit_fn = fn;
+	admit_ctx = ctx;
+}
+
 int cr_tl_init(struct cr_timeline *tl, unsigned rate, unsigned chunk_ms)
 {
 	memset(tl, 0, sizeof(*tl));
@@ -47,6 +56,12 @@ const char *cr_gap_cause_name(enum cr_gap_cause c)
 		return "lag";
 	case CR_GAP_AGENT:
 		return "agent";
+	case CR_GAP_PAUSE:
+		return "pause";
+	case CR_GAP_SPOOL_FULL:
+		return "spool_full";
+	case CR_GAP_EVICTED:
+		return "evicted";
 	}
 	return "unknown";
 }
@@ -64,8 +79,10 @@ int cr_tl_gap(struct cr_timeline *tl, unsigned ch, int64_t start, uint64_t lengt
 	}
 	if (length == 0 || ch >= CR_TL_CHANNELS)
 		return 0;
-	if (tl->ngaps) {
-		g = &tl->gaps[tl->ngaps - 1];
+	/* Look a few entries back: gaps of both channels interleave (a chunk refused for lack
+	 * of spool room is a gap on each), and a long outage must stay one entry per channel. */
+	for (size_t i = tl->ngaps, back = 0; i > 0 && back < 2 * CR_TL_CHANNELS; i--, back++) {
+		g = &tl->gaps[i - 1];
 		if (g->channel == ch && g->cause == cause && g->start + g->length == (uint64_t)start) {
 			g->length += length;
 			return 0;
@@ -157,8 +174,29 @@ static int16_t to_s16(float v)
 	return (int16_t)l;
 }
 
+static int next_chunk(struct cr_timeline *tl, const int64_t progress[CR_TL_CHANNELS],
+		      int64_t now_pos, int flush, struct cr_tl_chunk *out);
+
 int cr_tl_next_chunk(struct cr_timeline *tl, const int64_t progress[CR_TL_CHANNELS],
 		     int64_t now_pos, int flush, struct cr_tl_chunk *out)
+{
+	/* Chunks refused for lack of spool room are consumed here (their audio becomes a gap),
+	 * so the caller only ever sees chunks to send: the hash chain stays contiguous. */
+	for (;;) {
+		int r = next_chunk(tl, progress, now_pos, flush, out);
+		if (r != 1 || !admit_fn || admit_fn(admit_ctx, out->frames))
+			return r;
+		for (unsigned c = 0; c < CR_TL_CHANNELS; c++) {
+			int err = cr_tl_gap(tl, c, (int64_t)out->start, out->frames,
+					    CR_GAP_SPOOL_FULL);
+			if (err)
+				return err;
+		}
+	}
+}
+
+static int next_chunk(struct cr_timeline *tl, const int64_t progress[CR_TL_CHANNELS],
+		      int64_t now_pos, int flush, struct cr_tl_chunk *out)
 {
 	uint64_t end = tl->base + tl->chunk_frames;
 	int64_t lag = (int64_t)((uint64_t)tl->rate * CR_TL_LAG_MS / 1000);

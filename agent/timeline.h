@@ -14,7 +14,12 @@
 #define CR_TL_LAG_MS 2000          /* emit anyway when the wall clock is this far past a chunk */
 #define CR_TL_MAX_WINDOW_S 120     /* audio held ahead of the oldest unemitted frame */
 
-enum cr_gap_cause { CR_GAP_DROPPED, CR_GAP_LAG, CR_GAP_AGENT };
+/* dropped: the plugin's ring was full; lag: a direction did not deliver in time; agent: the
+ * agent was not running; pause: the user paused recording; spool_full: the spool had no room
+ * (agent.yaml spool.max_bytes) so the audio was not kept; evicted: spooled audio deleted
+ * unsent to make room (spool.evict_oldest). */
+enum cr_gap_cause { CR_GAP_DROPPED, CR_GAP_LAG, CR_GAP_AGENT, CR_GAP_PAUSE, CR_GAP_SPOOL_FULL,
+		    CR_GAP_EVICTED };
 
 struct cr_gap {
 	uint64_t start;  /* timeline frame */
@@ -40,6 +45,13 @@ struct cr_tl_chunk {
 	uint32_t frames;
 	int16_t *pcm; /* caller's buffer of at least chunk_frames * 2 samples */
 };
+
+/* Admission of chunks (the spool's size cap): called before a due chunk is handed out with
+ * its frame count; 0 means "no room": the chunk's audio is discarded and recorded as a
+ * "spool_full" gap on both channels instead of being emitted. Process-wide, set once by the
+ * daemon (NULL: everything is admitted, as in tests). */
+typedef int (*cr_tl_admit_fn)(void *ctx, uint32_t frames);
+void cr_tl_set_admission(cr_tl_admit_fn fn, void *ctx);
 
 int cr_tl_init(struct cr_timeline *tl, unsigned rate, unsigned chunk_ms);
 void cr_tl_free(struct cr_timeline *tl);

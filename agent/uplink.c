@@ -38,7 +38,7 @@ int cr_uplink_init(struct cr_uplink *u, int epfd, struct cr_spool *spool, const 
 	u->src.on_event = on_event;
 	u->epfd = epfd;
 	u->spool = spool;
-	u->backoff_ms = CR_UPLINK_BACKOFF_MIN_MS;
+	cr_backoff_init(&u->backoff, CR_UPLINK_BACKOFF_MIN_MS, CR_UPLINK_BACKOFF_MAX_MS);
 	snprintf(u->host, sizeof(u->host), "%s", host);
 	snprintf(u->port, sizeof(u->port), "%s", port);
 	snprintf(u->server_name, sizeof(u->server_name), "%s", server_name);
@@ -69,7 +69,6 @@ static void set_watch(struct cr_uplink *u, uint32_t events)
 /* Close the connection; everything in flight will be sent again on the next one. */
 static void disconnect(struct cr_uplink *u, const char *why)
 {
-	uint32_t jitter = 0;
 	unsigned delay;
 
 	if (u->state == CR_UP_READY)
@@ -95,13 +94,9 @@ static void disconnect(struct cr_uplink *u, const char *why)
 	u->rx_len = 0;
 	u->inflight = 0;
 	u->state = CR_UP_IDLE;
-	/* Exponential backoff with jitter: between half and all of the current step. */
-	if (getrandom(&jitter, sizeof(jitter), GRND_NONBLOCK) != sizeof(jitter))
-		jitter = (uint32_t)cr_now_ns();
-	delay = u->backoff_ms / 2 + jitter % (u->backoff_ms / 2 + 1);
+	delay = cr_backoff_next(&u->backoff, cr_backoff_random());
+	cr_debug("archive: next attempt in %u ms", delay);
 	u->next_attempt_ns = cr_now_ns() + (uint64_t)delay * 1000000ULL;
-	u->backoff_ms = u->backoff_ms * 2 > CR_UPLINK_BACKOFF_MAX_MS ? CR_UPLINK_BACKOFF_MAX_MS
-								      : u->backoff_ms * 2;
 }
 
 void cr_uplink_free(struct cr_uplink *u)
@@ -114,6 +109,8 @@ void cr_uplink_free(struct cr_uplink *u)
 	}
 	if (u->creds)
 		gnutls_certificate_free_credentials(u->creds);
+	if (u->resume.data)
+		gnutls_free(u->resume.data);
 	free(u->rx);
 	memset(u, 0, sizeof(*u));
 	u->src.fd = -1;
@@ -123,8 +120,24 @@ void cr_uplink_restart(struct cr_uplink *u)
 {
 	if (u->state != CR_UP_IDLE)
 		disconnect(u, "configuration reloaded");
-	u->backoff_ms = CR_UPLINK_BACKOFF_MIN_MS;
+	cr_backoff_reset(&u->backoff);
 	u->next_attempt_ns = 0;
+}
+
+void cr_uplink_carry_over(struct cr_uplink *fresh, struct cr_uplink *old)
+{
+	fresh->heartbeat = old->heartbeat;
+	fresh->heartbeat_ctx = old->heartbeat_ctx;
+	fresh->acked_frames = old->acked_frames;
+	fresh->refused_frames = old->refused_frames;
+	fresh->resumed = old->resumed;
+	fresh->last_ack_seq = old->last_ack_seq;
+	memcpy(fresh->last_ack_call, old->last_ack_call, sizeof(fresh->last_ack_call));
+	if (!fresh->resume.data) {
+		fresh->resume = old->resume;
+		old->resume.data = NULL;
+		old->resume.size = 0;
+	}
 }
 
 static int is_ip_literal(const char *s)
@@ -181,6 +194,9 @@ static int start_tls(struct cr_uplink *u)
 	if (!is_ip_literal(u->server_name))
 		gnutls_server_name_set(u->session, GNUTLS_NAME_DNS, u->server_name,
 				       strlen(u->server_name));
+	/* Offer the last session: the archive resumes it if it still holds the ticket key. */
+	if (u->resume.data && gnutls_session_set_data(u->session, u->resume.data, u->resume.size) < 0)
+		cr_debug("archive: stored TLS session not usable; full handshake");
 	gnutls_transport_set_int(u->session, u->src.fd);
 	u->state = CR_UP_HANDSHAKE;
 	return 0;
@@ -319,6 +335,8 @@ static void on_ack(struct cr_uplink *u, const uint8_t *body, size_t len)
 		u->inflight -= u->inflight >= e->bytes ? e->bytes : u->inflight;
 	if (status == CR_ACK_OK) {
 		u->acked_frames++;
+		memcpy(u->last_ack_call, hex, sizeof(u->last_ack_call));
+		u->last_ack_seq = seq;
 		cr_debug("archive: ACK %s/%llu", hex, (unsigned long long)seq);
 		if (e->type == CR_F_CALL_CLOSE)
 			cr_info("call %s: archived", hex);
@@ -335,6 +353,19 @@ static void on_ack(struct cr_uplink *u, const uint8_t *body, size_t len)
 	e->send = CR_SEND_REFUSED;
 }
 
+static void save_session(struct cr_uplink *u)
+{
+	gnutls_datum_t d = { NULL, 0 };
+
+	if (!(gnutls_session_get_flags(u->session) & GNUTLS_SFLAGS_SESSION_TICKET))
+		return; /* no ticket (yet): keep what we had */
+	if (gnutls_session_get_data2(u->session, &d) < 0 || !d.data)
+		return;
+	if (u->resume.data)
+		gnutls_free(u->resume.data);
+	u->resume = d;
+}
+
 static void on_hello_ok(struct cr_uplink *u, const uint8_t *body, size_t len)
 {
 	json_error_t jerr;
@@ -349,8 +380,11 @@ static void on_hello_ok(struct cr_uplink *u, const uint8_t *body, size_t len)
 	snprintf(u->identity, sizeof(u->identity), "%s", id);
 	json_decref(o);
 	u->state = CR_UP_READY;
-	u->backoff_ms = CR_UPLINK_BACKOFF_MIN_MS;
+	cr_backoff_reset(&u->backoff);
 	u->failures = 0;
+	/* TLS 1.3 tickets arrive after the handshake; by the archive's first frame the ticket
+	 * has been read, so the session data now carries it. */
+	save_session(u);
 	u->next_heartbeat_ns = 0; /* one now, so the archive sees the backlog at once */
 	cr_spool_reset_sending(u->spool);
 	u->inflight = 0;
@@ -453,7 +487,12 @@ static void continue_handshake(struct cr_uplink *u)
 		disconnect(u, "peer certificate is not an archive's (OU)");
 		return;
 	}
-	cr_debug("archive: TLS up with %s", cn);
+	if (gnutls_session_is_resumed(u->session)) {
+		u->resumed++;
+		cr_info("archive: TLS session resumed (%llu so far)", (unsigned long long)u->resumed);
+	} else {
+		cr_debug("archive: TLS up with %s (full handshake)", cn);
+	}
 	u->state = CR_UP_HELLO;
 	if (send_hello(u)) {
 		disconnect(u, "out of memory");

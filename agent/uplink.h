@@ -2,7 +2,10 @@
  * socket in the agent's epoll loop. It sends HELLO, waits for HELLO_OK, then sends every
  * spooled frame that is not acknowledged (per call in seq order, a bounded window of unacked
  * bytes) and deletes frames as their ACKs arrive. Any failure closes the connection and
- * reconnects with exponential backoff and jitter. */
+ * reconnects with exponential backoff and full jitter (backoff.h). The TLS session of the
+ * last connection is kept (gnutls_session_get_data2) and offered on the next handshake, so a
+ * reconnect resumes with a session ticket instead of a full handshake while the archive still
+ * holds the ticket key (it does not across its own restart: then a full handshake follows). */
 #ifndef CALLREC_AGENT_UPLINK_H
 #define CALLREC_AGENT_UPLINK_H
 
@@ -10,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backoff.h"
 #include "evsrc.h"
 #include "spool.h"
 #include "tls.h"
@@ -34,7 +38,11 @@ struct cr_uplink {
 	gnutls_session_t session;
 	uint64_t next_attempt_ns, deadline_ns;
 	uint64_t last_rx_ns; /* last frame from the archive */
-	unsigned backoff_ms;
+	struct cr_backoff backoff;
+	gnutls_datum_t resume;    /* session data of the last connection (gnutls_free'd) */
+	uint64_t resumed;         /* connections that resumed a session */
+	char last_ack_call[2 * CR_CALL_ID_BYTES + 1]; /* last (call, seq) acknowledged */
+	uint64_t last_ack_seq;
 	char identity[CR_NAME_MAX]; /* our name as the archive read it from the certificate */
 	/* receive */
 	uint8_t *rx;
@@ -66,6 +74,10 @@ void cr_uplink_tick(struct cr_uplink *u, uint64_t now_ns);
 void cr_uplink_kick(struct cr_uplink *u);
 /* Drop the connection now and reconnect at once (configuration reloaded). */
 void cr_uplink_restart(struct cr_uplink *u);
+/* Carry counters, the heartbeat hook and the TLS session over to a freshly initialised
+ * uplink (configuration reload); `old` keeps nothing that cr_uplink_free would release
+ * twice. */
+void cr_uplink_carry_over(struct cr_uplink *fresh, struct cr_uplink *old);
 
 static inline int cr_uplink_connected(const struct cr_uplink *u)
 {

@@ -1,6 +1,7 @@
-/* callrec: the desktop user's command: `status`, and `policy check` (tools/policy_cmd.c) for
- * whoever rolls a policy out. private, pause, resume and tag come with the agent's support for
- * them and are not offered until they work. */
+/* callrec: the desktop user's command (SPEC 4.5): `status`, `private`, `pause`, `resume`,
+ * `tag KEY=VALUE` over the agent's socket, and `policy check` (tools/policy_cmd.c) for
+ * whoever rolls a policy out. The agent decides whose calls a command may touch (its
+ * SO_PEERCRED view of us), never this program. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -25,6 +26,16 @@ static void usage(FILE *out)
 	      "  status [--json]\n"
 	      "        is the agent recording, is the archive reachable, how much waits in the\n"
 	      "        spool, which calls are being recorded\n"
+	      "  private\n"
+	      "        this call is not recorded: what was recorded of it is erased from\n"
+	      "        the spool and the archive (a tombstone without audio remains); with\n"
+	      "        no call active, your next call is not recorded\n"
+	      "  pause | resume\n"
+	      "        record silence from now on (a marked gap), e.g. while card details are\n"
+	      "        given, until resume\n"
+	      "  tag KEY=VALUE\n"
+	      "        attach search metadata to your current call, e.g. remote=+31201234567;\n"
+	      "        KEY: 1-32 of a-z 0-9 _ . -; VALUE: printable, at most 128 bytes\n"
 	      "  policy check [--quiet] [--announcements DIR] FILE...\n"
 	      "        validate recording policies (errors as FILE:LINE:COL: message, exit 1)\n"
 	      "        and explain them; bare announcement names are looked up in DIR\n"
@@ -108,6 +119,97 @@ static int show_status(const char *socket_opt, int json)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* One of the call commands: send `text`, print the agent's answer readably. Exit status 1
+ * when the agent refuses or cannot be asked. */
+static int call_command(const char *socket_opt, const char *text)
+{
+	char path[PATH_MAX], *reply = NULL;
+	json_t *o, *err, *v;
+	const char *key;
+	size_t len;
+	int rc;
+
+	rc = cru_socket_path(socket_opt, path, sizeof(path));
+	if (rc < 0) {
+		fprintf(stderr, PROGRAM ": socket path too long\n");
+		return 1;
+	}
+	rc = cru_agent_command(path, text, &reply, &len);
+	if (rc == -ENOENT || rc == -ECONNREFUSED) {
+		fprintf(stderr, PROGRAM ": no callrec agent is running (nothing listens on %s)\n",
+			path);
+		return 1;
+	}
+	if (rc < 0) {
+		fprintf(stderr, PROGRAM ": asking the agent at %s: %s\n", path,
+			rc == -ETIMEDOUT ? "no answer in time" : strerror(-rc));
+		return 1;
+	}
+	o = json_loadb(reply, len, 0, NULL);
+	free(reply);
+	if (!json_is_object(o)) {
+		fprintf(stderr, PROGRAM ": the agent's answer is not a JSON object\n");
+		json_decref(o);
+		return 1;
+	}
+	err = json_object_get(o, "error");
+	if (err || !json_is_true(json_object_get(o, "ok"))) {
+		fprintf(stderr, PROGRAM ": %s\n", json_is_string(err) ? json_string_value(err)
+								   : "the agent refused");
+		json_decref(o);
+		return 1;
+	}
+	if (json_is_true(json_object_get(o, "next_call_private")))
+		printf("Your next call will not be recorded.\n");
+	json_object_foreach(o, key, v) {
+		size_t i;
+		json_t *id;
+		static const struct { const char *key, *what; } said[] = {
+			{ "erased", "marked private; its recording is being erased" },
+			{ "paused", "paused: silence is recorded until you resume" },
+			{ "resumed", "recording again" },
+			{ "calls", "tagged" },
+		};
+		for (size_t k = 0; k < sizeof(said) / sizeof(said[0]); k++)
+			if (!strcmp(key, said[k].key) && json_is_array(v))
+				json_array_foreach(v, i, id)
+					printf("Call %s %s.\n", json_string_value(id) ?
+					       json_string_value(id) : "?", said[k].what);
+	}
+	json_decref(o);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* argv[0] = verb: private, pause, resume (no arguments) or tag KEY=VALUE. */
+static int cmd_call(int argc, char **argv, const char *socket_opt)
+{
+	char text[256];
+	int c, want = strcmp(argv[0], "tag") == 0 ? 1 : 0;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", main_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_SOCKET: socket_opt = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: return usage_error("%s: unknown option or missing value: %s", argv[0],
+					    argv[optind - 1]);
+		}
+	}
+	if (argc - optind != want)
+		return usage_error(want ? "tag needs one KEY=VALUE argument"
+					: "%s takes no arguments", argv[0]);
+	if (want) {
+		if (!strchr(argv[optind], '='))
+			return usage_error("tag needs KEY=VALUE, got: %s", argv[optind]);
+		if (snprintf(text, sizeof(text), "tag %s", argv[optind]) >= (int)sizeof(text))
+			return usage_error("tag: KEY=VALUE too long");
+	} else {
+		snprintf(text, sizeof(text), "%s", argv[0]);
+	}
+	return call_command(socket_opt, text);
+}
+
 /* argv[0] = "status". */
 static int cmd_status(int argc, char **argv, const char *socket_opt)
 {
@@ -151,6 +253,9 @@ int main(int argc, char **argv)
 	verb = argv[optind];
 	if (strcmp(verb, "status") == 0)
 		return cmd_status(argc - optind, argv + optind, socket_opt);
+	if (!strcmp(verb, "private") || !strcmp(verb, "pause") || !strcmp(verb, "resume") ||
+	    !strcmp(verb, "tag"))
+		return cmd_call(argc - optind, argv + optind, socket_opt);
 	if (strcmp(verb, "policy") == 0) {
 		if (socket_opt)
 			return usage_error("--socket belongs to status");

@@ -165,6 +165,73 @@ static void test_resample_rate_change(void **state)
 	cr_resampler_free(&r);
 }
 
+
+/* Output of the resampler for n input frames of in (one run plus the flush). */
+static float *resample_all(unsigned rate, const float *in, size_t n, size_t *got)
+{
+	struct cr_resampler r;
+	size_t cap, p1 = 0, p2 = 0;
+	float *out;
+
+	assert_int_equal(cr_resampler_init(&r, rate, 16000), 0);
+	cap = cr_resampler_max_out(&r, n);
+	out = calloc(cap, sizeof(float));
+	assert_int_equal(cr_resampler_run(&r, in, n, 0, out, cap, &p1), 0);
+	assert_int_equal(cr_resampler_run(&r, in, 0, 1, out + p1, cap - p1, &p2), 0);
+	*got = p1 + p2;
+	cr_resampler_free(&r);
+	return out;
+}
+
+static double rms_mid(const float *x, size_t n)
+{
+	double s = 0;
+	for (size_t i = n / 4; i < 3 * n / 4; i++)
+		s += (double)x[i] * x[i];
+	return sqrt(s / (double)(n / 2));
+}
+
+/* The decimating FIR in front of libsamplerate (48k, 96k ... to 16k): speech band kept,
+ * what would alias attenuated by more than 60 dB, output centred on its input. */
+static void test_decimator_response(void **state)
+{
+	(void)state;
+	static const unsigned rates[] = { 32000, 48000, 96000 };
+	for (size_t k = 0; k < sizeof(rates) / sizeof(rates[0]); k++) {
+		unsigned rate = rates[k];
+		size_t n = rate, got;
+		float *in = malloc(n * sizeof(float));
+		static const struct { double hz, min, max; } tones[] = {
+			{ 300, 0.99, 1.01 }, { 1000, 0.99, 1.01 }, { 3400, 0.98, 1.02 },
+			{ 5000, 0.89, 1.02 }, /* within 1 dB up to 5 kHz */
+			{ 8900, 0, 0.001 }, { 12000, 0, 0.001 }, /* would alias into the band */
+		};
+		for (size_t t = 0; t < sizeof(tones) / sizeof(tones[0]); t++) {
+			if (tones[t].hz >= rate / 2.0)
+				continue;
+			for (size_t i = 0; i < n; i++)
+				in[i] = 0.5f * (float)sin(2 * M_PI * tones[t].hz * (double)i / rate);
+			float *out = resample_all(rate, in, n, &got);
+			assert_in_range(got, 16000 - 1, 16000 + 1);
+			double gain = rms_mid(out, got) / (0.5 / sqrt(2));
+			print_message("# %u Hz in: %.0f Hz tone gain %.5f\n", rate, tones[t].hz, gain);
+			assert_true(gain >= tones[t].min && gain <= tones[t].max);
+			free(out);
+		}
+		/* An impulse at input frame 3M lands on output frame 3. */
+		memset(in, 0, n * sizeof(float));
+		in[(rate / 16000) * 3000] = 1.0f;
+		float *out = resample_all(rate, in, n, &got);
+		size_t best = 0;
+		for (size_t i = 0; i < got; i++)
+			if (fabsf(out[i]) > fabsf(out[best]))
+				best = i;
+		assert_int_equal(best, 3000);
+		free(out);
+		free(in);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_resample_counts),
 		cmocka_unit_test(test_resample_rate_change),
+		cmocka_unit_test(test_decimator_response),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

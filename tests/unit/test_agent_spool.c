@@ -1,6 +1,8 @@
 /* The agent's spool: frames written as files before sending, found again by a scan after a
  * restart, deleted on acknowledgement (except the end marker of a call still open), calls
- * cut short by a restart closed with gap cause "agent", and invalid files left alone, temporary files of interrupted writes removed. */
+ * cut short by a restart closed with gap cause "agent", and invalid files left alone, temporary files of interrupted writes removed.
+ * The size cap: chunks refused when full, or the oldest evicted (spool.evict_oldest) and
+ * reported in their call's CALL_CLOSE. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -169,11 +171,153 @@ static void test_invalid_files_left_alone(void **state)
 	cr_spool_close(&s);
 }
 
+
+/* Chunk of 1600 frames: header + 104 + 6400 bytes. */
+#define CHUNK_BYTES (CR_FRAME_HDR + CR_CHUNK_HDR_WIRE + 1600 * 4)
+
+static json_t *close_json(struct cr_spool *s, struct cr_spool_call *c)
+{
+	uint8_t *buf;
+	size_t len;
+	struct cr_frame f;
+	json_t *o;
+
+	assert_int_equal(c->e[c->n - 1].type, CR_F_CALL_CLOSE);
+	assert_int_equal(cr_spool_read(s, c, &c->e[c->n - 1], &buf, &len), 0);
+	assert_int_equal(cr_frame_parse(buf, len, &f), (long)len);
+	o = json_loadb((const char *)f.body + CR_IDSEQ_WIRE, f.length - CR_IDSEQ_WIRE, 0, NULL);
+	assert_non_null(o);
+	free(buf);
+	return o;
+}
+
+static void put_close(struct cr_spool *s, const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq)
+{
+	uint8_t *frame;
+	size_t len;
+	const char *json = "{\"end\":\"x\",\"frames\":4800,\"gaps\":[{\"start_ms\":0,"
+			   "\"length_ms\":5,\"channel\":1,\"cause\":\"dropped\"}]}";
+
+	assert_int_equal(cr_idseq_frame(CR_F_CALL_CLOSE, id, seq, json, &frame, &len), 0);
+	assert_int_equal(cr_spool_put(s, id, seq, CR_F_CALL_CLOSE, frame, len), 0);
+	free(frame);
+}
+
+/* Without evict_oldest a full spool refuses new chunks (and counts them) and keeps what it
+ * has; room again (an acknowledgement) admits again. */
+static void test_cap_refuses_when_full(void **state)
+{
+	(void)state;
+	struct cr_spool s;
+	uint8_t id[CR_CALL_ID_BYTES];
+
+	memset(id, 0x33, sizeof(id));
+	assert_int_equal(cr_spool_open(&s, root, 0), 0);
+	put_call(&s, id, 3);
+	uint64_t used = s.bytes;
+	s.max_bytes = used + CHUNK_BYTES; /* room for exactly one more chunk */
+	assert_int_equal(cr_spool_admit_chunk(&s, 1600), 1);
+	assert_false(s.full);
+	s.max_bytes = used + CHUNK_BYTES - 1;
+	assert_int_equal(cr_spool_admit_chunk(&s, 1600), 0);
+	assert_int_equal(cr_spool_admit_chunk(&s, 1600), 0);
+	assert_true(s.full);
+	assert_int_equal(s.refused_chunks, 2);
+	assert_int_equal(s.refused_audio_frames, 3200);
+	assert_int_equal(s.evicted_chunks, 0);
+	assert_int_equal(s.calls->n, 4); /* nothing deleted */
+	/* CALL_CLOSE is always spooled, over the cap or not. */
+	put_close(&s, id, 4);
+	assert_int_equal(s.calls->n, 5);
+	/* The archive acknowledged a chunk: room again. */
+	assert_true(cr_spool_ack(&s, id, 1) > 0);
+	assert_int_equal(cr_spool_admit_chunk(&s, 1600), 1);
+	assert_false(s.full);
+	cr_spool_close(&s);
+}
+
+/* With evict_oldest the oldest chunk not in flight goes (oldest call first, lowest seq
+ * first), and each evicted chunk is reported in its call's CALL_CLOSE: gaps "evicted" on
+ * both channels, and its seq in "evicted_seqs"; also when the close was spooled before. */
+static void test_cap_evicts_oldest_and_reports(void **state)
+{
+	(void)state;
+	struct cr_spool s;
+	uint8_t a[CR_CALL_ID_BYTES], b[CR_CALL_ID_BYTES];
+	char ahex[2 * CR_CALL_ID_BYTES + 1];
+
+	memset(a, 0x44, sizeof(a));
+	memset(b, 0x55, sizeof(b));
+	cr_id_to_hex(a, ahex);
+	assert_int_equal(cr_spool_open(&s, root, 0), 0);
+	s.evict_oldest = 1;
+	put_call(&s, a, 3); /* older call: chunks 1..3 at frames 0, 1600, 3200 */
+	put_call(&s, b, 1);
+	s.max_bytes = s.bytes; /* full */
+	/* chunk 1 of the older call is in flight: it may be stored already, so it stays */
+	struct cr_spool_call *ca;
+	assert_non_null(cr_spool_find(&s, a, 1, &ca));
+	cr_spool_find(&s, a, 1, NULL)->send = CR_SEND_INFLIGHT;
+
+	assert_int_equal(cr_spool_admit_chunk(&s, 1600), 1);
+	assert_int_equal(s.evicted_chunks, 1);
+	assert_int_equal(s.evicted_audio_frames, 1600);
+	assert_true(exists(ahex, "1.frame"));
+	assert_false(exists(ahex, "2.frame"));
+	assert_true(exists(ahex, "3.frame"));
+	assert_int_equal(ca->nev, 1);
+	assert_int_equal(ca->ev[0].seq, 2);
+	assert_int_equal(ca->ev[0].start_frame, 1600);
+
+	/* The call ends: its close carries the eviction next to its own gap. */
+	put_close(&s, a, 4);
+	json_t *o = close_json(&s, ca);
+	json_t *gaps = json_object_get(o, "gaps");
+	assert_int_equal(json_array_size(gaps), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(gaps, 0), "cause")),
+			    "dropped");
+	for (size_t i = 1; i < 3; i++) {
+		json_t *g = json_array_get(gaps, i);
+		assert_string_equal(json_string_value(json_object_get(g, "cause")), "evicted");
+		assert_int_equal(json_integer_value(json_object_get(g, "start_ms")), 100);
+		assert_int_equal(json_integer_value(json_object_get(g, "length_ms")), 100);
+		assert_int_equal(json_integer_value(json_object_get(g, "channel")), (json_int_t)i);
+	}
+	assert_int_equal(json_array_size(json_object_get(o, "evicted_seqs")), 1);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(o, "evicted_seqs"), 0)), 2);
+	json_decref(o);
+
+	/* Full again: chunk 3 of the closed call goes; the spooled close is rewritten. */
+	s.max_bytes = s.bytes;
+	assert_int_equal(cr_spool_admit_chunk(&s, 1600), 1);
+	assert_false(exists(ahex, "3.frame"));
+	o = close_json(&s, ca);
+	assert_int_equal(json_array_size(json_object_get(o, "gaps")), 5);
+	json_t *seqs = json_object_get(o, "evicted_seqs");
+	assert_int_equal(json_array_size(seqs), 2);
+	assert_int_equal(json_integer_value(json_array_get(seqs, 1)), 3);
+	json_decref(o);
+	/* The rewritten close is longer than before, so freeing one chunk was not enough: the
+	 * newer call's chunk went too. */
+	assert_int_equal(s.evicted_chunks, 3);
+	struct cr_spool_call *cb;
+	assert_null(cr_spool_find(&s, b, 1, &cb));
+	assert_int_equal(cb->nev, 1);
+
+	/* Nothing evictable left but the chunk in flight: the spool refuses. */
+	s.max_bytes = s.bytes;
+	assert_int_equal(cr_spool_admit_chunk(&s, 1600), 0);
+	assert_int_equal(s.refused_chunks, 1);
+	cr_spool_close(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_ack_scan_recover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_files_left_alone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cap_refuses_when_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cap_evicts_oldest_and_reports, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -327,6 +327,56 @@ static void test_hash_chain(void **state)
 	free(frame);
 }
 
+/* The spool's admission (its size cap): refused chunks are consumed without being handed out
+ * (the hash chain only sees chunks that are sent) and become "spool_full" gaps on both
+ * channels, one entry per channel however long the spool stays full. */
+static int admit_calls, refuse_from, refuse_to;
+static int admit_some(void *ctx, uint32_t frames)
+{
+	(void)ctx;
+	assert_int_equal(frames, 1600);
+	admit_calls++;
+	return !(admit_calls >= refuse_from && admit_calls <= refuse_to);
+}
+
+static void test_spool_full_gap(void **state)
+{
+	(void)state;
+	struct cr_timeline tl;
+	int16_t pcm[1600 * 2];
+	struct cr_tl_chunk ch = { .pcm = pcm };
+	float one[1600 * 5];
+	int64_t prog[2] = { 1600 * 5, 1600 * 5 };
+
+	for (int i = 0; i < 1600 * 5; i++)
+		one[i] = 0.5f;
+	assert_int_equal(cr_tl_init(&tl, RATE, 100), 0);
+	assert_int_equal(cr_tl_put(&tl, 0, 0, one, 1600 * 5), 0);
+	assert_int_equal(cr_tl_put(&tl, 1, 0, one, 1600 * 5), 0);
+	admit_calls = 0;
+	refuse_from = 2;
+	refuse_to = 3;
+	cr_tl_set_admission(admit_some, NULL);
+	assert_int_equal(cr_tl_next_chunk(&tl, prog, 0, 0, &ch), 1);
+	assert_int_equal(ch.start, 0);
+	/* chunks 2 and 3 refused: the next one handed out is the fourth */
+	assert_int_equal(cr_tl_next_chunk(&tl, prog, 0, 0, &ch), 1);
+	assert_int_equal(ch.start, 3 * 1600);
+	assert_int_equal(pcm[0], 16384);
+	cr_tl_set_admission(NULL, NULL);
+	assert_int_equal(tl.ngaps, 2);
+	for (unsigned c = 0; c < 2; c++) {
+		assert_int_equal(tl.gaps[c].cause, CR_GAP_SPOOL_FULL);
+		assert_int_equal(tl.gaps[c].channel, c);
+		assert_int_equal(tl.gaps[c].start, 1600);
+		assert_int_equal(tl.gaps[c].length, 3200);
+	}
+	assert_string_equal(cr_gap_cause_name(CR_GAP_SPOOL_FULL), "spool_full");
+	assert_string_equal(cr_gap_cause_name(CR_GAP_EVICTED), "evicted");
+	assert_string_equal(cr_gap_cause_name(CR_GAP_PAUSE), "pause");
+	cr_tl_free(&tl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_bad_records_refused),
 		cmocka_unit_test(test_chunk_rules),
 		cmocka_unit_test(test_hash_chain),
+		cmocka_unit_test(test_spool_full_gap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
