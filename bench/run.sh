@@ -34,6 +34,8 @@ for a in rw mmap; do
 	row "plugin, recorded stream, instr/s ($a)" "copy plugin ($a)" "$(val plugin recorded $a)" "$(val plugin copy $a)" 1.0
 	row "plugin, unrecorded application, instr/s ($a)" "slave alone ($a)" "$(val plugin unrecorded $a)" "$(val plugin slave $a)" 1.02
 done
+row "agent CPU per recorded call (% of one core)" "real time (100%)" "$(val agent cpu_per_call percent)" "$(val agent realtime_baseline percent)" 0.005
+row "agent CPU per call, playback clock +0.1%" "real time (100%)" "$(val agent cpu_per_call drift)" "$(val agent realtime_baseline percent)" 0.005
 
 # --- archive (bench/archive_load.sh, bench/tls_load.sh) ---------------------------------------
 # row_abs FIGURE BASELINE_DESC VALUE BASELINE OP LIMIT: the target is an absolute bound (OP ge:
