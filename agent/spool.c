@@ -110,7 +110,8 @@ static int add_entry(struct cr_spool_call *c, uint64_t seq, uint32_t bytes, uint
 	memmove(&c->e[i + 1], &c->e[i], (c->n - i) * sizeof(*c->e));
 	c->e[i] = (struct cr_spool_entry){ .seq = seq, .bytes = bytes, .type = type };
 	c->n++;
-	if (type == CR_F_CALL_CLOSE)
+	/* A CALL_ERASE (the user marked the call private) ends the call just as a close does. */
+	if (type == CR_F_CALL_CLOSE || type == CR_F_CALL_ERASE)
 		c->has_close = 1;
 	return 0;
 }
@@ -393,7 +394,7 @@ long cr_spool_ack(struct cr_spool *s, const uint8_t id[CR_CALL_ID_BYTES], uint64
 	if (!e)
 		return -ENOENT;
 	bytes = e->bytes;
-	if (e->type == CR_F_CALL_CLOSE) {
+	if (e->type == CR_F_CALL_CLOSE || e->type == CR_F_CALL_ERASE) {
 		remove_call_dir(s, c);
 		return bytes;
 	}
@@ -477,7 +478,8 @@ static int check_file(const uint8_t *buf, size_t len, const uint8_t id[CR_CALL_I
 			return -EPROTO;
 		memcpy(fid, h.call_id, sizeof(fid));
 		fseq = h.seq;
-	} else if (f.type == CR_F_CALL_OPEN || f.type == CR_F_CALL_CLOSE) {
+	} else if (f.type == CR_F_CALL_OPEN || f.type == CR_F_CALL_CLOSE ||
+		   f.type == CR_F_CALL_ERASE) {
 		if (f.length < CR_IDSEQ_WIRE)
 			return -EPROTO;
 		memcpy(fid, f.body, sizeof(fid));
@@ -485,7 +487,9 @@ static int check_file(const uint8_t *buf, size_t len, const uint8_t id[CR_CALL_I
 	} else {
 		return -EPROTO;
 	}
-	if (memcmp(fid, id, sizeof(fid)) || fseq != seq || (f.type == CR_F_CALL_OPEN) != (seq == 0))
+	/* seq 0 is the CALL_OPEN, or the CALL_ERASE that replaced every frame of the call. */
+	if (memcmp(fid, id, sizeof(fid)) || fseq != seq ||
+	    (f.type == CR_F_CALL_OPEN || f.type == CR_F_CALL_ERASE) != (seq == 0))
 		return -EPROTO;
 	*type = f.type;
 	return 0;

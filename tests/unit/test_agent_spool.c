@@ -134,6 +134,37 @@ static void test_write_ack_scan_recover(void **state)
 	cr_spool_close(&s);
 }
 
+/* A private call's CALL_ERASE (seq 0, replacing every other frame) survives a restart: the
+ * scan accepts it, the call counts as ended (no "agent" close is added), and its ACK removes
+ * the call's directory. */
+static void test_erase_survives_restart(void **state)
+{
+	(void)state;
+	uint8_t id[CR_CALL_ID_BYTES], *frame;
+	char hex[2 * CR_CALL_ID_BYTES + 1];
+	struct cr_spool s;
+	size_t len;
+
+	memset(id, 0x5e, sizeof(id));
+	cr_id_to_hex(id, hex);
+	assert_int_equal(cr_spool_open(&s, root, 0), 0);
+	assert_int_equal(cr_idseq_frame(CR_F_CALL_ERASE, id, 0, "{\"reason\":\"private\"}", &frame,
+					&len), 0);
+	assert_int_equal(cr_spool_put(&s, id, 0, CR_F_CALL_ERASE, frame, len), 0);
+	free(frame);
+	cr_spool_close(&s);
+
+	assert_int_equal(cr_spool_open(&s, root, 0), 0);
+	assert_int_equal(cr_spool_scan(&s), 0);
+	assert_non_null(s.calls);
+	assert_int_equal(s.calls->n, 1);
+	assert_int_equal(s.calls->e[0].type, CR_F_CALL_ERASE);
+	assert_int_equal(cr_spool_close_orphans(&s), 0);
+	assert_true(cr_spool_ack(&s, id, 0) > 0);
+	assert_false(exists(hex, ""));
+	cr_spool_close(&s);
+}
+
 static void test_invalid_files_left_alone(void **state)
 {
 	(void)state;
@@ -314,6 +345,7 @@ static void test_cap_evicts_oldest_and_reports(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_erase_survives_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_ack_scan_recover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_files_left_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap_refuses_when_full, setup, teardown),
