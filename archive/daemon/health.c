@@ -111,6 +111,25 @@ static int64_t drops_of(json_t *hb)
 	return sum;
 }
 
+/* Audio the agent could not keep: refused while its spool was full, or evicted from it
+ * (agent heartbeat "spool": {refused_seconds, evicted_seconds, ...}). */
+static void spool_losses(json_t *spool, json_t *problems)
+{
+	static const char *const keys[][2] = { { "refused_seconds", "not spooled (spool full)" },
+					       { "evicted_seconds", "evicted from the spool" } };
+	char text[96];
+	size_t i;
+
+	for (i = 0; json_is_object(spool) && i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *v = json_object_get(spool, keys[i][0]);
+
+		if (json_is_number(v) && json_number_value(v) > 0) {
+			snprintf(text, sizeof(text), "%.1f s %s", json_number_value(v), keys[i][1]);
+			json_array_append_new(problems, json_string(text));
+		}
+	}
+}
+
 json_t *ad_health_view(const char *device, const char *json, int64_t seen_at, int64_t now,
 		       int64_t stale_s)
 {
@@ -144,6 +163,13 @@ json_t *ad_health_view(const char *device, const char *json, int64_t seen_at, in
 	drops = drops_of(hb);
 	if (drops > 0) {
 		snprintf(text, sizeof(text), "%lld frames dropped", (long long)drops);
+		json_array_append_new(problems, json_string(text));
+	}
+	spool_losses(json_object_get(hb, "spool"), problems);
+	if (json_is_string(json_object_get(hb, "state")) &&
+	    strcmp(json_string_value(json_object_get(hb, "state")), "running") != 0) {
+		snprintf(text, sizeof(text), "state %.60s",
+			 json_string_value(json_object_get(hb, "state")));
 		json_array_append_new(problems, json_string(text));
 	}
 	json_object_set_new(o, "device", json_string(device));

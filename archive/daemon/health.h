@@ -25,7 +25,9 @@ void ad_health_reset(void);
 
 /* The view of one device: a new JSON object with "device", "last_heartbeat" (UTC ISO 8601),
  * "age_s", the heartbeat's own fields under "heartbeat", "backlog_growing", "problems"
- * (strings) and "healthy". `now` and `seen_at` are Unix seconds. */
+ * (strings) and "healthy". Problems: no heartbeat for longer than stale_s, backlog growing,
+ * frames dropped, audio refused by or evicted from a full spool, a state other than
+ * "running". `now` and `seen_at` are Unix seconds. */
 json_t *ad_health_view(const char *device, const char *json, int64_t seen_at, int64_t now,
 		       int64_t stale_s);
 

@@ -42,6 +42,25 @@ static json_t *chunk_list(const struct ad_manifest_in *in)
 	return arr;
 }
 
+/* Whether the agent already reported the hole [start_ms, end_ms) as chunks it evicted. */
+static int reported_evicted(json_t *gaps, int64_t start_ms, int64_t end_ms)
+{
+	size_t i;
+	json_t *g;
+
+	json_array_foreach(gaps, i, g) {
+		int64_t s0 = json_integer_value(json_object_get(g, "start_ms"));
+		int64_t len = json_integer_value(json_object_get(g, "length_ms"));
+		const char *cause = json_string_value(json_object_get(g, "cause"));
+
+		/* 1 ms slack: both sides round frames to milliseconds. */
+		if (cause && strcmp(cause, "evicted") == 0 && s0 <= start_ms + 1 &&
+		    s0 + len >= end_ms - 1)
+			return 1;
+	}
+	return 0;
+}
+
 /* The agent's gaps, then holes in the timeline nobody reported (never closed up). */
 static json_t *gap_list(const struct ad_manifest_in *in, json_t *close)
 {
@@ -49,11 +68,16 @@ static json_t *gap_list(const struct ad_manifest_in *in, json_t *close)
 	json_t *arr = json_is_array(gaps) ? json_deep_copy(gaps) : json_array();
 	size_t i;
 
-	for (i = 0; arr && i < in->nholes; i++)
+	for (i = 0; arr && i < in->nholes; i++) {
+		int64_t start_ms = (int64_t)(in->holes[i].start_frame * 1000 / AD_RATE);
+		int64_t len_ms = (int64_t)(in->holes[i].frames * 1000 / AD_RATE);
+
+		if (reported_evicted(gaps, start_ms, start_ms + len_ms))
+			continue;
 		json_array_append_new(arr, json_pack("{sI sI si ss}", "start_ms",
-			(json_int_t)(in->holes[i].start_frame * 1000 / AD_RATE), "length_ms",
-			(json_int_t)(in->holes[i].frames * 1000 / AD_RATE), "channel", 0,
+			(json_int_t)start_ms, "length_ms", (json_int_t)len_ms, "channel", 0,
 			"cause", "missing"));
+	}
 	return arr;
 }
 

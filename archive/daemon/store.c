@@ -2,6 +2,7 @@
 #include "store_int.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -487,6 +488,28 @@ static int count_chunks(struct ad_store *s, enum ad_stmt which, const uint8_t *i
 }
 
 /* Decide each close inside the transaction: complete when seqs 1..seq-1 are all stored. */
+/* Chunks the agent evicted from a full spool (its CALL_CLOSE lists them as "evicted_seqs")
+ * will never arrive: a close need not wait for them. Counts distinct seqs in [1, close). */
+static uint64_t evicted_before(const char *json, uint64_t close_seq)
+{
+	json_t *root = json_loads(json ? json : "", 0, NULL);
+	json_t *list = root ? json_object_get(root, "evicted_seqs") : NULL;
+	uint64_t n = 0, prev = 0;
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(list, i, v) {
+		json_int_t q = json_integer_value(v);
+		/* The agent lists them in ascending order; anything else is not counted. */
+		if (!json_is_integer(v) || q < 1 || (uint64_t)q >= close_seq || (uint64_t)q <= prev)
+			continue;
+		prev = (uint64_t)q;
+		n++;
+	}
+	json_decref(root);
+	return n;
+}
+
 static int settle_closes(struct ad_store *s)
 {
 	sqlite3_stmt *st = s->st[ST_CALL_CLOSING];
@@ -509,7 +532,7 @@ static int settle_closes(struct ad_store *s)
 			c->result = -1 - CR_ACK_INVALID; /* chunks past the end were stored */
 			continue;
 		}
-		if ((uint64_t)below != c->seq - 1)
+		if ((uint64_t)below + evicted_before(c->json, c->seq) != c->seq - 1)
 			continue;
 		sqlite3_bind_blob(st, 1, c->id, CR_CALL_ID_BYTES, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)c->seq);

@@ -3,7 +3,8 @@
 # HELLO + CALL_OPEN and succeeds only when the archive ACKs: a TLS 1.3 client can believe its
 # handshake succeeded before the server rejects its certificate, so the ACK is what counts.
 # Refused: no client certificate, a device certificate from a foreign CA (same device name),
-# TLS 1.2, an operator certificate posing as a device, a revoked device. Accepted: desk1.
+# TLS 1.2, an operator certificate posing as a device, a revoked device, an expired and a
+# not-yet-valid device certificate. Accepted: desk1, and a current certtool-made certificate.
 . "$(dirname "$0")/../lib.sh"
 
 pki_setup || { not_ok "pki setup"; exit 1; }
@@ -58,6 +59,41 @@ kill -HUP "$ARCHIVED_PID"
 for _ in $(seq 1 50); do grep -q 'reloaded' "$T/archived.log" 2>/dev/null && break; sleep 0.1; done
 probe "revoked device" --cert "$D2/device.pem" --key "$D2/device.key"
 check "revoked device desk2: refused" refused
+
+# Expired and not-yet-valid device certificates, signed by our own fleet CA with certtool; a
+# third one from the same template with current dates is the control that the refusal is the
+# dates' doing, not certtool's.
+cert_with_dates() { # cert_with_dates NAME ACTIVATION EXPIRATION
+	cat >"$T/$1.tmpl" <<EOT
+cn = "$1"
+organization = "callrec"
+unit = "device"
+serial = $RANDOM$RANDOM
+activation_date = "$2"
+expiration_date = "$3"
+tls_www_client
+signing_key
+EOT
+	certtool --generate-privkey --key-type ecdsa --curve secp256r1 --outfile "$T/$1.key" \
+		2>/dev/null &&
+		certtool --generate-certificate --load-privkey "$T/$1.key" --load-ca-certificate "$CA" \
+			--load-ca-privkey "$PKI/ca.key" --template "$T/$1.tmpl" --outfile "$T/$1.pem" \
+			>/dev/null 2>&1
+}
+YEAR=$(date -u +%Y)
+cert_with_dates expired "$((YEAR - 3))-01-01 00:00:00" "$((YEAR - 1))-01-01 00:00:00" &&
+	cert_with_dates notyet "$((YEAR + 1))-01-01 00:00:00" "$((YEAR + 3))-01-01 00:00:00" &&
+	cert_with_dates current "$((YEAR - 1))-01-01 00:00:00" "$((YEAR + 2))-01-01 00:00:00" ||
+	not_ok "certtool: certificates with chosen dates"
+probe "expired device certificate" --cert "$T/expired.pem" --key "$T/expired.key"
+check "expired device certificate (our CA): refused" refused
+probe "not yet valid device certificate" --cert "$T/notyet.pem" --key "$T/notyet.key"
+check "device certificate not yet valid (our CA): refused" refused
+probe "certtool device certificate with current dates" --cert "$T/current.pem" \
+	--key "$T/current.key"
+check "the same kind of certificate with current dates: accepted" accepted
+check "the archive logged why the expired one was refused" \
+	grep -q 'certificate refused: .*expired' "$T/archived.log"
 
 # The positive control: without it, every refusal above could be a broken probe.
 probe "fleet device desk1" --cert "$DEV/device.pem" --key "$DEV/device.key"

@@ -94,6 +94,22 @@ static void test_drops_and_stale(void **state)
 	json_decref(o);
 }
 
+static void test_spool_losses_and_state(void **state)
+{
+	json_t *o, *p;
+
+	(void)state;
+	o = view("s", "{\"state\":\"spool_full\",\"backlog_bytes\":10,\"spool\":"
+		      "{\"refused_seconds\":2.5,\"evicted_seconds\":0}}", 0, 120);
+	p = json_object_get(o, "problems");
+	assert_int_equal(json_array_size(p), 2);
+	assert_string_equal(json_string_value(json_array_get(p, 0)),
+			    "2.5 s not spooled (spool full)");
+	assert_string_equal(json_string_value(json_array_get(p, 1)), "state spool_full");
+	assert_false(json_is_true(json_object_get(o, "healthy")));
+	json_decref(o);
+}
+
 static void test_garbage_heartbeat_is_harmless(void **state)
 {
 	json_t *o;
@@ -114,6 +130,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_growing_backlog_flagged, teardown),
 		cmocka_unit_test_teardown(test_trends_are_per_device, teardown),
 		cmocka_unit_test_teardown(test_drops_and_stale, teardown),
+		cmocka_unit_test_teardown(test_spool_losses_and_state, teardown),
 		cmocka_unit_test_teardown(test_garbage_heartbeat_is_harmless, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -368,6 +368,55 @@ static void test_close_waits_and_assembles_with_hole(void **state)
 	assert_int_equal(ack_of(&f->acks, 4), CR_ACK_INVALID);
 }
 
+/* Chunks the agent evicted from its full spool never arrive: the close that lists them in
+ * evicted_seqs completes without them, and the manifest shows the agent's "evicted" gap
+ * instead of adding a "missing" one for the same hole. */
+static void test_close_with_evicted_chunks(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t h1[CR_HASH_BYTES], h2[CR_HASH_BYTES], h3[CR_HASH_BYTES];
+	struct t_body b;
+	json_t *m, *g;
+	size_t i, evicted = 0, missing = 0;
+
+	open_call(f, "desk1");
+	put(f, "desk1", 1, 0, 1600, 1000, f->open_hash, h1);
+	t_chunk_body(f->id, 2, 1600, 1600, 2000, h1, &b, h2); /* evicted: never sent */
+	put(f, "desk1", 3, 3200, 1600, 3000, h2, h3);
+	commit(f);
+	assert_int_equal(ack_of(&f->acks, 3), CR_ACK_OK);
+	/* Without the list the close waits for seq 2 ... */
+	t_close_body(f->id, 4, "{\"end\":\"2026-11-23T10:00:01Z\",\"frames\":4800}", &b);
+	assert_int_equal(ad_store_call_close(f->s, f, "desk1", b.b, b.len), 0);
+	commit(f);
+	assert_int_equal(ack_of(&f->acks, 4), -1000);
+	ad_store_close(f->s);
+	assert_int_equal(ad_store_open(f->dir, &f->s), 0);
+	/* ... with it (the agent rewrites its close after evicting), it completes. */
+	t_id(f->id, 2);
+	open_call(f, "desk1");
+	put(f, "desk1", 1, 0, 1600, 1000, f->open_hash, h1);
+	t_chunk_body(f->id, 2, 1600, 1600, 2000, h1, &b, h2);
+	put(f, "desk1", 3, 3200, 1600, 3000, h2, h3);
+	t_close_body(f->id, 4, "{\"end\":\"2026-11-23T10:00:01Z\",\"frames\":4800,"
+		     "\"evicted_seqs\":[2],\"gaps\":[{\"start_ms\":100,\"length_ms\":100,"
+		     "\"channel\":0,\"cause\":\"evicted\"}]}", &b);
+	assert_int_equal(ad_store_call_close(f->s, f, "desk1", b.b, b.len), 0);
+	commit(f);
+	assert_int_equal(ack_of(&f->acks, 4), CR_ACK_OK);
+	assert_int_equal(ad_store_assemble_closed(f->s), 1);
+	m = load_manifest(f);
+	assert_non_null(m);
+	json_array_foreach(json_object_get(m, "gaps"), i, g) {
+		const char *cause = json_string_value(json_object_get(g, "cause"));
+		evicted += cause && !strcmp(cause, "evicted");
+		missing += cause && !strcmp(cause, "missing");
+	}
+	assert_int_equal(evicted, 1);
+	assert_int_equal(missing, 0);
+	json_decref(m);
+}
+
 static void test_forget_drops_waiting_close(void **state)
 {
 	struct fixture *f = *state;
@@ -474,6 +523,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_close_waits_and_assembles_with_hole, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_forget_drops_waiting_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_with_evicted_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_and_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_segment_roll, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
