@@ -196,7 +196,13 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)BUILD=$(abspath $(B)) bench/run.sh
 
-.PHONY: deb deb-check
+# Long versions of the fault and format tests (10-minute network cut, full plugin matrix, an
+# hour-long softphone call, ...), on demand; never part of make check.
+soak: deps
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)for s in tests/soak/*_soak.sh; do echo "== $$s"; BUILD=$(abspath $(B)) bash $$s || exit 1; done
+
+.PHONY: soak deb deb-check
 # Debian binary packages into $(B)/deb/ (dpkg-buildpackage -b from a copy of the tree with
 # packaging/debian at ./debian; lintian errors fail).
 deb:
