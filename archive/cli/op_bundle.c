@@ -18,9 +18,9 @@
 #include "fsutil.h"
 #include "opreq.h"
 
-#define NSTREAMS 4
+#define NSTREAMS 5
 static const char *const suffix[NSTREAMS] = { ".wav", ".manifest.json", ".manifest.sig",
-					      ".proof.json" };
+					      ".proof.json", ".proof.sig" };
 
 struct mem {
 	char *p;
@@ -275,6 +275,7 @@ static const char readme_head[] =
 	"                     hashes and the SHA-256 of ID.wav (audio_sha256)\n"
 	"  ID.manifest.sig    the archive's Ed25519 signature of ID.manifest.json (raw bytes)\n"
 	"  ID.proof.json      proof that the manifest is in the archive's append-only log\n"
+	"  ID.proof.sig       the archive's Ed25519 signature of ID.proof.json\n"
 	"Once:\n"
 	"  checkpoint.json    the log's signed head (tree size, root hash, time)\n"
 	"  checkpoint.sig     the archive's Ed25519 signature of checkpoint.json\n"
@@ -300,7 +301,10 @@ static const char readme_head[] =
 	"  # 2. The manifest is signed by the archive:\n"
 	"  openssl pkeyutl -verify -pubin -inkey signing.pub -rawin -in $ID.manifest.json \\\n"
 	"      -sigfile $ID.manifest.sig\n"
-	"  # 3. The manifest is in the log the checkpoint signs (RFC 9162 hashing: a leaf is\n"
+	"  # 3. The proof is the archive's, every byte of it:\n"
+	"  openssl pkeyutl -verify -pubin -inkey signing.pub -rawin -in $ID.proof.json \\\n"
+	"      -sigfile $ID.proof.sig\n"
+	"  # 4. The manifest is in the log the checkpoint signs (RFC 9162 hashing: a leaf is\n"
 	"  #    SHA-256(0x00 || manifest), a node SHA-256(0x01 || left || right)):\n"
 	"  hex2bin() { printf \"$(echo \"$1\" | sed 's/../\\\\x&/g')\"; }\n"
 	"  h=$( (printf '\\000'; cat $ID.manifest.json) | openssl dgst -sha256 -r | cut -c1-64)\n"

@@ -149,6 +149,21 @@ static int verify_call(struct ctx *c, const char *id)
 		rc = bad(c, id, "the manifest's signature does not verify (manifest or signature "
 				"altered)");
 	snprintf(name, sizeof(name), "%s.proof.json", id);
+	if (read_all(c->dir, name, &proof, &plen) == 0) {
+		char *psig = NULL;
+		size_t pslen;
+		char sname[PATH_MAX];
+
+		snprintf(sname, sizeof(sname), "%s.proof.sig", id);
+		if (read_all(c->dir, sname, &psig, &pslen) < 0)
+			rc = bad(c, id, "the proof's signature is missing");
+		else if (!sig_ok(c->key, proof, plen, psig, pslen))
+			rc = bad(c, id, "the proof's signature does not verify (proof or its "
+					"signature altered)");
+		free(psig);
+		free(proof);
+		proof = NULL;
+	}
 	{
 		uint8_t b0 = 0;
 		gnutls_hash_hd_t h;

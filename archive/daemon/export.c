@@ -1,6 +1,8 @@
 /* Operator export: the call's WAV (stream 0, decrypted from its object), its manifest
  * (stream 1) and, when the request asks for a bundle, the manifest's Ed25519 signature
- * (stream 2, 64 raw bytes) and its inclusion proof in the log (stream 3, JSON) as OP_DATA
+ * (stream 2, 64 raw bytes), its inclusion proof in the log (stream 3, JSON) and the
+ * proof's own Ed25519 signature (stream 4: the proof's position and size are then bound to
+ * the archive as much as its hashes, so no byte of it can change unnoticed) as OP_DATA
  * frames, produced a piece at a time as the
  * socket drains so a large export never blocks the loop or sits in memory whole. */
 #include <errno.h>
@@ -14,13 +16,14 @@
 #include "mlog.h"
 #include "op.h"
 #include "store_int.h"
+#include "vault.h"
 
-#define NSTREAMS 4
+#define NSTREAMS 5
 
 struct ad_export {
 	struct ad_obj_reader rd[2]; /* 0 audio.wav, 1 manifest.json */
 	int open[2];
-	uint8_t *mem[NSTREAMS];     /* 2 signature, 3 proof */
+	uint8_t *mem[NSTREAMS];     /* 2 signature, 3 proof, 4 proof signature */
 	size_t memlen[NSTREAMS], memoff[NSTREAMS];
 	int stream;
 };
@@ -51,7 +54,11 @@ static int proof_text(struct ad_store *s, const uint8_t *id, uint64_t size, stru
 		return -ENOMEM;
 	e->mem[3] = (uint8_t *)text;
 	e->memlen[3] = strlen(text);
-	return 0;
+	e->mem[4] = malloc(AD_SIG_BYTES);
+	if (!e->mem[4])
+		return -ENOMEM;
+	e->memlen[4] = AD_SIG_BYTES;
+	return ad_vault_sign(e->mem[3], e->memlen[3], e->mem[4]);
 }
 
 int ad_export_start(struct ad_conn *c, struct ad_ctx *ctx, const char *hex, int bundle,

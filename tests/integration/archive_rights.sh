@@ -56,7 +56,7 @@ check "no longer held" test -z "$(q "SELECT hold_reason FROM calls WHERE id = x'
 as dpo1 export --subject remote=+31201234567 --out "$T/sar" >/dev/null
 check "DPO exports the subject's calls" test $? -eq 0
 check "the bundle has both calls and nothing else" bash -c "ls '$T/sar' | grep -c '\.wav$' | grep -qx 2 && test -e '$T/sar/$A.wav' && test -e '$T/sar/$B.wav'"
-for f in README summary.json checkpoint.json checkpoint.sig signing.pub $A.manifest.sig $A.proof.json; do
+for f in README summary.json checkpoint.json checkpoint.sig signing.pub $A.manifest.sig $A.proof.json $A.proof.sig; do
 	check "bundle has $f" test -s "$T/sar/$f"
 done
 check "summary lists purpose, legal basis, retention, recipients" bash -c \
@@ -73,8 +73,11 @@ flip() {
 }
 PY3=/usr/bin/python3
 hashpos=$(grep -bo '"hash": "' "$T/sar/$A.proof.json" | head -1 | cut -d: -f1)
+# The proof's position in the log and its JSON punctuation count as much as its hashes.
+ixpos=$(grep -bo '"leaf_index": ' "$T/sar/$A.proof.json" | head -1 | cut -d: -f1)
 for spec in "$A.wav 1000" "$A.wav 60" "$A.manifest.json 40" "$A.manifest.json 300" \
-	    "$A.manifest.sig 10" "$A.proof.json $((hashpos + 12))"; do
+	    "$A.manifest.sig 10" "$A.proof.json $((hashpos + 12))" "$A.proof.json $((ixpos + 14))" \
+	    "$A.proof.json 0" "$A.proof.sig 7"; do
 	set -- $spec
 	flip "$1" "$2"
 	as op1 verify "$T/bad" >"$T/verify.txt" 2>&1
