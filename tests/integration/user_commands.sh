@@ -137,6 +137,11 @@ note "archive state of call 2: ${state2:-not listed}"
 check "the archive keeps only a tombstone of call 2" test "$state2" = erased
 check "call 2's audio cannot be exported any more" bash -c "! '$BUILD/callrec-archive' --config '$PKI/operators/legal1/archive.yaml' export --call $ID2 --out '$T/export2' 2>/dev/null"
 check "and no file of it was written" test -z "$(find "$T/export2" -type f 2>/dev/null)"
+# Looking at the archive's own files, not only its index: no object directory, no key, no
+# chunk rows of call 2 remain (its chunks are punched out of the segments).
+check "the archive holds no file of call 2" test ! -e "$PKI/archive-data/calls/$ID2"
+check "the archive holds no key of call 2" test "$(sqlite3 -readonly "$PKI/archive-data/index.sqlite" "SELECT COUNT(*) FROM keys WHERE call_id = x'$ID2'")" = 0
+check "the archive holds no chunk of call 2" test "$(sqlite3 -readonly "$PKI/archive-data/index.sqlite" "SELECT COUNT(*) FROM chunks WHERE call_id = x'$ID2'")" = 0
 
 # --- private before the call ----------------------------------------------------------------------------
 out=$(cr_user private)
