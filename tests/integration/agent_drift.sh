@@ -38,22 +38,7 @@ check "a ${SECS} s call through the plugin, playback device 0.1% fast" \
 	"$BUILD/tests/duplex" --capture d_cap --playback d_play --play "$T/b.wav" \
 	--record "$T/captured.wav" --seconds "$SECS" --rate 48000 --channels 2 --format S16_LE
 
-find_call() {
-	archive_cli list --json 2>>"$T/cli.log" | "$PY" -c '
-import json, sys
-for line in sys.stdin:
-    line = line.strip()
-    if line:
-        c = json.loads(line)
-        if c.get("state") == "complete" and c.get("application") == "duplex":
-            print(c["id"]); break'
-}
-ID=
-for _ in $(seq 1 60); do
-	ID=$(find_call)
-	[ -n "$ID" ] && break
-	sleep 0.5
-done
+ID=$(complete_call_id duplex 30)
 if [ -z "$ID" ]; then
 	not_ok "the archive has the complete call"
 	tail -20 "$T/agent.log" "$T/archived.log" >&2

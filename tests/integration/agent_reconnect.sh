@@ -52,22 +52,7 @@ check "the agent reconnects by itself" wait_log "$T/agent.log" "archive connecte
 wait "$DUPLEX"
 check "duplex finished the call" test $? -eq 0
 
-find_call() {
-	archive_cli list --json 2>>"$T/cli.log" | "$PY" -c '
-import json, sys
-for line in sys.stdin:
-    line = line.strip()
-    if line:
-        c = json.loads(line)
-        if c.get("state") == "complete" and c.get("application") == "duplex":
-            print(c["id"]); break'
-}
-ID=
-for _ in $(seq 1 60); do
-	ID=$(find_call)
-	[ -n "$ID" ] && break
-	sleep 0.5
-done
+ID=$(complete_call_id duplex 30)
 [ -n "$ID" ] && ok "the call completes in the archive ($ID)" ||
 	{ not_ok "the call completes in the archive"; tail -20 "$T/agent.log" "$T/archived.log" >&2; exit 1; }
 check "export the call" archive_cli export --call "$ID" --out "$T/export"

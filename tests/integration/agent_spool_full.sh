@@ -46,22 +46,7 @@ check "the spool stayed near its cap (at most cap + CALL_CLOSE + directory)" \
 check "audio was refused, not spooled (fewer than $SECS chunks)" test "$files" -lt $((SECS + 2))
 
 start_archive || { not_ok "archive starts"; exit 1; }
-find_call() {
-	archive_cli list --json 2>>"$T/cli.log" | "$PY" -c '
-import json, sys
-for line in sys.stdin:
-    line = line.strip()
-    if line:
-        c = json.loads(line)
-        if c.get("state") == "complete" and c.get("application") == "duplex":
-            print(c["id"]); break'
-}
-ID=
-for _ in $(seq 1 60); do
-	ID=$(find_call)
-	[ -n "$ID" ] && break
-	sleep 0.5
-done
+ID=$(complete_call_id duplex 30)
 [ -n "$ID" ] && ok "the call completes in the archive once it is back ($ID)" ||
 	{ not_ok "the call completes in the archive"; tail -20 "$T/agent.log" "$T/archived.log" >&2; exit 1; }
 check "export the call" archive_cli export --call "$ID" --out "$T/export"
