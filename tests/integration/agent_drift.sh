@@ -11,7 +11,6 @@
 # 1 ms per second (36 ms by the end); as a check that the device really ran fast, channel 2
 # against the nominal-rate file drifts by about that much between the halves.
 . "$(dirname "$0")/../lib.sh"
-PY=/usr/bin/python3
 SECS=${AGENT_DRIFT_SECS:-36} # tests/soak/agent_drift_soak.sh runs it for longer
 HALF=$((SECS / 2))
 
