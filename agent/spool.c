@@ -116,6 +116,22 @@ static int add_entry(struct cr_spool_call *c, uint64_t seq, uint32_t bytes, uint
 	return 0;
 }
 
+/* Forget entry i whose file is gone (deleted or renamed). An intact chunk leaves its hash
+ * behind: the next seq's prev_hash is still checked against it. */
+static void drop_entry(struct cr_spool *s, struct cr_spool_call *c, size_t i, int intact)
+{
+	const struct cr_spool_entry *e = &c->e[i];
+
+	if (intact && e->has_hash && !e->bad && (!c->has_known || e->seq > c->known_seq)) {
+		c->has_known = 1;
+		c->known_seq = e->seq;
+		memcpy(c->known_hash, e->hash, CR_HASH_BYTES);
+	}
+	s->bytes -= s->bytes >= e->bytes ? e->bytes : s->bytes;
+	memmove(&c->e[i], &c->e[i + 1], (c->n - i - 1) * sizeof(*c->e));
+	c->n--;
+}
+
 static int delete_entry(struct cr_spool *s, struct cr_spool_call *c, size_t i)
 {
 	char dir[PATH_MAX], name[32];
@@ -128,9 +144,7 @@ static int delete_entry(struct cr_spool *s, struct cr_spool_call *c, size_t i)
 		cr_err("spool: cannot delete %s/%s: %s", dir, name, strerror(-err));
 		return err;
 	}
-	s->bytes -= s->bytes >= c->e[i].bytes ? c->e[i].bytes : s->bytes;
-	memmove(&c->e[i], &c->e[i + 1], (c->n - i - 1) * sizeof(*c->e));
-	c->n--;
+	drop_entry(s, c, i, 1);
 	return 0;
 }
 
@@ -142,7 +156,11 @@ static void remove_call_dir(struct cr_spool *s, struct cr_spool_call *c)
 		if (delete_entry(s, c, c->n - 1))
 			return; /* keep the directory; the next scan sees what is left */
 	call_dir(s, c, dir, sizeof(dir));
-	if (rmdir(dir) && errno != ENOENT)
+	if (rmdir(dir) == 0 || errno == ENOENT)
+		;
+	else if (errno == ENOTEMPTY) /* only SEQ.frame.corrupt files can be left */
+		cr_notice("spool: %s kept: it holds corrupt chunks (.corrupt) for inspection", dir);
+	else
 		cr_warn("spool: cannot remove %s: %s", dir, strerror(errno));
 	cr_fsync_dir(s->dir);
 	remove_call(s, c);
@@ -150,8 +168,25 @@ static void remove_call_dir(struct cr_spool *s, struct cr_spool_call *c)
 
 /* --- size cap and eviction ---------------------------------------------------------- */
 
-/* frame (a CALL_CLOSE) with the call's evictions added to its JSON: gaps {cause "evicted"}
- * on both channels and "evicted_seqs". A new malloc'd frame in *out. */
+/* Add seq to "evicted_seqs" keeping it ascending and without repeats: the archive counts only
+ * an ascending list, and evictions and corrupt chunks are found in no particular seq order. */
+static void add_lost_seq(json_t *seqs, uint64_t seq)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(seqs); i++) {
+		json_int_t q = json_integer_value(json_array_get(seqs, i));
+		if ((uint64_t)q == seq)
+			return;
+		if ((uint64_t)q > seq)
+			break;
+	}
+	json_array_insert_new(seqs, i, json_integer((json_int_t)seq));
+}
+
+/* frame (a CALL_CLOSE) with the call's lost chunks (evicted or corrupt) added to its JSON:
+ * gaps {cause "evicted" or "corrupt"} on both channels and "evicted_seqs". A new malloc'd
+ * frame in *out. */
 static int close_with_evictions(const struct cr_spool_call *c, const uint8_t *frame, size_t len,
 				uint8_t **out, size_t *out_len)
 {
@@ -182,12 +217,14 @@ static int close_with_evictions(const struct cr_spool_call *c, const uint8_t *fr
 	for (size_t i = 0; i < c->nev; i++) {
 		const struct cr_spool_evicted *e = &c->ev[i];
 		unsigned rate = e->rate ? e->rate : 16000;
-		for (int ch = 1; ch <= 2; ch++)
+		/* A chunk whose header could not be read has no known span: only its seq. */
+		for (int ch = 1; ch <= 2 && e->frames; ch++)
 			json_array_append_new(gaps, json_pack("{s:I, s:I, s:i, s:s}",
 				"start_ms", (json_int_t)(e->start_frame * 1000 / rate),
 				"length_ms", (json_int_t)(((uint64_t)e->frames * 1000 + rate / 2) / rate),
-				"channel", ch, "cause", "evicted"));
-		json_array_append_new(seqs, json_integer((json_int_t)e->seq));
+				"channel", ch,
+				"cause", e->cause == CR_SPOOL_CORRUPT ? "corrupt" : "evicted"));
+		add_lost_seq(seqs, e->seq);
 	}
 	json = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -225,6 +262,20 @@ static void rewrite_close(struct cr_spool *s, struct cr_spool_call *c)
 		free(with);
 	}
 	free(buf);
+}
+
+/* Room for one more lost chunk in c->ev. 0 or -ENOMEM. */
+static int grow_ev(struct cr_spool_call *c)
+{
+	if (c->nev == c->evcap) {
+		size_t nc = c->evcap ? c->evcap * 2 : 8;
+		struct cr_spool_evicted *n = realloc(c->ev, nc * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		c->ev = n;
+		c->evcap = nc;
+	}
+	return 0;
 }
 
 /* Evict the oldest chunk that is neither acknowledged nor in flight. 0, or -ENOENT when
@@ -267,14 +318,8 @@ static int evict_one(struct cr_spool *s)
 		}
 		free(buf);
 	}
-	if (best->nev == best->evcap) {
-		size_t nc = best->evcap ? best->evcap * 2 : 8;
-		struct cr_spool_evicted *n = realloc(best->ev, nc * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		best->ev = n;
-		best->evcap = nc;
-	}
+	if (grow_ev(best))
+		return -ENOMEM;
 	if (delete_entry(s, best, bi))
 		return -EIO;
 	best->ev[best->nev++] = ev;
@@ -284,6 +329,146 @@ static int evict_one(struct cr_spool *s)
 	       "spool: full; evicted %s/%llu (%u frames; %llu chunks evicted so far)", best->hex,
 	       (unsigned long long)ev.seq, ev.frames, (unsigned long long)s->evicted_chunks);
 	rewrite_close(s, best);
+	return 0;
+}
+
+/* --- integrity of spooled chunks ---------------------------------------------------- */
+
+/* Decode a spooled CHUNK frame and recompute its hash. 0 when intact; -EBADMSG when the
+ * recomputed hash differs from the one in its header; -EILSEQ when its prev_hash differs
+ * from `prev` (when given); -EPROTO when it does not even parse (*h is then unset); -EIO when hashing fails. */
+static int verify_chunk(const uint8_t *buf, size_t len, const uint8_t *prev,
+			struct cr_chunk_hdr *h)
+{
+	uint8_t hash[CR_HASH_BYTES];
+	const uint8_t *audio;
+	struct cr_frame f;
+	size_t ab;
+	long n = cr_frame_parse(buf, len, &f);
+
+	if (n <= 0 || (size_t)n != len || f.type != CR_F_CHUNK ||
+	    cr_chunk_hdr_decode(f.body, f.length, h, &audio, &ab))
+		return -EPROTO;
+	if (cr_chunk_hash(h, audio, ab, hash))
+		return -EIO;
+	if (memcmp(hash, h->hash, CR_HASH_BYTES))
+		return -EBADMSG;
+	if (prev && memcmp(prev, h->prev_hash, CR_HASH_BYTES))
+		return -EILSEQ;
+	return 0;
+}
+
+static void set_hashes(struct cr_spool_entry *e, const struct cr_chunk_hdr *h)
+{
+	e->has_hash = 1;
+	memcpy(e->hash, h->hash, CR_HASH_BYTES);
+	memcpy(e->prev_hash, h->prev_hash, CR_HASH_BYTES);
+}
+
+/* The hash that chunk `seq` must carry as prev_hash, when known: that of entry seq - 1 or of
+ * the last chunk deleted intact. NULL when unknown (seq 1 follows the CALL_OPEN; a chunk
+ * after a lost one cannot be checked). */
+static const uint8_t *expected_prev(const struct cr_spool_call *c, uint64_t seq)
+{
+	for (size_t i = 0; i < c->n && c->e[i].seq < seq; i++)
+		if (c->e[i].seq == seq - 1 && c->e[i].type == CR_F_CHUNK)
+			return c->e[i].has_hash && !c->e[i].bad ? c->e[i].hash : NULL;
+	return c->has_known && c->known_seq == seq - 1 ? c->known_hash : NULL;
+}
+
+/* Rename chunk i to SEQ.frame.corrupt, forget it and report it in the call's close like an
+ * evicted chunk (cause "corrupt"). h: its header when it could be decoded, for the gap. */
+static int quarantine(struct cr_spool *s, struct cr_spool_call *c, size_t i,
+		      const struct cr_chunk_hdr *h, const char *why)
+{
+	struct cr_spool_evicted ev = { .seq = c->e[i].seq, .cause = CR_SPOOL_CORRUPT };
+	char dir[PATH_MAX], from[PATH_MAX + 40], to[PATH_MAX + 48];
+	int err;
+
+	if (h) {
+		ev.start_frame = h->start_frame;
+		ev.frames = h->frames;
+		ev.rate = h->rate;
+	}
+	err = grow_ev(c);
+	if (err)
+		return err;
+	call_dir(s, c, dir, sizeof(dir));
+	snprintf(from, sizeof(from), "%s/%" PRIu64 ".frame", dir, ev.seq);
+	snprintf(to, sizeof(to), "%s/%" PRIu64 ".frame.corrupt", dir, ev.seq);
+	if (rename(from, to) && errno != ENOENT) {
+		err = -errno;
+		cr_err("spool: %s is corrupt (%s) and cannot be renamed: %s; not sent", from, why,
+		       strerror(-err));
+		return err;
+	}
+	/* Durable, so a restart does not find the file again under its old name. */
+	cr_fsync_dir(dir);
+	drop_entry(s, c, i, 0);
+	c->ev[c->nev++] = ev;
+	s->corrupt_chunks++;
+	cr_err("spool: %s is corrupt (%s): never sent, kept as %s; call %s closes with seq %"
+	       PRIu64 " as a gap \"corrupt\"", from, why, to, c->hex, ev.seq);
+	rewrite_close(s, c);
+	return 0;
+}
+
+int cr_spool_check_chunk(struct cr_spool *s, struct cr_spool_call *c, size_t i,
+			 const uint8_t *buf, size_t len)
+{
+	struct cr_chunk_hdr h;
+	int err;
+
+	if (c->e[i].type != CR_F_CHUNK)
+		return 0;
+	err = verify_chunk(buf, len, expected_prev(c, c->e[i].seq), &h);
+	/* A chunk that verifies but belongs elsewhere (another call or seq) is no better. */
+	if ((err == 0 || err == -EBADMSG || err == -EILSEQ) &&
+	    (h.seq != c->e[i].seq || memcmp(h.call_id, c->id, CR_CALL_ID_BYTES)))
+		err = -EPROTO;
+	if (err == 0)
+		return 0;
+	if (err == -EIO)
+		return err;
+	err = quarantine(s, c, i, err == -EPROTO ? NULL : &h,
+			 err == -EBADMSG ? "hash does not verify" :
+			 err == -EILSEQ ? "prev_hash breaks the chain" : "not a valid chunk");
+	return err ? err : 1;
+}
+
+/* After a scan: quarantine the chunks whose hash failed, and those whose prev_hash does not
+ * match the previous seq's hash (ascending, so a quarantined chunk's successor is not
+ * blamed for it). Only these files are read again. */
+static int verify_call(struct cr_spool *s, struct cr_spool_call *c)
+{
+	for (size_t i = 0; i < c->n;) {
+		struct cr_spool_entry *e = &c->e[i];
+		const uint8_t *prev;
+		uint8_t *buf;
+		size_t len;
+		int r;
+
+		if (e->type != CR_F_CHUNK || (!e->has_hash && !e->bad)) {
+			i++;
+			continue;
+		}
+		prev = expected_prev(c, e->seq);
+		if (!e->bad && (!prev || !memcmp(prev, e->prev_hash, CR_HASH_BYTES))) {
+			i++;
+			continue;
+		}
+		r = cr_spool_read(s, c, e, &buf, &len);
+		if (r) {
+			i++; /* checked again before it is sent */
+			continue;
+		}
+		r = cr_spool_check_chunk(s, c, i, buf, len);
+		free(buf);
+		if (r == 0)
+			e->bad = 0; /* it verifies now */
+		if (r <= 0)
+			i++; /* not quarantined: the check before sending refuses it again */
+	}
 	return 0;
 }
 
@@ -361,6 +546,16 @@ int cr_spool_put(struct cr_spool *s, const uint8_t id[CR_CALL_ID_BYTES], uint64_
 	if (err)
 		return err;
 	s->bytes += len;
+	if (type == CR_F_CHUNK) {
+		/* Built by us a moment ago: its hashes are right, for checking its neighbours. */
+		struct cr_chunk_hdr h;
+		struct cr_frame f;
+		const uint8_t *audio;
+		size_t ab;
+		if (cr_frame_parse(frame, len, &f) > 0 &&
+		    !cr_chunk_hdr_decode(f.body, f.length, &h, &audio, &ab))
+			set_hashes(cr_spool_find(s, id, seq, NULL), &h);
+	}
 	/* The kept end marker (an acknowledged earlier frame) is no longer needed. */
 	for (size_t i = 0; i < c->n;) {
 		if (c->e[i].acked && c->e[i].seq < seq && !delete_entry(s, c, i))
@@ -538,17 +733,40 @@ static int scan_call(struct cr_spool *s, const char *hex)
 			continue;
 		}
 		if (check_file(buf, len, id, seq, &type)) {
-			cr_err("spool: %s is not a valid frame for its place; left alone", path);
 			free(buf);
+			if (seq == 0) {
+				/* Without its CALL_OPEN the call cannot be shown at all. */
+				cr_err("spool: %s is not a valid frame for its place; left alone", path);
+				continue;
+			}
+			/* In a chunk's place (or a close's, which then never comes): never sent;
+			 * verify_call quarantines it and the close lists its seq as lost. */
+			cr_err("spool: %s is not a valid frame for its place; quarantined", path);
+			err = add_entry(c, seq, (uint32_t)len, CR_F_CHUNK);
+			if (err)
+				break;
+			s->bytes += len;
+			cr_spool_find(s, id, seq, NULL)->bad = 1;
 			continue;
 		}
+		struct cr_chunk_hdr h;
+		int v = type == CR_F_CHUNK ? verify_chunk(buf, len, NULL, &h) : -EPROTO;
 		free(buf);
 		err = add_entry(c, seq, (uint32_t)len, type);
 		if (err)
 			break;
 		s->bytes += len;
+		if (v == 0 || v == -EBADMSG) {
+			/* Quarantined by verify_call once the whole directory is known (its close
+			 * may come later in this listing). */
+			struct cr_spool_entry *e = cr_spool_find(s, id, seq, NULL);
+			set_hashes(e, &h);
+			e->bad = v == -EBADMSG;
+		}
 	}
 	closedir(d);
+	if (!err)
+		err = verify_call(s, c);
 	if (!err && c->n == 0) {
 		/* Everything was acknowledged before the directory could be removed. */
 		if (rmdir(dir) == 0)
@@ -617,6 +835,11 @@ int cr_spool_close_orphans(struct cr_spool *s)
 		if (c->has_close || c->n == 0)
 			continue;
 		last = &c->e[c->n - 1];
+		uint64_t close_seq = last->seq + 1;
+		/* A lost (corrupt) chunk may have been the last one: the close comes after it. */
+		for (size_t k = 0; k < c->nev; k++)
+			if (c->ev[k].seq >= close_seq)
+				close_seq = c->ev[k].seq + 1;
 		clock_gettime(CLOCK_REALTIME, &now);
 		/* The audio ends with the last chunk; from then until now nothing was recorded, on
 		 * either channel. */
@@ -629,11 +852,11 @@ int cr_spool_close_orphans(struct cr_spool *s)
 		json = cr_meta_close_json(&now, gap[0].start, rate, gap, 2);
 		if (!json)
 			return -ENOMEM;
-		err = cr_idseq_frame(CR_F_CALL_CLOSE, c->id, last->seq + 1, json, &frame, &len);
+		err = cr_idseq_frame(CR_F_CALL_CLOSE, c->id, close_seq, json, &frame, &len);
 		free(json);
 		if (err)
 			return err;
-		err = cr_spool_put(s, c->id, last->seq + 1, CR_F_CALL_CLOSE, frame, len);
+		err = cr_spool_put(s, c->id, close_seq, CR_F_CALL_CLOSE, frame, len);
 		free(frame);
 		if (err)
 			return err;

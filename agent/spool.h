@@ -14,7 +14,15 @@
  * flight (oldest call first, lowest seq first) are deleted to make room and each is reported
  * in its call's CALL_CLOSE: a gap {cause "evicted"} per channel and the seq in
  * "evicted_seqs" (so the archive knows which sequence numbers will never come). Otherwise the
- * new chunk is not spooled: the caller leaves it out of the call (a gap "spool_full"). */
+ * new chunk is not spooled: the caller leaves it out of the call (a gap "spool_full").
+ *
+ * Integrity: a spooled CHUNK is verified when the spool is scanned and again right before it
+ * is sent: cr_chunk_hash is recomputed over its header and audio and compared with the hash it
+ * carries, and its prev_hash with the hash of the previous seq when that is known. A chunk that
+ * fails is renamed SEQ.frame.corrupt (kept for inspection, never sent, no longer counted in
+ * the spool's bytes) and reported like an evicted one: the seq in "evicted_seqs" and a gap
+ * {cause "corrupt"} per channel in its call's CALL_CLOSE, so the archive can still close the
+ * call. */
 #ifndef CALLREC_AGENT_SPOOL_H
 #define CALLREC_AGENT_SPOOL_H
 
@@ -32,11 +40,17 @@ struct cr_spool_entry {
 	uint8_t type;  /* CR_F_CALL_OPEN / CR_F_CHUNK / CR_F_CALL_CLOSE */
 	uint8_t acked; /* acknowledged, file kept as the call's end marker */
 	uint8_t send;  /* enum cr_send_state, for the current connection */
+	uint8_t has_hash; /* a CHUNK whose header was read: hash and prev_hash below */
+	uint8_t bad;      /* the scan found its hash wrong: quarantined before any send */
+	uint8_t hash[CR_HASH_BYTES], prev_hash[CR_HASH_BYTES];
 };
+
+enum cr_spool_lost_cause { CR_SPOOL_EVICTED = 0, CR_SPOOL_CORRUPT };
 
 struct cr_spool_evicted {
 	uint64_t seq, start_frame;
 	uint32_t frames, rate;
+	uint8_t cause; /* enum cr_spool_lost_cause */
 };
 
 struct cr_spool_call {
@@ -48,6 +62,11 @@ struct cr_spool_call {
 	uint64_t order; /* creation order: lower is older */
 	struct cr_spool_evicted *ev; /* chunks evicted from this call, to report at its close */
 	size_t nev, evcap;
+	/* hash of the highest chunk deleted intact (acknowledged or evicted): the prev_hash
+	 * the next seq must carry once that chunk's entry is gone */
+	int has_known;
+	uint64_t known_seq;
+	uint8_t known_hash[CR_HASH_BYTES];
 	struct cr_spool_call *next;
 };
 
@@ -62,6 +81,7 @@ struct cr_spool {
 	/* counters over the agent's life, for the heartbeat */
 	uint64_t refused_chunks, refused_audio_frames; /* not spooled: full */
 	uint64_t evicted_chunks, evicted_audio_frames;
+	uint64_t corrupt_chunks; /* renamed .corrupt, never sent */
 };
 
 /* Create the directory (mode 0700) if needed. 0 or negative errno. */
@@ -92,6 +112,13 @@ struct cr_spool_entry *cr_spool_find(struct cr_spool *s, const uint8_t id[CR_CAL
 /* Read one spooled frame into a malloc'd buffer. 0 or negative errno. */
 int cr_spool_read(const struct cr_spool *s, const struct cr_spool_call *c,
 		  const struct cr_spool_entry *e, uint8_t **buf, size_t *len);
+
+/* Verify the CHUNK in entry i of call c whose spooled bytes are buf (read by cr_spool_read)
+ * before sending it. 0: intact (or not a chunk), send it. 1: corrupt: it was quarantined and
+ * entry i no longer exists (the entries after it moved down by one). Negative errno: it could
+ * not be quarantined now; do not send it. */
+int cr_spool_check_chunk(struct cr_spool *s, struct cr_spool_call *c, size_t i,
+			 const uint8_t *buf, size_t len);
 
 /* May a CHUNK frame of `bytes` be spooled now? Evicts the oldest chunks first when
  * evict_oldest is set. 1 yes, 0 no (counted as refused). */

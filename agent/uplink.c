@@ -249,6 +249,17 @@ static int next_from_spool(struct cr_uplink *u)
 				e->send = CR_SEND_REFUSED; /* try again on the next connection */
 				continue;
 			}
+			/* Never send a chunk altered on disk: the archive would refuse it forever. */
+			err = cr_spool_check_chunk(u->spool, c, i, buf, len);
+			if (err) {
+				free(buf);
+				if (err > 0) {
+					i--; /* quarantined: entry i is now the next one (wraps to 0 fine) */
+					continue;
+				}
+				e->send = CR_SEND_REFUSED;
+				continue;
+			}
 			e->send = CR_SEND_INFLIGHT;
 			u->inflight += e->bytes;
 			u->tx = buf;

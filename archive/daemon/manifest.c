@@ -42,7 +42,8 @@ static json_t *chunk_list(const struct ad_manifest_in *in)
 	return arr;
 }
 
-/* Whether the agent already reported the hole [start_ms, end_ms) as chunks it evicted. */
+/* Whether the agent already reported the hole [start_ms, end_ms) as chunks it evicted or
+ * found corrupt in its spool (and therefore never sent). */
 static int reported_evicted(json_t *gaps, int64_t start_ms, int64_t end_ms)
 {
 	size_t i;
@@ -54,7 +55,8 @@ static int reported_evicted(json_t *gaps, int64_t start_ms, int64_t end_ms)
 		const char *cause = json_string_value(json_object_get(g, "cause"));
 
 		/* 1 ms slack: both sides round frames to milliseconds. */
-		if (cause && strcmp(cause, "evicted") == 0 && s0 <= start_ms + 1 &&
+		if (cause && (strcmp(cause, "evicted") == 0 || strcmp(cause, "corrupt") == 0) &&
+		    s0 <= start_ms + 1 &&
 		    s0 + len >= end_ms - 1)
 			return 1;
 	}

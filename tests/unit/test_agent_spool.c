@@ -1,8 +1,10 @@
 /* The agent's spool: frames written as files before sending, found again by a scan after a
  * restart, deleted on acknowledgement (except the end marker of a call still open), calls
- * cut short by a restart closed with gap cause "agent", and invalid files left alone, temporary files of interrupted writes removed.
+ * cut short by a restart closed with gap cause "agent", invalid files in a chunk's place
+ * quarantined (others left alone), temporary files of interrupted writes removed.
  * The size cap: chunks refused when full, or the oldest evicted (spool.evict_oldest) and
- * reported in their call's CALL_CLOSE. */
+ * reported in their call's CALL_CLOSE. Chunks altered on disk: caught (hash recomputed) at the
+ * scan and before sending, renamed .corrupt, never sent, reported in the close. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -197,7 +199,15 @@ static void test_invalid_files_left_alone(void **state)
 	assert_null(s.calls->next);
 	assert_int_equal(s.calls->n, 1); /* only 1.frame is valid */
 	assert_int_equal(s.calls->e[0].seq, 1);
-	assert_true(exists(hex, "5.frame")); /* not deleted: nothing is, before its ACK */
+	/* not deleted (nothing is, before its ACK) but quarantined: never sent, and listed as
+	 * lost so that the call can close */
+	assert_false(exists(hex, "5.frame"));
+	assert_true(exists(hex, "5.frame.corrupt"));
+	assert_int_equal(s.corrupt_chunks, 1);
+	assert_int_equal(s.calls->nev, 1);
+	assert_int_equal(s.calls->ev[0].seq, 5);
+	assert_int_equal(s.calls->ev[0].frames, 0); /* span unknown: no gap, only the seq */
+	assert_true(exists(hex, "0.frame")); /* another call's open in the open's place */
 	assert_false(exists(hex, ".2.frame.tmp"));
 	cr_spool_close(&s);
 }
@@ -342,6 +352,156 @@ static void test_cap_evicts_oldest_and_reports(void **state)
 	cr_spool_close(&s);
 }
 
+/* Overwrite one byte of the audio of spooled chunk SEQ (past the chunk header). */
+static void flip_audio_byte(const char *hex, uint64_t seq)
+{
+	char p[256];
+	FILE *f;
+	int ch;
+
+	snprintf(p, sizeof(p), "%s/%s/%llu.frame", root, hex, (unsigned long long)seq);
+	f = fopen(p, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, CR_FRAME_HDR + CR_CHUNK_HDR_WIRE + 100, SEEK_SET), 0);
+	ch = fgetc(f);
+	assert_int_not_equal(ch, EOF);
+	assert_int_equal(fseek(f, -1, SEEK_CUR), 0);
+	assert_int_not_equal(fputc(ch ^ 0x5a, f), EOF);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The close of c lists exactly `seq` as lost with cause "corrupt" on both channels. */
+static void assert_close_lists_corrupt(struct cr_spool *s, struct cr_spool_call *c, uint64_t seq,
+				       json_int_t start_ms)
+{
+	json_t *o = close_json(s, c);
+	json_t *gaps = json_object_get(o, "gaps"), *seqs = json_object_get(o, "evicted_seqs");
+	int found = 0;
+
+	assert_int_equal(json_array_size(seqs), 1);
+	assert_int_equal(json_integer_value(json_array_get(seqs, 0)), (json_int_t)seq);
+	for (size_t i = 0; i < json_array_size(gaps); i++) {
+		json_t *g = json_array_get(gaps, i);
+		if (strcmp(json_string_value(json_object_get(g, "cause")), "corrupt"))
+			continue;
+		assert_int_equal(json_integer_value(json_object_get(g, "start_ms")), start_ms);
+		assert_int_equal(json_integer_value(json_object_get(g, "length_ms")), 100);
+		found |= 1 << json_integer_value(json_object_get(g, "channel"));
+	}
+	assert_int_equal(found, (1 << 1) | (1 << 2));
+	json_decref(o);
+}
+
+/* A chunk whose audio changed on disk after it was spooled is caught by the check before
+ * sending: not sent, renamed .corrupt, out of the spool's bytes, and the close (already
+ * spooled) lists it. Intact neighbours pass, also the one after it. */
+static void test_corrupt_chunk_not_sent(void **state)
+{
+	(void)state;
+	struct cr_spool s;
+	struct cr_spool_call *c;
+	uint8_t id[CR_CALL_ID_BYTES], *buf;
+	char hex[2 * CR_CALL_ID_BYTES + 1];
+	size_t len;
+
+	memset(id, 0x66, sizeof(id));
+	cr_id_to_hex(id, hex);
+	assert_int_equal(cr_spool_open(&s, root, 0), 0);
+	put_call(&s, id, 3);
+	put_close(&s, id, 4);
+	assert_non_null(cr_spool_find(&s, id, 1, &c));
+	/* 1 is sent and acknowledged: only its hash is left to check 2's prev_hash against */
+	assert_int_equal(cr_spool_read(&s, c, &c->e[1], &buf, &len), 0);
+	assert_int_equal(cr_spool_check_chunk(&s, c, 1, buf, len), 0);
+	free(buf);
+	assert_true(cr_spool_ack(&s, id, 1) > 0);
+	flip_audio_byte(hex, 2);
+	uint64_t before = s.bytes;
+
+	assert_int_equal(c->e[1].seq, 2);
+	assert_int_equal(cr_spool_read(&s, c, &c->e[1], &buf, &len), 0);
+	assert_int_equal(cr_spool_check_chunk(&s, c, 1, buf, len), 1);
+	free(buf);
+	assert_null(cr_spool_find(&s, id, 2, NULL));
+	assert_false(exists(hex, "2.frame"));
+	assert_true(exists(hex, "2.frame.corrupt"));
+	assert_int_equal(s.corrupt_chunks, 1);
+	assert_int_equal(c->e[1].seq, 3); /* the next entry moved into its place */
+	/* its bytes are gone from the spool; the close grew by the report */
+	assert_true(s.bytes < before - CHUNK_BYTES + 400);
+	assert_close_lists_corrupt(&s, c, 2, 100);
+	/* chunk 3 carries 2's hash as prev_hash: unknown now, so it is not blamed */
+	assert_int_equal(cr_spool_read(&s, c, &c->e[1], &buf, &len), 0);
+	assert_int_equal(cr_spool_check_chunk(&s, c, 1, buf, len), 0);
+	free(buf);
+	cr_spool_close(&s);
+
+	/* A restart ignores the .corrupt file and keeps the rewritten close. */
+	assert_int_equal(cr_spool_open(&s, root, 0), 0);
+	assert_int_equal(cr_spool_scan(&s), 0);
+	assert_int_equal(s.calls->n, 3); /* end marker 1, chunk 3, close 4 */
+	assert_null(cr_spool_find(&s, id, 2, NULL));
+	assert_close_lists_corrupt(&s, s.calls, 2, 100);
+	assert_int_equal(cr_spool_close_orphans(&s), 0);
+	cr_spool_close(&s);
+}
+
+/* A chunk altered while the agent was stopped is caught by the scan, before anything is
+ * sent; with no close spooled yet, the orphan close lists it. A chunk whose prev_hash breaks
+ * the chain (its own hash recomputed to match) is caught too. */
+static void test_corrupt_chunk_found_by_scan(void **state)
+{
+	(void)state;
+	struct cr_spool s;
+	uint8_t id[CR_CALL_ID_BYTES];
+	char hex[2 * CR_CALL_ID_BYTES + 1], dir[256];
+
+	memset(id, 0x77, sizeof(id));
+	cr_id_to_hex(id, hex);
+	assert_int_equal(cr_spool_open(&s, root, 0), 0);
+	put_call(&s, id, 4);
+	cr_spool_close(&s);
+	flip_audio_byte(hex, 2);
+
+	/* Chunk 4 replaced by a self-consistent chunk from another chain: wrong prev_hash. */
+	struct cr_chain other;
+	uint8_t *frame;
+	size_t len;
+	int16_t pcm[1600 * 2] = { 0 };
+	assert_int_equal(cr_chain_open(&other, id, "{\"version\":2}", &frame, &len), 0);
+	free(frame);
+	other.next_seq = 4;
+	assert_int_equal(cr_chain_chunk(&other, 4800, 1600, 16000, 2, pcm, &frame, &len), 0);
+	snprintf(dir, sizeof(dir), "%s/%s", root, hex);
+	assert_int_equal(cr_write_atomic(dir, "4.frame", frame, len, 0600), 0);
+	free(frame);
+
+	assert_int_equal(cr_spool_open(&s, root, 0), 0);
+	assert_int_equal(cr_spool_scan(&s), 0);
+	assert_int_equal(s.corrupt_chunks, 2);
+	assert_null(cr_spool_find(&s, id, 2, NULL));
+	assert_null(cr_spool_find(&s, id, 4, NULL));
+	assert_non_null(cr_spool_find(&s, id, 3, NULL)); /* after a lost one: not blamed */
+	assert_true(exists(hex, "2.frame.corrupt") && exists(hex, "4.frame.corrupt"));
+	assert_int_equal(s.bytes, 0 + s.calls->e[0].bytes + s.calls->e[1].bytes + s.calls->e[2].bytes);
+	/* The last chunk was lost: the orphan close comes after it, at seq 5. */
+	assert_int_equal(cr_spool_close_orphans(&s), 1);
+	struct cr_spool_call *c = s.calls;
+	assert_int_equal(c->e[c->n - 1].seq, 5);
+	json_t *o = close_json(&s, c);
+	json_t *seqs = json_object_get(o, "evicted_seqs");
+	assert_int_equal(json_array_size(seqs), 2);
+	assert_int_equal(json_integer_value(json_array_get(seqs, 0)), 2);
+	assert_int_equal(json_integer_value(json_array_get(seqs, 1)), 4);
+	size_t corrupt = 0;
+	for (size_t i = 0; i < json_array_size(json_object_get(o, "gaps")); i++)
+		corrupt += !strcmp(json_string_value(json_object_get(
+			json_array_get(json_object_get(o, "gaps"), i), "cause")), "corrupt");
+	assert_int_equal(corrupt, 4);
+	json_decref(o);
+	cr_spool_close(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +510,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_invalid_files_left_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap_refuses_when_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap_evicts_oldest_and_reports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_chunk_not_sent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_chunk_found_by_scan, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
