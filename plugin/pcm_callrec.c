@@ -26,12 +26,14 @@
 #include "inject.h"
 #include "mix.h"
 #include "plugin_conf.h"
+#include "reconnect.h"
 #include "slave_open.h"
 #include "tap.h"
 
 struct callrec {
 	snd_pcm_extplug_t ext;
 	struct agent_link link;
+	struct rc_stream *rc; /* recorded streams: the ring in use, kept by the control thread */
 	struct tap tap;
 	struct inject inject;
 	struct failtone tone;
@@ -66,7 +68,7 @@ static void capture_mixed(struct callrec *cr, const snd_pcm_channel_area_t *dst_
 /* on_failure block without an agent, or the agent's CR_RING_CTL_MUTE (its on_failure block). */
 static bool capture_muted(struct callrec *cr)
 {
-	struct cr_ring_hdr *h = cr->link.ring;
+	struct cr_ring_hdr *h = cr->tap.ring;
 
 	if (cr->block)
 		return true;
@@ -85,6 +87,16 @@ static snd_pcm_sframes_t callrec_transfer(snd_pcm_extplug_t *ext,
 	const unsigned char *s;
 	unsigned char *d;
 
+	/* The agent came back after a restart (reconnect.h): continue in its new ring. Not in a
+	 * forked child, which never writes or reads a ring. */
+	if (cr->rc) {
+		void *ring = reconnect_ring(cr->rc);
+
+		if (ring != cr->tap.ring && cr->tap.generation == fork_guard_generation()) {
+			tap_switch(&cr->tap, ring);
+			inject_attach(&cr->inject, ring);
+		}
+	}
 	if (capture) {
 		bool mute = capture_muted(cr);
 
@@ -128,6 +140,8 @@ static int callrec_init(snd_pcm_extplug_t *ext)
 	cr->sample_bits = (unsigned int)bits;
 	cr->mixable = mix_format_supported(ext->format);
 	tap_configure(&cr->tap, ext->format, ext->channels, ext->rate);
+	if (cr->rc)
+		reconnect_configure(cr->rc, ext->format, ext->channels, ext->rate);
 	if (cr->want_tone)
 		return failtone_prepare(&cr->tone, ext->rate);
 	return 0;
@@ -138,6 +152,8 @@ static void callrec_free(struct callrec *cr)
 	failtone_free(&cr->tone);
 	tap_detach(&cr->tap);
 	agent_link_close(&cr->link);
+	if (cr->rc)
+		reconnect_unregister(cr->rc); /* the rings, after the slave stopped */
 	free(cr);
 }
 
@@ -154,6 +170,11 @@ static const snd_pcm_extplug_callback_t callrec_callbacks = {
 	.close = callrec_close,
 };
 
+static enum cr_dir link_dir(snd_pcm_stream_t stream)
+{
+	return stream == SND_PCM_STREAM_CAPTURE ? CR_DIR_CAPTURE : CR_DIR_PLAYBACK;
+}
+
 /* The extplug: for a recorded stream (link holds the ring), or with no ring for on_failure
  * block or tone. */
 static int open_extplug(snd_pcm_t **pcmp, const char *name, snd_config_t *root,
@@ -168,10 +189,15 @@ static int open_extplug(snd_pcm_t **pcmp, const char *name, snd_config_t *root,
 		return -ENOMEM;
 	}
 	cr->link = *link;
+	/* A recorded stream is watched by the control thread; should that fail, it is recorded
+	 * until its agent goes, as before. */
+	if (cr->link.ring)
+		reconnect_register(&cr->rc, &cr->link, cfg->agent_path, link_dir(stream), cfg->line,
+				   name);
 	cr->block = failure == ON_FAILURE_BLOCK;
 	cr->want_tone = failure == ON_FAILURE_TONE;
-	tap_attach(&cr->tap, cr->link.ring);
-	inject_attach(&cr->inject, cr->link.ring);
+	tap_attach(&cr->tap, cr->rc ? reconnect_ring(cr->rc) : cr->link.ring);
+	inject_attach(&cr->inject, cr->tap.ring);
 	cr->ext.version = SND_PCM_EXTPLUG_VERSION;
 	cr->ext.name = "callrec";
 	cr->ext.callback = &callrec_callbacks;

@@ -15,22 +15,14 @@ void tap_attach(struct tap *t, void *ring)
 	t->generation = fork_guard_generation();
 }
 
-void tap_configure(struct tap *t, snd_pcm_format_t format, unsigned int channels,
-		   unsigned int rate)
+/* Record geometry for the current format and ring; pure computation. */
+static void tap_geometry(struct tap *t)
 {
 	const struct cr_ring_hdr *h = t->ring;
-	int bits = snd_pcm_format_physical_width(format);
+	const unsigned int channels = t->channels;
+	int bits = snd_pcm_format_physical_width(t->format);
 	uint32_t max_payload;
 
-	t->format = format;
-	t->channels = channels;
-	t->rate = rate;
-	if (h && t->generation == fork_guard_generation()) {
-		struct cr_ring_hdr *w = t->ring;
-		atomic_store_explicit(&w->stream_format, (int32_t)format, memory_order_relaxed);
-		atomic_store_explicit(&w->stream_channels, channels, memory_order_relaxed);
-		atomic_store_explicit(&w->stream_rate, rate, memory_order_release);
-	}
 	t->frame_bytes = 0;
 	t->max_rec_frames = 0;
 	/* Formats whose frames are not whole bytes cannot be stored as cr_rec frames; such a
@@ -44,6 +36,28 @@ void tap_configure(struct tap *t, snd_pcm_format_t format, unsigned int channels
 	 * consumer to be half a record behind without every big transfer being dropped. */
 	max_payload = h->data_bytes / 4 - CR_REC_HDR_BYTES;
 	t->max_rec_frames = max_payload / t->frame_bytes;
+}
+
+void tap_configure(struct tap *t, snd_pcm_format_t format, unsigned int channels,
+		   unsigned int rate)
+{
+	t->format = format;
+	t->channels = channels;
+	t->rate = rate;
+	if (t->ring && t->generation == fork_guard_generation()) {
+		struct cr_ring_hdr *w = t->ring;
+		atomic_store_explicit(&w->stream_format, (int32_t)format, memory_order_relaxed);
+		atomic_store_explicit(&w->stream_channels, channels, memory_order_relaxed);
+		atomic_store_explicit(&w->stream_rate, rate, memory_order_release);
+	}
+	tap_geometry(t);
+}
+
+void tap_switch(struct tap *t, void *ring)
+{
+	t->ring = ring;
+	if (t->rate) /* configured: the new ring may have another size */
+		tap_geometry(t);
 }
 
 static int tap_active(const struct tap *t)

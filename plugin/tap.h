@@ -32,6 +32,10 @@ void tap_attach(struct tap *t, void *ring);
 void tap_configure(struct tap *t, snd_pcm_format_t format, unsigned int channels,
 		   unsigned int rate);
 
+/* Real-time path (no system call): continues tapping into `ring`, another ring of the same
+ * stream (the agent came back, plugin/reconnect.h). The position keeps counting. */
+void tap_switch(struct tap *t, void *ring);
+
 /* Real-time path: no allocation, lock, system call or logging. The first `inject_frames`
  * frames carry disclosure audio the plugin mixed in (marked in the records, counted in the
  * ring's injected_frames). */

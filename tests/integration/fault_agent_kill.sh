@@ -7,9 +7,9 @@
 #     in the manifest (cause "agent", its length), and the spool drains;
 #   - the softphone is not disturbed: the call plays to its end, bit-exact on the slave;
 #   - no chunk stored twice.
-# Recording does NOT resume for the rest of the call: the plugin does not reconnect to a
-# restarted agent. tests/faults/agent_kill_resume.sh asserts the resumption (fails until the
-# plugin reconnects; docs/faults.md says what the plugin must do).
+# The rest of the call, recorded again once the plugin has reconnected, is a separate call
+# (tests/integration/fault_agent_resume.sh); this script looks at the interrupted one (the
+# first listed).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../faults/common.sh"
 
@@ -62,5 +62,7 @@ check "channel 2 up to the gap is what passed the plugin" \
 check "no chunk stored twice, none missing" call_chunks_once "$ID"
 SPOOL=$XDG_STATE_HOME/callrec/spool
 spool_empty() { [ -z "$(find "$SPOOL" -type f 2>/dev/null)" ]; }
-for _ in $(seq 1 20); do spool_empty && break; sleep 0.25; done
+# The resumed call (recorded again after the restart) is spooled too until it closes, 3 s after
+# the softphone's streams.
+for _ in $(seq 1 40); do spool_empty && break; sleep 0.25; done
 check "the restarted agent drained its spool" spool_empty
