@@ -2,7 +2,7 @@
  * rc_stream field except `ring`; it is taken at open, prepare and close and by the control
  * thread, never by transfer. A reconnect attempt runs under the mutex: connect() to a dead
  * agent fails at once, and a live one answers within CR_CTL_OPEN_TIMEOUT_MS, the same bound an
- * open already has. The thread blocks every signal (it must not take the application's) and
+ * open already has. The thread blocks all signals, which are the application's to take, and
  * writes nothing anywhere but the rings' headers. */
 #include "reconnect.h"
 
@@ -46,7 +46,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* fork(): the child has no control thread and must never use the parent's streams (their
+/* After a fork the child has no control thread and must never use the parent's streams (their
  * rings are the parent's to write); it forgets the registry. Its rc_streams are released by
  * reconnect_unregister without touching the registry (their generation differs). */
 static void before_fork(void) { pthread_mutex_lock(&lock); }
