@@ -63,7 +63,7 @@ pki_setup() {
 # start_archive: run callrec-archived from $PKI/archived.yaml; waits until it listens.
 start_archive() {
 	rm -f "$T/archived.ready"
-	"$BUILD/callrec-archived" --config "$PKI/archived.yaml" --ready-file "$T/archived.ready" \
+	"$BUILD/callrec-archived" --config "$PKI/archived.yaml" --ready-file "$T/archived.ready" ${ARCHIVED_ARGS:-} \
 		2>>"$T/archived.log" &
 	ARCHIVED_PID=$!
 	_pids+=("$ARCHIVED_PID")

@@ -132,6 +132,8 @@ int ad_erase_call(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], const 
 
 	if (!st)
 		return -EIO;
+	/* Whatever happens below, the call is no longer simply recording. */
+	ad_live_drop(&s->live, id);
 	cr_id_to_hex(id, hex);
 	sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
 	r = sqlite3_step(st);

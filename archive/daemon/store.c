@@ -291,6 +291,7 @@ void ad_store_close(struct ad_store *s)
 	if (!s)
 		return;
 	clear_staged(s);
+	ad_live_free(&s->live);
 	for (i = 0; i < s->ncloses; i++)
 		free(s->closes[i].json);
 	for (i = 0; i < ST_COUNT; i++)
@@ -628,6 +629,8 @@ int ad_store_commit(struct ad_store *s, ad_ack_fn ack, void *arg)
 	}
 	cr_debug("commit: %zu calls, %zu chunks, %zu closes: segment sync %.1f ms, total %.1f ms",
 		 s->ncalls, s->nchunks, s->ncloses, sync_ms, elapsed_ms(&t0));
+	if (rc == 0)
+		ad_stage_committed(s);
 	if (rc == 0 && s->outage) {
 		cr_notice("storage: recovered after %u failed commits (%s); acknowledging again",
 			  s->outage_commits, strerror(-s->outage));

@@ -7,6 +7,7 @@
 
 #include "blobs.h"
 #include "idmap.h"
+#include "live.h"
 #include "vault.h"
 #include "store.h"
 #include "tls.h"
@@ -100,6 +101,8 @@ struct ad_store {
 		*erases;
 	size_t nerases, caperases;
 	struct ad_idmap call_map, chunk_map;
+	/* Calls still recording, as the index holds them (live.h). */
+	struct ad_live live;
 	/* Storage outage in progress (disk full, I/O error): -errno, 0 when healthy. While it
 	 * lasts, the per-turn failures are logged at debug level: one error line when it
 	 * starts, one notice when it ends (ad_store_commit). */
@@ -118,6 +121,9 @@ struct ad_store {
 	char *got_device, *got_meta, *got_close, *got_software;
 	char *got_hold, *got_hold_by, *got_release_by, *got_erase_reason;
 };
+
+/* After a successful commit: bring s->live up to what the index now holds (store_stage.c). */
+void ad_stage_committed(struct ad_store *s);
 
 /* Grow an array of `size`-byte elements to hold n+1. 0 or -ENOMEM. */
 int ad_grow(void **arr, size_t *cap, size_t n, size_t size);
@@ -163,6 +169,7 @@ struct call_view {
 	int closed;          /* close stored (closing or complete) */
 	int erased;          /* erasing or erased: chunks are acknowledged and dropped */
 	uint64_t close_seq;
+	int indexed;         /* found in the index (not staged this turn, not in s->live) */
 };
 
 #endif

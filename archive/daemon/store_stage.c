@@ -73,12 +73,20 @@ static int lookup_call(struct ad_store *s, const uint8_t *id, struct call_view *
 	size_t idx;
 	int r;
 
+	const struct ad_live_call *l;
+
 	memset(v, 0, sizeof(*v));
 	if (ad_idmap_get(&s->call_map, id, 0, &idx)) {
 		snprintf(v->device, sizeof(v->device), "%s", s->calls[idx].device);
 		memcpy(v->open_hash, s->calls[idx].open_hash, CR_HASH_BYTES);
 		return 1;
 	}
+	if ((l = ad_live_get(&s->live, id))) {
+		memcpy(v->device, l->device, sizeof(v->device));
+		memcpy(v->open_hash, l->open_hash, CR_HASH_BYTES);
+		return 1; /* recording: not closed, not erased */
+	}
+	v->indexed = 1;
 	sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
@@ -105,9 +113,20 @@ static int lookup_chunk(struct ad_store *s, const uint8_t *id, uint64_t seq,
 	size_t idx;
 	int r, found = 0;
 
+	const struct ad_live_call *l;
+
 	if (ad_idmap_get(&s->chunk_map, id, seq, &idx)) {
 		memcpy(hash, s->chunks[idx].c.sha256, CR_HASH_BYTES);
 		memcpy(prev, s->chunks[idx].c.prev_hash, CR_HASH_BYTES);
+		return 1;
+	}
+	/* The index holds exactly 1..last_seq of a live call: the usual questions (the chunk
+	 * itself, its predecessor, its successor) are answered here. */
+	if ((l = ad_live_get(&s->live, id)) && seq >= l->last_seq) {
+		if (seq > l->last_seq || seq == 0)
+			return 0;
+		memcpy(hash, l->last_hash, CR_HASH_BYTES);
+		memcpy(prev, l->last_prev, CR_HASH_BYTES);
 		return 1;
 	}
 	sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
@@ -123,6 +142,94 @@ static int lookup_chunk(struct ad_store *s, const uint8_t *id, uint64_t seq,
 	if (r == SQLITE_ROW || r == SQLITE_DONE)
 		return found;
 	return ad_sqlite_err(s, "look up chunk");
+}
+
+/* A recording call found only in the index (opened before this process started, or
+ * dropped from s->live for a hole that may be filled now): back into s->live when its chunks
+ * are 1..n without a hole. 0 or -errno (storage errors only; "not now" is 0). */
+static int live_from_index(struct ad_store *s, const uint8_t *id, const struct call_view *v)
+{
+	sqlite3_stmt *st = s->st[ST_CHUNKS_BELOW];
+	struct ad_live_call l;
+	int64_t n = 0, beyond;
+	int r, rc = 0;
+
+	sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, INT64_MAX);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	ad_stmt_done(st);
+	if (r != SQLITE_ROW)
+		return ad_sqlite_err(s, "count chunks");
+	memset(&l, 0, sizeof(l));
+	memcpy(l.id, id, CR_CALL_ID_BYTES);
+	memcpy(l.device, v->device, sizeof(l.device));
+	memcpy(l.open_hash, v->open_hash, CR_HASH_BYTES);
+	memcpy(l.last_hash, v->open_hash, CR_HASH_BYTES);
+	l.last_seq = (uint64_t)n;
+	/* n chunks, seq n among them and none above it: exactly 1..n (seqs are unique, >= 1). */
+	if (n > 0) {
+		r = lookup_chunk(s, id, l.last_seq, l.last_hash, l.last_prev);
+		if (r <= 0) {
+			rc = r; /* 0: a hole, so not now */
+			goto out;
+		}
+		st = s->st[ST_CHUNKS_FROM];
+		sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, n + 1);
+		r = sqlite3_step(st);
+		beyond = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		ad_stmt_done(st);
+		if (r != SQLITE_ROW) {
+			rc = ad_sqlite_err(s, "count chunks");
+			goto out;
+		}
+		if (beyond > 0)
+			goto out; /* n chunks, some above n: a hole below them, so not now */
+	}
+	rc = ad_store_call_key(s, id, l.key);
+	if (rc == 0 && ad_live_put(&s->live, &l) < 0)
+		rc = 0; /* no memory for the shortcut: the index still answers */
+out:
+	gnutls_memset(&l, 0, sizeof(l));
+	return rc == -ENOENT ? -EIO : rc;
+}
+
+void ad_stage_committed(struct ad_store *s)
+{
+	struct ad_live_call l;
+	size_t i, idx;
+
+	for (i = 0; i < s->ncalls; i++) {
+		const struct staged_call *c = &s->calls[i];
+
+		memset(&l, 0, sizeof(l));
+		memcpy(l.id, c->id, CR_CALL_ID_BYTES);
+		snprintf(l.device, sizeof(l.device), "%s", c->device);
+		memcpy(l.open_hash, c->open_hash, CR_HASH_BYTES);
+		memcpy(l.last_hash, c->open_hash, CR_HASH_BYTES);
+		memcpy(l.key, c->key, AD_KEY_BYTES);
+		(void)ad_live_put(&s->live, &l); /* without it, the index answers */
+	}
+	gnutls_memset(&l, 0, sizeof(l));
+	for (i = 0; i < s->nchunks; i++) {
+		const struct staged_chunk *k = &s->chunks[i];
+		struct ad_live_call *c = ad_live_get(&s->live, k->id);
+
+		if (!c || k->c.seq <= c->last_seq)
+			continue;
+		while (ad_idmap_get(&s->chunk_map, k->id, c->last_seq + 1, &idx)) {
+			c->last_seq++;
+			memcpy(c->last_hash, s->chunks[idx].c.sha256, CR_HASH_BYTES);
+			memcpy(c->last_prev, s->chunks[idx].c.prev_hash, CR_HASH_BYTES);
+		}
+		if (k->c.seq > c->last_seq)
+			ad_live_drop(&s->live, k->id); /* a hole below this chunk */
+	}
+	for (i = 0; i < s->ncloses; i++)
+		if (s->closes[i].result == 1) /* now "closing" */
+			ad_live_drop(&s->live, s->closes[i].id);
 }
 
 int ad_store_call_open(struct ad_store *s, void *tag, const char *device, const char *software,
@@ -252,8 +359,12 @@ static int seal_chunk(struct ad_store *s, const struct cr_chunk_hdr *h, const ui
 		s->seal = p;
 		s->seal_cap = cap;
 	}
+	const struct ad_live_call *l;
+
 	if (ad_idmap_get(&s->call_map, h->call_id, 0, &idx))
 		memcpy(key, s->calls[idx].key, AD_KEY_BYTES);
+	else if ((l = ad_live_get(&s->live, h->call_id)))
+		memcpy(key, l->key, AD_KEY_BYTES);
 	else if ((r = ad_store_call_key(s, h->call_id, key)) < 0)
 		return r == -ENOENT ? -EIO : r;
 	r = ad_chunk_seal(key, h->call_id, h->seq, audio, bytes, s->seal);
@@ -309,6 +420,8 @@ int ad_store_put_chunk(struct ad_store *s, void *tag, const char *device, const 
 		cr_warn("device %s: refused chunk of call %s owned by %s", device, hex, v.device);
 		return decided(s, tag, h.call_id, h.seq, CR_ACK_FORBIDDEN);
 	}
+	if (v.indexed && !v.closed && !v.erased && (r = live_from_index(s, h.call_id, &v)) < 0)
+		return r;
 	if (cr_chunk_hash(&h, audio, bytes, hash) < 0 ||
 	    memcmp(hash, h.hash, CR_HASH_BYTES) != 0 ||
 	    (h.seq == 1 && memcmp(h.prev_hash, v.open_hash, CR_HASH_BYTES) != 0)) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../../archive/daemon/crypt.h"
+#include "../../archive/daemon/erase.h"
 #include "../../archive/daemon/store_int.h"
 #include "log.h"
 #include "test_archived_helpers.h"
@@ -479,6 +480,97 @@ static void test_list_and_reopen(void **state)
 	assert_string_equal(ls.state[1], "recording");
 }
 
+/* Chunk rows of the fixture's call in the index. */
+static int64_t rows(struct fixture *f)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(f->s->db, "SELECT COUNT(*) FROM chunks WHERE call_id = ?1",
+					    -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_blob(st, 1, f->id, CR_CALL_ID_BYTES, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* The in-memory view of recording calls (live.h) answers as the index would: across holes,
+ * a restart, a close and an erasure. */
+static void test_live_calls_answer_like_the_index(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t h[8][CR_HASH_BYTES], bogus[CR_HASH_BYTES];
+	struct t_body b;
+
+	memset(bogus, 0x42, sizeof(bogus));
+	open_call(f, "desk1");
+	put(f, "desk1", 1, 0, 160, 1, f->open_hash, h[1]);
+	commit(f);
+	assert_non_null(ad_live_get(&f->s->live, f->id));
+	put(f, "desk1", 2, 160, 160, 2, h[1], h[2]);
+	commit(f);
+	assert_int_equal(ad_live_get(&f->s->live, f->id)->last_seq, 2);
+	put(f, "desk1", 2, 160, 160, 9, h[1], NULL); /* stored seq, other content */
+	put(f, "desk1", 3, 320, 160, 3, bogus, NULL); /* does not follow seq 2 */
+	put(f, "desk1", 3, 320, 160, 3, h[2], h[3]);
+	commit(f);
+	assert_int_equal(f->acks.a[0].status, CR_ACK_CONFLICT);
+	assert_int_equal(f->acks.a[1].status, CR_ACK_CHAIN);
+	assert_int_equal(f->acks.a[2].status, CR_ACK_OK);
+	/* A hole: seq 5 before 4. */
+	t_chunk_body(f->id, 4, 480, 160, 4, h[3], &b, h[4]);
+	put(f, "desk1", 5, 640, 160, 5, h[4], h[5]);
+	commit(f);
+	assert_int_equal(ack_of(&f->acks, 5), CR_ACK_OK);
+	assert_null(ad_live_get(&f->s->live, f->id));
+	put(f, "desk1", 4, 480, 160, 4, bogus, NULL);
+	put(f, "desk1", 4, 480, 160, 44, h[3], NULL); /* follows 3, does not lead to 5 */
+	commit(f);
+	assert_int_equal(f->acks.a[0].status, CR_ACK_CHAIN);
+	assert_int_equal(f->acks.a[1].status, CR_ACK_CHAIN);
+	assert_int_equal(ad_store_put_chunk(f->s, f, "desk1", b.b, b.len), 0);
+	commit(f);
+	assert_int_equal(ack_of(&f->acks, 4), CR_ACK_OK);
+	/* The hole is filled: the next chunk brings the call back into memory. */
+	put(f, "desk1", 6, 800, 160, 6, bogus, NULL);
+	commit(f);
+	assert_int_equal(ack_of(&f->acks, 6), CR_ACK_CHAIN);
+	assert_non_null(ad_live_get(&f->s->live, f->id));
+	assert_int_equal(ad_live_get(&f->s->live, f->id)->last_seq, 5);
+	/* A restart: the same answers from the index. */
+	ad_store_close(f->s);
+	assert_int_equal(ad_store_open(f->dir, &f->s), 0);
+	assert_null(ad_live_get(&f->s->live, f->id));
+	put(f, "desk1", 6, 800, 160, 6, bogus, NULL);
+	put(f, "desk1", 6, 800, 160, 6, h[5], h[6]);
+	put(f, "desk2", 7, 960, 160, 7, h[6], NULL);
+	commit(f);
+	assert_int_equal(f->acks.a[0].status, CR_ACK_CHAIN);
+	assert_int_equal(f->acks.a[1].status, CR_ACK_OK);
+	assert_int_equal(f->acks.a[2].status, CR_ACK_FORBIDDEN);
+	assert_int_equal(rows(f), 6);
+	/* Closed at seq 7: the call leaves memory and a chunk past the close is refused. */
+	t_close_body(f->id, 7, "{\"frames\":960}", &b);
+	assert_int_equal(ad_store_call_close(f->s, f, "desk1", b.b, b.len), 0);
+	commit(f);
+	assert_null(ad_live_get(&f->s->live, f->id));
+	put(f, "desk1", 7, 960, 160, 7, h[6], NULL);
+	commit(f);
+	assert_int_equal(ack_of(&f->acks, 7), CR_ACK_INVALID);
+	/* Erased while recording: later chunks are acknowledged and never stored. */
+	t_id(f->id, 9);
+	open_call(f, "desk1");
+	put(f, "desk1", 1, 0, 160, 1, f->open_hash, h[1]);
+	commit(f);
+	assert_int_equal(ad_erase_call(f->s, f->id, "test", NULL), 0);
+	assert_null(ad_live_get(&f->s->live, f->id));
+	put(f, "desk1", 2, 160, 160, 2, h[1], NULL);
+	commit(f);
+	assert_int_equal(ack_of(&f->acks, 2), CR_ACK_OK);
+	assert_int_equal(rows(f), 0);
+}
+
 static void test_segment_roll(void **state)
 {
 	struct fixture *f = *state;
@@ -526,6 +618,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_close_with_evicted_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_and_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_segment_roll, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_calls_answer_like_the_index, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("archived_store", tests, NULL, NULL);
