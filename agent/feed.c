@@ -20,6 +20,7 @@ void cr_feed_free(struct cr_feed *f)
 		cr_resampler_free(&f->rs);
 	free(f->mono);
 	free(f->out);
+	free(f->held);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -28,6 +29,8 @@ void cr_feed_reset(struct cr_feed *f)
 	f->anchored = 0;
 	f->tl_next = 0;
 	f->have_offset = 0;
+	f->settling = 0;
+	f->held_len = 0;
 	if (f->rs_ready)
 		cr_resampler_set_rate(&f->rs, f->rate);
 }
@@ -59,21 +62,64 @@ static int run_resampler(struct cr_feed *f, struct cr_timeline *tl, unsigned ch,
 	err = cr_resampler_run(&f->rs, in, frames, last, f->out, f->out_cap, &produced);
 	if (err)
 		return err;
-	err = cr_tl_put(tl, ch, f->tl_next, f->out, produced);
+	if (f->settling) {
+		err = grow(&f->held, &f->held_cap, f->held_len + produced);
+		if (err)
+			return err;
+		memcpy(f->held + f->held_len, f->out, produced * sizeof(float));
+		f->held_len += produced;
+	} else {
+		err = cr_tl_put(tl, ch, f->tl_next, f->out, produced);
+	}
 	f->tl_next += (int64_t)produced;
 	if (last)
 		f->place = (double)f->tl_next; /* everything fed has come out: exact again */
 	return err;
 }
 
+/* End of capture settling: place the held audio by the earliest record seen (feed.h). */
+static int settle(struct cr_feed *f, struct cr_timeline *tl, unsigned ch)
+{
+	int64_t floor = f->settle_floor > (int64_t)tl->base ? f->settle_floor : (int64_t)tl->base;
+	int64_t shift = (int64_t)llround((double)f->settle_early_ns * tl->rate / 1e9);
+	int64_t max = (int64_t)tl->rate * CR_FEED_SETTLE_MAX_MS / 1000;
+	int err;
+
+	f->settling = 0;
+	if (shift > max)
+		shift = max;
+	if (shift > f->settle_from - floor)
+		shift = f->settle_from - floor;
+	if (shift < 0)
+		shift = 0;
+	err = cr_tl_put(tl, ch, f->settle_from - shift, f->held, f->held_len);
+	f->held_len = 0;
+	if (shift) {
+		cr_debug("feed: capture's first record came %.1f ms late; placed %.1f ms earlier",
+			 (double)f->settle_early_ns / 1e6, (double)shift * 1000.0 / tl->rate);
+		f->tl_next -= shift;
+		f->place -= (double)shift;
+		f->anchor_tl -= shift;
+		f->anchor_t_ns -= (uint64_t)shift * 1000000000ULL / tl->rate;
+	}
+	return err;
+}
+
 int cr_feed_flush(struct cr_feed *f, struct cr_timeline *tl, unsigned ch)
 {
 	static const float none[1];
+	int err;
 
 	if (!f->rs_ready || !f->anchored)
 		return 0;
 	/* libsamplerate ignores a flush whose input pointer is NULL. */
-	return run_resampler(f, tl, ch, none, 0, 1);
+	err = run_resampler(f, tl, ch, none, 0, 1);
+	if (f->settling) {
+		int e2 = settle(f, tl, ch);
+		if (!err)
+			err = e2;
+	}
+	return err;
 }
 
 /* Timeline position (fractional) of CLOCK_MONOTONIC time t (ns, double). */
@@ -129,6 +175,7 @@ static int anchor(struct cr_feed *f, struct cr_timeline *tl, unsigned ch, uint64
 		  const struct cr_rec *h, uint64_t t_first)
 {
 	int64_t at = cr_time_to_pos(t_first, call_start_ns, tl->rate);
+	int64_t floor = INT64_MIN;
 	int err;
 
 	if (f->anchored) {
@@ -139,6 +186,7 @@ static int anchor(struct cr_feed *f, struct cr_timeline *tl, unsigned ch, uint64
 			return err;
 		if (at < f->tl_next)
 			at = f->tl_next;
+		floor = f->tl_next;
 	}
 	if (!f->rs_ready) {
 		err = cr_resampler_init(&f->rs, h->rate, tl->rate);
@@ -161,6 +209,12 @@ static int anchor(struct cr_feed *f, struct cr_timeline *tl, unsigned ch, uint64
 	f->anchor_pos = h->pos;
 	f->anchor_tl = at;
 	f->next_pos = h->pos;
+	f->settling = f->stamp_at_end;
+	f->held_len = 0;
+	f->settle_from = at;
+	f->settle_floor = floor;
+	f->settle_progress = at - (int64_t)tl->rate * CR_FEED_SETTLE_MAX_MS / 1000;
+	f->settle_early_ns = 0;
 	return 0;
 }
 
@@ -218,6 +272,9 @@ int cr_feed_record(struct cr_feed *f, struct cr_timeline *tl, unsigned ch,
 			err = anchor(f, tl, ch, call_start_ns, h, t_first);
 			if (err)
 				return err;
+		} else if (f->settling && t_first < expect &&
+			   expect - t_first > f->settle_early_ns) {
+			f->settle_early_ns = expect - t_first; /* the anchor came this much late */
 		}
 	}
 
@@ -235,5 +292,8 @@ int cr_feed_record(struct cr_feed *f, struct cr_timeline *tl, unsigned ch,
 		return err;
 	err = run_resampler(f, tl, ch, f->mono, h->frames, 0);
 	f->next_pos = h->pos + h->frames;
+	if (!err && f->settling &&
+	    f->next_pos - f->anchor_pos >= (uint64_t)f->rate * CR_FEED_SETTLE_MS / 1000)
+		err = settle(f, tl, ch);
 	return err;
 }

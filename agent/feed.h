@@ -37,6 +37,14 @@
  * that follows every wiggle of the estimate would stretch the audio back and forth. */
 #define CR_FEED_DEADBAND 16
 #define CR_FEED_RATE_HYST 20e-6
+/* A capture stream's first record is often late: the first read of a device returns when the
+ * device has started, a scheduling delay or a whole period after the steady state would have
+ * delivered it (8 ms on a paced PipeWire device; at times a quantum, 21 ms). Anchored on it,
+ * the whole channel would sit that much late. So a capture stream's first CR_FEED_SETTLE_MS
+ * after an anchor are held back, and placed by the earliest record among them (the one
+ * delivered with the least delay), moved earlier by at most CR_FEED_SETTLE_MAX_MS. */
+#define CR_FEED_SETTLE_MS 400
+#define CR_FEED_SETTLE_MAX_MS 60
 
 struct cr_feed {
 	struct cr_resampler rs;
@@ -61,6 +69,14 @@ struct cr_feed {
 	int stamp_at_end;
 	float *mono, *out;
 	size_t mono_cap, out_cap;
+	/* Capture settling (above): output held back since the anchor, where it would go, the
+	 * position it must not move before (the stream's previous audio, or the call start),
+	 * and the largest earliness (ns) of a record against the anchor so far. */
+	int settling;
+	float *held;
+	size_t held_len, held_cap;
+	int64_t settle_from, settle_floor, settle_progress;
+	uint64_t settle_early_ns;
 };
 
 void cr_feed_init(struct cr_feed *f);
@@ -81,7 +97,8 @@ int cr_feed_flush(struct cr_feed *f, struct cr_timeline *tl, unsigned ch);
 /* Timeline position up to which this stream has delivered audio; only valid when anchored. */
 static inline int64_t cr_feed_progress(const struct cr_feed *f)
 {
-	return f->tl_next;
+	/* Held audio may still land up to CR_FEED_SETTLE_MAX_MS before where it was anchored. */
+	return f->settling ? f->settle_progress : f->tl_next;
 }
 
 #endif

@@ -139,10 +139,49 @@ static void test_capture_stamped_at_end(void **state)
 	f.stamp_at_end = 1;
 	/* 100 ms captured, handed over 300 ms into the call: it began at 200 ms. */
 	assert_int_equal(feed(&f, &tl, 0, 0, START + MS(300), 1600, 700), 0);
+	assert_int_equal(cr_feed_flush(&f, &tl, 0), 0); /* the call ends */
 	int16_t *all = flush_all(&tl, &n);
 	assert_int_equal(n, 300 * 16);
 	assert_int_equal(all[2 * (200 * 16 - 1)], 0);
 	assert_int_equal(all[2 * (200 * 16)], 700);
+	free(all);
+	cr_feed_free(&f);
+	cr_tl_free(&tl);
+}
+
+/* The first capture record handed over late (the device's first read returned 8 ms after
+ * the steady state would have) does not shift the channel: it is placed by the earliest of
+ * its first records. Records of 20 ms, each stamped when it reached the plugin. */
+static void test_capture_late_first_record(void **state)
+{
+	(void)state;
+	struct cr_timeline tl;
+	struct cr_feed f;
+	uint64_t n = 0, t;
+
+	assert_int_equal(cr_tl_init(&tl, RATE, 1000), 0);
+	cr_feed_init(&f);
+	f.stamp_at_end = 1;
+	/* Steady state: frames [20k ms, 20(k+1) ms) of the stream delivered at 100 + 20(k+1) ms,
+	 * i.e. the stream began at 100 ms. The first is delivered 8 ms late; a few more are late
+	 * by scheduling (3 ms), never early. */
+	for (uint64_t k = 0; k < 50; k++) {
+		t = START + MS(100 + 20 * (k + 1)) + (k == 0 ? MS(8) : k % 3 == 1 ? MS(3) : 0);
+		assert_int_equal(feed(&f, &tl, 0, k * 320, t, 320, (int16_t)(k == 0 ? 700 : 100)),
+				 0);
+		if (k == 2)
+			assert_true(f.settling); /* still held back */
+	}
+	assert_false(f.settling);
+	/* Progress is where the steady state says, not 8 ms later. */
+	assert_int_equal(cr_feed_progress(&f), (100 + 50 * 20) * 16);
+	assert_int_equal(cr_feed_flush(&f, &tl, 0), 0);
+	int16_t *all = flush_all(&tl, &n);
+	assert_int_equal(all[2 * (100 * 16 - 1)], 0);
+	assert_int_equal(all[2 * (100 * 16)], 700);
+	assert_int_equal(all[2 * (120 * 16 - 1)], 700);
+	assert_int_equal(all[2 * (120 * 16)], 100);
+	assert_int_equal(tl.ngaps, 0);
 	free(all);
 	cr_feed_free(&f);
 	cr_tl_free(&tl);
@@ -383,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_offset_and_dropped_gap),
 		cmocka_unit_test(test_audio_before_call_is_cut),
 		cmocka_unit_test(test_capture_stamped_at_end),
+		cmocka_unit_test(test_capture_late_first_record),
 		cmocka_unit_test(test_pause_reanchors),
 		cmocka_unit_test(test_resampled_length),
 		cmocka_unit_test(test_bad_records_refused),
