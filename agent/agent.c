@@ -45,7 +45,8 @@ static char *heartbeat_json(void *ctx)
 		.refused_frames_audio = a->spool.refused_audio_frames,
 		.evicted_chunks = a->spool.evicted_chunks,
 		.evicted_frames_audio = a->spool.evicted_audio_frames,
-		.rate = CR_ARCHIVE_RATE, .tls_resumed = a->uplink.resumed,
+		.rate = a->policy.pol && a->policy.pol->p ? a->policy.pol->p->rate : CR_ARCHIVE_RATE,
+		.tls_resumed = a->uplink.resumed,
 	};
 
 	cr_spool_backlog(&a->spool, &h.backlog_frames, &h.backlog_bytes);

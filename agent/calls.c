@@ -181,7 +181,10 @@ static int new_call(struct cr_calls *r, struct cr_stream *first, uint64_t now_ns
 			early = st;
 			c->start_ns = st->opened_ns;
 		}
-	err = cr_tl_init(&c->tl, r->rate, r->chunk_ms);
+	/* The policy of the stream whose decision the call follows (below) sets the rate. */
+	const struct cr_stream *decider = early ? early : first;
+	unsigned rate = decider->pol && decider->pol->p ? decider->pol->p->rate : r->rate;
+	err = cr_tl_init(&c->tl, rate, r->chunk_ms);
 	if (err)
 		goto fail;
 	err = -ENOMEM;
@@ -208,11 +211,10 @@ static int new_call(struct cr_calls *r, struct cr_stream *first, uint64_t now_ns
 		}
 		m->start.tv_nsec = (long)ns;
 	}
-	m->rate = r->rate;
+	m->rate = rate;
 	m->channels = CR_TL_CHANNELS;
 	/* The decision made when the stream opened, under the policy of that moment (the early
 	 * discloser's, whose announcement the call now plays). */
-	const struct cr_stream *decider = early ? early : first;
 	c->pol = cr_pol_ref(decider->pol);
 	m->purpose = cr_pol_purpose(c->pol, decider->purpose);
 	m->rule = decider->rule;

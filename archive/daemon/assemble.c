@@ -91,6 +91,7 @@ static uint64_t closed_frames(const char *close_json)
 
 struct wav_job {
 	struct ad_store *s;
+	unsigned rate;
 	const uint8_t *id;
 	uint8_t key[AD_KEY_BYTES];
 	struct chunk_vec *cv; /* sorted by start frame */
@@ -173,7 +174,7 @@ static uint64_t timeline_end(const struct wav_job *j)
 	return end;
 }
 
-static void wav_header(uint8_t h[44], uint64_t frames)
+static void wav_header(uint8_t h[44], uint64_t frames, unsigned rate)
 {
 	uint32_t data = (uint32_t)(frames * FRAME_BYTES);
 
@@ -185,8 +186,8 @@ static void wav_header(uint8_t h[44], uint64_t frames)
 	LE32(h + 16, 16u);
 	h[20] = 1; h[21] = 0;                 /* PCM */
 	h[22] = AD_CHANNELS; h[23] = 0;
-	LE32(h + 24, AD_RATE);
-	LE32(h + 28, AD_RATE * FRAME_BYTES);
+	LE32(h + 24, rate);
+	LE32(h + 28, rate * FRAME_BYTES);
 	h[32] = FRAME_BYTES; h[33] = 0;
 	h[34] = 16; h[35] = 0;
 	memcpy(h + 36, "data", 4);
@@ -212,7 +213,7 @@ static int write_wav(struct wav_job *j, const char *dir, char hex[2 * CR_HASH_BY
 		gnutls_hash_deinit(k.h, digest);
 		return rc;
 	}
-	wav_header(hdr, frames);
+	wav_header(hdr, frames, j->rate);
 	rc = sink_write(&k, hdr, sizeof(hdr));
 	if (rc == 0)
 		rc = write_audio(j, &k);
@@ -293,6 +294,9 @@ int ad_assemble_call(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES])
 	if (rc < 0)
 		goto out;
 	j.total = closed_frames(call.close_json);
+	j.rate = ad_call_rate(call.meta_json);
+	if (!j.rate)
+		j.rate = AD_RATE; /* refused at CALL_OPEN; only an old index could hold one */
 	qsort(cv.v, cv.n, sizeof(*cv.v), by_start);
 	rc = write_wav(&j, dir, audio_hex);
 	if (rc < 0)
@@ -304,7 +308,7 @@ int ad_assemble_call(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES])
 		rc = ad_store_complete(s, id, audio_hex, manifest, strlen(manifest));
 	if (rc == 0)
 		cr_notice("call %s complete: device %s, %.1f s, %zu chunks, %zu holes", call.hex,
-			  call.device, (double)j.total / AD_RATE, cv.n, j.nholes);
+			  call.device, (double)j.total / j.rate, cv.n, j.nholes);
 out:
 	if (rc < 0)
 		cr_err("assemble: call %s: %s", call.hex[0] ? call.hex : "?", strerror(-rc));

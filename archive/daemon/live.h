@@ -25,6 +25,7 @@ struct ad_live_call {
 	char device[CR_NAME_MAX];
 	uint8_t open_hash[CR_HASH_BYTES];
 	uint8_t key[AD_KEY_BYTES];
+	unsigned rate;                    /* its archive rate (every chunk must have it) */
 	uint64_t last_seq;                /* 0: no chunk stored yet */
 	uint8_t last_hash[CR_HASH_BYTES]; /* of chunk last_seq (open_hash when 0) */
 	uint8_t last_prev[CR_HASH_BYTES]; /* that chunk's prev_hash */

@@ -63,16 +63,26 @@ static int reported_evicted(json_t *gaps, int64_t start_ms, int64_t end_ms)
 	return 0;
 }
 
+unsigned ad_call_rate(const char *meta_json)
+{
+	json_t *meta = meta_json ? json_loads(meta_json, 0, NULL) : NULL;
+	json_t *r = json_object_get(meta, "rate");
+	json_int_t v = json_is_integer(r) ? json_integer_value(r) : r ? 0 : AD_RATE;
+
+	json_decref(meta);
+	return v == 8000 || v == 16000 || v == 32000 || v == 48000 ? (unsigned)v : 0;
+}
+
 /* The agent's gaps, then holes in the timeline nobody reported (never closed up). */
-static json_t *gap_list(const struct ad_manifest_in *in, json_t *close)
+static json_t *gap_list(const struct ad_manifest_in *in, json_t *close, unsigned rate)
 {
 	json_t *gaps = close ? json_object_get(close, "gaps") : NULL;
 	json_t *arr = json_is_array(gaps) ? json_deep_copy(gaps) : json_array();
 	size_t i;
 
 	for (i = 0; arr && i < in->nholes; i++) {
-		int64_t start_ms = (int64_t)(in->holes[i].start_frame * 1000 / AD_RATE);
-		int64_t len_ms = (int64_t)(in->holes[i].frames * 1000 / AD_RATE);
+		int64_t start_ms = (int64_t)(in->holes[i].start_frame * 1000 / rate);
+		int64_t len_ms = (int64_t)(in->holes[i].frames * 1000 / rate);
 
 		if (reported_evicted(gaps, start_ms, start_ms + len_ms))
 			continue;
@@ -118,6 +128,7 @@ json_t *ad_manifest_build(const struct ad_manifest_in *in)
 	json_t *meta = c->meta_json ? json_loads(c->meta_json, 0, NULL) : NULL;
 	json_t *close = c->close_json ? json_loads(c->close_json, 0, NULL) : NULL;
 	char open_hex[2 * CR_HASH_BYTES + 1];
+	unsigned rate = ad_call_rate(c->meta_json);
 	json_t *m = json_object();
 	size_t i;
 
@@ -141,11 +152,11 @@ json_t *ad_manifest_build(const struct ad_manifest_in *in)
 		json_object_set_new(m, "failures", close && json_object_get(close, "failures") ?
 				    field_or_null(close, "failures") : json_array());
 		json_object_set_new(m, "seconds",
-				    json_real((double)in->total_frames / AD_RATE));
+				    json_real((double)in->total_frames / (rate ? rate : AD_RATE)));
 		json_object_set_new(m, "frames", json_integer((json_int_t)in->total_frames));
-		json_object_set_new(m, "rate", json_integer(AD_RATE));
+		json_object_set_new(m, "rate", json_integer(rate ? rate : AD_RATE));
 		json_object_set_new(m, "channels", json_integer(AD_CHANNELS));
-		json_object_set_new(m, "gaps", gap_list(in, close));
+		json_object_set_new(m, "gaps", gap_list(in, close, rate ? rate : AD_RATE));
 		json_object_set_new(m, "open_sha256", json_string(open_hex));
 		json_object_set_new(m, "chunks", chunk_list(in));
 		json_object_set_new(m, "audio_sha256", json_string(in->audio_sha256_hex));

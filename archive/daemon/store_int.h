@@ -36,6 +36,7 @@ struct staged_call {
 	uint8_t key[AD_KEY_BYTES];         /* the call's own key (never written in the clear) */
 	uint8_t wrapped[AD_WRAPPED_BYTES]; /* what the index keeps */
 	int64_t expires;                   /* retention deadline (unix s), 0 none */
+	unsigned rate;                     /* the call's archive rate (ad_call_rate) */
 };
 
 struct staged_chunk {
@@ -169,6 +170,7 @@ struct call_view {
 	int closed;          /* close stored (closing or complete) */
 	int erased;          /* erasing or erased: chunks are acknowledged and dropped */
 	uint64_t close_seq;
+	unsigned rate;       /* the call's archive rate; 0 when its metadata names a bad one */
 	int indexed;         /* found in the index (not staged this turn, not in s->live) */
 };
 

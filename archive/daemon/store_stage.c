@@ -14,6 +14,7 @@
 #include "crypt.h"
 #include "erase.h"
 #include "log.h"
+#include "manifest.h"
 #include "retention.h"
 
 #define SEQ_LIMIT ((uint64_t)INT64_MAX) /* SQLite integers are signed */
@@ -79,11 +80,13 @@ static int lookup_call(struct ad_store *s, const uint8_t *id, struct call_view *
 	if (ad_idmap_get(&s->call_map, id, 0, &idx)) {
 		snprintf(v->device, sizeof(v->device), "%s", s->calls[idx].device);
 		memcpy(v->open_hash, s->calls[idx].open_hash, CR_HASH_BYTES);
+		v->rate = s->calls[idx].rate;
 		return 1;
 	}
 	if ((l = ad_live_get(&s->live, id))) {
 		memcpy(v->device, l->device, sizeof(v->device));
 		memcpy(v->open_hash, l->open_hash, CR_HASH_BYTES);
+		v->rate = l->rate;
 		return 1; /* recording: not closed, not erased */
 	}
 	v->indexed = 1;
@@ -98,6 +101,7 @@ static int lookup_call(struct ad_store *s, const uint8_t *id, struct call_view *
 		v->closed = state && strcmp(state, "recording") != 0;
 		v->erased = state && (strcmp(state, "erasing") == 0 || strcmp(state, "erased") == 0);
 		v->close_seq = (uint64_t)sqlite3_column_int64(st, 3);
+		v->rate = ad_call_rate((const char *)sqlite3_column_text(st, 4));
 	}
 	ad_stmt_done(st);
 	if (r == SQLITE_ROW)
@@ -167,6 +171,7 @@ static int live_from_index(struct ad_store *s, const uint8_t *id, const struct c
 	memcpy(l.device, v->device, sizeof(l.device));
 	memcpy(l.open_hash, v->open_hash, CR_HASH_BYTES);
 	memcpy(l.last_hash, v->open_hash, CR_HASH_BYTES);
+	l.rate = v->rate;
 	l.last_seq = (uint64_t)n;
 	/* n chunks, seq n among them and none above it: exactly 1..n (seqs are unique, >= 1). */
 	if (n > 0) {
@@ -210,6 +215,7 @@ void ad_stage_committed(struct ad_store *s)
 		memcpy(l.open_hash, c->open_hash, CR_HASH_BYTES);
 		memcpy(l.last_hash, c->open_hash, CR_HASH_BYTES);
 		memcpy(l.key, c->key, AD_KEY_BYTES);
+		l.rate = c->rate;
 		(void)ad_live_put(&s->live, &l); /* without it, the index answers */
 	}
 	gnutls_memset(&l, 0, sizeof(l));
@@ -247,7 +253,7 @@ int ad_store_call_open(struct ad_store *s, void *tag, const char *device, const 
 		return -EPROTO;
 	cr_id_to_hex(id, hex);
 	meta = json_object_text(body + CR_IDSEQ_WIRE, len - CR_IDSEQ_WIRE);
-	if (seq != 0 || !meta) {
+	if (seq != 0 || !meta || !ad_call_rate(meta)) {
 		free(meta);
 		cr_warn("device %s: invalid CALL_OPEN for %s", device, hex);
 		return decided(s, tag, id, seq, CR_ACK_INVALID);
@@ -277,6 +283,7 @@ int ad_store_call_open(struct ad_store *s, void *tag, const char *device, const 
 	memcpy(c->open_hash, hash, CR_HASH_BYTES);
 	c->meta = meta;
 	c->expires = ad_retention_deadline(meta);
+	c->rate = ad_call_rate(meta);
 	if (ad_vault_new_call_key(id, c->key, c->wrapped) < 0) {
 		free(meta);
 		cr_err("device %s: call %s: cannot make its key", device, hex);
@@ -403,7 +410,7 @@ int ad_store_put_chunk(struct ad_store *s, void *tag, const char *device, const 
 		return decided(s, tag, id, seq, CR_ACK_INVALID);
 	}
 	cr_id_to_hex(h.call_id, hex);
-	if (h.seq == 0 || h.seq >= SEQ_LIMIT || h.rate != 16000 || h.channels != 2 ||
+	if (h.seq == 0 || h.seq >= SEQ_LIMIT || h.channels != 2 ||
 	    h.format != 1 || h.frames == 0 || h.start_frame >= (1ull << 40)) {
 		cr_warn("device %s: call %s seq %llu: unsupported chunk", device, hex,
 			(unsigned long long)h.seq);
@@ -419,6 +426,11 @@ int ad_store_put_chunk(struct ad_store *s, void *tag, const char *device, const 
 	if (strcmp(v.device, device) != 0) {
 		cr_warn("device %s: refused chunk of call %s owned by %s", device, hex, v.device);
 		return decided(s, tag, h.call_id, h.seq, CR_ACK_FORBIDDEN);
+	}
+	if (!v.erased && h.rate != v.rate) {
+		cr_warn("device %s: call %s seq %llu: rate %u, the call's is %u", device, hex,
+			(unsigned long long)h.seq, h.rate, v.rate);
+		return decided(s, tag, h.call_id, h.seq, CR_ACK_INVALID);
 	}
 	if (v.indexed && !v.closed && !v.erased && (r = live_from_index(s, h.call_id, &v)) < 0)
 		return r;

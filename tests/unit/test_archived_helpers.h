@@ -30,14 +30,15 @@ static inline void t_open_body(const uint8_t id[CR_CALL_ID_BYTES], const char *m
 	gnutls_hash_fast(GNUTLS_DIG_SHA256, o->b, o->len, open_hash);
 }
 
-/* A chunk whose samples are `value` (left) and -value (right); hash chained from prev. */
-static inline void t_chunk_body(const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq,
-				uint64_t start, uint32_t frames, int16_t value,
-				const uint8_t prev[CR_HASH_BYTES], struct t_body *o,
-				uint8_t hash_out[CR_HASH_BYTES])
+/* A chunk at `rate` whose samples are `value` (left) and -value (right); hash chained from
+ * prev. */
+static inline void t_chunk_body_at(unsigned rate, const uint8_t id[CR_CALL_ID_BYTES],
+				   uint64_t seq, uint64_t start, uint32_t frames, int16_t value,
+				   const uint8_t prev[CR_HASH_BYTES], struct t_body *o,
+				   uint8_t hash_out[CR_HASH_BYTES])
 {
 	struct cr_chunk_hdr h = { .seq = seq, .start_frame = start, .frames = frames,
-				  .rate = 16000, .channels = 2, .format = 1 };
+				  .rate = rate, .channels = 2, .format = 1 };
 	uint8_t *audio = o->b + CR_CHUNK_HDR_WIRE;
 	uint32_t i;
 
@@ -55,6 +56,15 @@ static inline void t_chunk_body(const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq
 	o->len = CR_CHUNK_HDR_WIRE + (size_t)frames * 4;
 	if (hash_out)
 		memcpy(hash_out, h.hash, CR_HASH_BYTES);
+}
+
+/* The same at 16 kHz, the rate of a call whose CALL_OPEN names none. */
+static inline void t_chunk_body(const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq,
+				uint64_t start, uint32_t frames, int16_t value,
+				const uint8_t prev[CR_HASH_BYTES], struct t_body *o,
+				uint8_t hash_out[CR_HASH_BYTES])
+{
+	t_chunk_body_at(16000, id, seq, start, frames, value, prev, o, hash_out);
 }
 
 static inline void t_close_body(const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq,

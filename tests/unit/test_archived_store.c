@@ -480,6 +480,53 @@ static void test_list_and_reopen(void **state)
 	assert_string_equal(ls.state[1], "recording");
 }
 
+/* The policy's recording.rate (SPEC 4.2) reaches the archive in CALL_OPEN: chunks at another
+ * rate are refused, the WAV and the manifest have the call's rate, and a rate outside
+ * 8/16/32/48 kHz is refused at the open. */
+static void test_call_rate_from_open(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t h1[CR_HASH_BYTES];
+	char path[4200], hex[33];
+	struct t_body b;
+	SF_INFO info = { 0 };
+	short *pcm = NULL;
+	json_t *m;
+
+	t_open_body(f->id, "{\"user\":\"alice\",\"rate\":8000}", &f->body, f->open_hash);
+	assert_int_equal(ad_store_call_open(f->s, f, "desk1", NULL, f->body.b, f->body.len), 0);
+	t_chunk_body(f->id, 1, 0, 800, 5, f->open_hash, &b, NULL); /* 16 kHz */
+	assert_int_equal(ad_store_put_chunk(f->s, f, "desk1", b.b, b.len), 0);
+	t_chunk_body_at(8000, f->id, 1, 0, 800, 5, f->open_hash, &b, h1);
+	assert_int_equal(ad_store_put_chunk(f->s, f, "desk1", b.b, b.len), 0);
+	commit(f);
+	assert_int_equal(f->acks.a[1].status, CR_ACK_INVALID);
+	assert_int_equal(f->acks.a[2].status, CR_ACK_OK);
+	t_close_body(f->id, 2, "{\"frames\":1600}", &b);
+	assert_int_equal(ad_store_call_close(f->s, f, "desk1", b.b, b.len), 0);
+	commit(f);
+	assert_int_equal(ack_of(&f->acks, 2), CR_ACK_OK);
+	assert_int_equal(ad_store_assemble_closed(f->s), 1);
+	cr_id_to_hex(f->id, hex);
+	snprintf(path, sizeof(path), "%s/calls/%s/audio.wav", f->dir, hex);
+	assert_int_equal(read_wav(f, path, &pcm, &info), 0);
+	assert_int_equal(info.samplerate, 8000);
+	assert_int_equal(info.frames, 1600);
+	assert_int_equal(pcm[2 * 799], 5);
+	assert_int_equal(pcm[2 * 800], 0);
+	free(pcm);
+	m = load_manifest(f);
+	assert_non_null(m);
+	assert_int_equal(json_integer_value(json_object_get(m, "rate")), 8000);
+	assert_true(json_real_value(json_object_get(m, "seconds")) == 0.2);
+	json_decref(m);
+	t_id(f->id, 3);
+	t_open_body(f->id, "{\"rate\":44100}", &f->body, f->open_hash);
+	assert_int_equal(ad_store_call_open(f->s, f, "desk1", NULL, f->body.b, f->body.len), 0);
+	commit(f);
+	assert_int_equal(ack_of(&f->acks, 0), CR_ACK_INVALID);
+}
+
 /* Chunk rows of the fixture's call in the index. */
 static int64_t rows(struct fixture *f)
 {
@@ -618,6 +665,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_close_with_evicted_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_and_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_segment_roll, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_call_rate_from_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_calls_answer_like_the_index, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
