@@ -172,6 +172,16 @@ $(B)/fuzz/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_COMMON)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(ALL_LIBS)
 
+# fuzz_manifest drives the archive daemon's manifest code and verify's checks: it links static
+# libraries of their fuzz-compiled objects, from which the linker takes only what it needs.
+FUZZ_ARCHIVED := $(B)/fuzz/libcallrec-archived.a
+FUZZ_VERIFY := $(B)/fuzz/libcallrec-verify.a
+$(FUZZ_ARCHIVED): $(patsubst %.c,$(B)/fuzz/obj/%.o,$(ARCHIVED_SRCS))
+$(FUZZ_VERIFY): $(B)/fuzz/obj/archive/cli/verify_core.o
+$(B)/fuzz/fuzz_manifest: $(FUZZ_VERIFY) $(FUZZ_ARCHIVED)
+# Header dependencies of the fuzz objects too: they share structures with the daemon's.
+-include $(shell find $(B)/fuzz/obj -name '*.d' 2>/dev/null)
+
 fuzz: $(FUZZ_BINS)
 	for f in $(FUZZ_BINS); do n=$$(basename $$f | sed 's/^fuzz_//'); \
 		mkdir -p $(B)/fuzz/corpus-$$n; \

@@ -1,248 +1,91 @@
 /* `callrec-archive verify PATH`: offline check of an export, needing nothing from the
- * archive. For each call: the WAV's SHA-256 is the manifest's audio_sha256; the manifest's
- * Ed25519 signature verifies with the archive's public key; the manifest's leaf hash with
- * its inclusion proof leads (RFC 9162, 2.1.3.2) to the root of the signed checkpoint. This is
- * a separate implementation from the archive's, on purpose. */
+ * archive. This file finds and reads the bundle's files; the checks themselves work on the
+ * bytes in memory (verify_core.c), so that they can be fuzzed without a disk. */
 #include "bundle.h"
 
 #include <dirent.h>
-#include <errno.h>
-#include <gnutls/abstract.h>
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
 #include <limits.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli_util.h"
 #include "fsutil.h"
+#include "verify_core.h"
 
 #define MAX_FILE (4ull << 30)
 
 struct ctx {
 	char dir[PATH_MAX];
-	gnutls_pubkey_t key;
-	uint8_t root[32];
-	long long size;
-	int have_cp;
-	FILE *out;
+	struct cra_verifier v;
 };
 
-static int unhex(const char *s, uint8_t *out, size_t n)
+/* The file at path into f; f->data stays NULL when it is missing, unreadable or too big. */
+static void read_path(const char *path, size_t max, struct cra_vfile *f)
 {
-	size_t i;
+	char *text = NULL;
+	size_t len = 0;
 
-	if (!s || strlen(s) != 2 * n)
-		return -1;
-	for (i = 0; i < n; i++) {
-		unsigned v;
-
-		if (sscanf(s + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdef", s[2 * i]) ||
-		    !strchr("0123456789abcdef", s[2 * i + 1]))
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
+	f->data = cr_read_file(path, max, &text, &len) == 0 ? text : NULL;
+	f->len = f->data ? len : 0;
 }
 
-static int read_all(const char *dir, const char *name, char **text, size_t *len)
+static void read_one(const char *dir, const char *name, struct cra_vfile *f)
 {
 	char path[PATH_MAX * 2];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return cr_read_file(path, (size_t)MAX_FILE, text, len);
-}
-
-static int sig_ok(gnutls_pubkey_t key, const char *data, size_t len, const char *sig, size_t slen)
-{
-	gnutls_datum_t d = { (unsigned char *)data, (unsigned)len };
-	gnutls_datum_t s = { (unsigned char *)sig, (unsigned)slen };
-
-	return gnutls_pubkey_verify_data2(key, GNUTLS_SIGN_EDDSA_ED25519, 0, &d, &s) >= 0;
-}
-
-static void node(const uint8_t *l, const uint8_t *r, uint8_t *out)
-{
-	uint8_t b[65];
-
-	b[0] = 1;
-	memcpy(b + 1, l, 32);
-	memcpy(b + 33, r, 32);
-	gnutls_hash_fast(GNUTLS_DIG_SHA256, b, sizeof(b), out);
-}
-
-/* RFC 9162 2.1.3.2. 0 when the proof leads to `root`. */
-static int proof_ok(json_t *p, const uint8_t leaf[32], const uint8_t root[32], long long size)
-{
-	json_t *path = json_object_get(p, "path"), *e;
-	json_t *ix = json_object_get(p, "leaf_index"), *ts = json_object_get(p, "tree_size");
-	uint64_t fn, sn;
-	uint8_t r[32], h[32];
-	size_t i;
-
-	if (!json_is_integer(ix) || !json_is_integer(ts) || !json_is_array(path) ||
-	    json_integer_value(ts) != size || json_integer_value(ix) < 0 ||
-	    json_integer_value(ix) >= size)
-		return -1;
-	fn = (uint64_t)json_integer_value(ix);
-	sn = (uint64_t)size - 1;
-	memcpy(r, leaf, 32);
-	json_array_foreach(path, i, e) {
-		if (unhex(json_string_value(json_object_get(e, "hash")), h, 32) < 0 || sn == 0)
-			return -1;
-		if ((fn & 1) || fn == sn) {
-			node(h, r, r);
-			while (!(fn & 1) && fn != 0) {
-				fn >>= 1;
-				sn >>= 1;
-			}
-		} else {
-			node(r, h, r);
-		}
-		fn >>= 1;
-		sn >>= 1;
-	}
-	return sn == 0 && memcmp(r, root, 32) == 0 ? 0 : -1;
-}
-
-static int bad(struct ctx *c, const char *id, const char *what)
-{
-	fprintf(c->out, "ALTERED %s: %s\n", id, what);
-	return 1;
+	read_path(path, (size_t)MAX_FILE, f);
 }
 
 static int verify_call(struct ctx *c, const char *id)
 {
-	char name[PATH_MAX], *m = NULL, *sig = NULL, *proof = NULL, *wav = NULL, hex[65];
-	size_t mlen, slen, plen, wlen;
-	uint8_t digest[32], leaf[32];
-	json_t *mj = NULL, *pj = NULL;
-	const char *want;
-	int rc = 0, i;
+	static const char *const suffix[] = { "manifest.json", "wav", "manifest.sig", "proof.json",
+					      "proof.sig" };
+	struct cra_call_files f;
+	struct cra_vfile *files[] = { &f.manifest, &f.wav, &f.sig, &f.proof, &f.proof_sig };
+	char name[PATH_MAX];
+	size_t i;
+	int rc;
 
-	snprintf(name, sizeof(name), "%s.manifest.json", id);
-	if (read_all(c->dir, name, &m, &mlen) < 0)
-		return bad(c, id, "manifest missing");
-	mj = json_loadb(m, mlen, 0, NULL);
-	snprintf(name, sizeof(name), "%s.wav", id);
-	if (read_all(c->dir, name, &wav, &wlen) < 0) {
-		rc = bad(c, id, "WAV missing");
-		goto out;
+	memset(&f, 0, sizeof(f));
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(name, sizeof(name), "%s.%s", id, suffix[i]);
+		read_one(c->dir, name, files[i]);
 	}
-	gnutls_hash_fast(GNUTLS_DIG_SHA256, wav, wlen, digest);
-	for (i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-	want = mj ? json_string_value(json_object_get(mj, "audio_sha256")) : NULL;
-	if (!mj || !want)
-		rc = bad(c, id, "manifest is not a callrec manifest (altered?)");
-	else if (strcmp(want, hex) != 0)
-		rc = bad(c, id, "the WAV does not match the manifest's audio_sha256 (WAV altered)");
-	else if (strcmp(json_string_value(json_object_get(mj, "id")) ?
-			json_string_value(json_object_get(mj, "id")) : "", id) != 0)
-		rc = bad(c, id, "the manifest belongs to another call");
-	snprintf(name, sizeof(name), "%s.manifest.sig", id);
-	if (read_all(c->dir, name, &sig, &slen) < 0)
-		rc = bad(c, id, "signature missing");
-	else if (!sig_ok(c->key, m, mlen, sig, slen))
-		rc = bad(c, id, "the manifest's signature does not verify (manifest or signature "
-				"altered)");
-	snprintf(name, sizeof(name), "%s.proof.json", id);
-	if (read_all(c->dir, name, &proof, &plen) == 0) {
-		char *psig = NULL;
-		size_t pslen;
-		char sname[PATH_MAX];
-
-		snprintf(sname, sizeof(sname), "%s.proof.sig", id);
-		if (read_all(c->dir, sname, &psig, &pslen) < 0)
-			rc = bad(c, id, "the proof's signature is missing");
-		else if (!sig_ok(c->key, proof, plen, psig, pslen))
-			rc = bad(c, id, "the proof's signature does not verify (proof or its "
-					"signature altered)");
-		free(psig);
-		free(proof);
-		proof = NULL;
-	}
-	{
-		uint8_t b0 = 0;
-		gnutls_hash_hd_t h;
-
-		gnutls_hash_init(&h, GNUTLS_DIG_SHA256);
-		gnutls_hash(h, &b0, 1);
-		gnutls_hash(h, m, mlen);
-		gnutls_hash_deinit(h, leaf);
-	}
-	if (read_all(c->dir, name, &proof, &plen) < 0)
-		rc = bad(c, id, "inclusion proof missing");
-	else if (!(pj = json_loadb(proof, plen, 0, NULL)))
-		rc = bad(c, id, "inclusion proof is not JSON (altered)");
-	else if (!c->have_cp || proof_ok(pj, leaf, c->root, c->size) < 0)
-		rc = bad(c, id, "the inclusion proof does not lead to the signed checkpoint "
-				"(manifest or proof altered)");
-	if (rc == 0)
-		fprintf(c->out, "OK %s: audio, signature and log inclusion verify\n", id);
-out:
-	json_decref(mj);
-	json_decref(pj);
-	free(m);
-	free(sig);
-	free(proof);
-	free(wav);
+	rc = cra_verifier_call(&c->v, id, &f);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		free((char *)files[i]->data);
 	return rc;
 }
 
 static int load_key(struct ctx *c, const char *key_pem)
 {
-	char *text = NULL;
-	size_t len;
-	gnutls_datum_t d;
+	struct cra_vfile f;
 	int rc;
 
 	if (key_pem)
-		rc = cr_read_file(key_pem, 65536, &text, &len);
+		read_path(key_pem, 65536, &f);
 	else
-		rc = read_all(c->dir, "signing.pub", &text, &len);
-	if (rc < 0) {
-		fprintf(c->out, "MISSING the archive's public key (signing.pub)\n");
+		read_one(c->dir, "signing.pub", &f);
+	if (!f.data) {
+		fprintf(c->v.out, "MISSING the archive's public key (signing.pub)\n");
 		return 1;
 	}
-	d.data = (unsigned char *)text;
-	d.size = (unsigned)len;
-	rc = gnutls_pubkey_init(&c->key) < 0 ||
-	     gnutls_pubkey_import(c->key, &d, GNUTLS_X509_FMT_PEM) < 0;
-	free(text);
-	if (rc)
-		fprintf(c->out, "ALTERED signing.pub: not a public key\n");
+	rc = cra_verifier_key(&c->v, f.data, f.len);
+	free((char *)f.data);
 	return rc;
 }
 
 static int load_checkpoint(struct ctx *c)
 {
-	char *cp = NULL, *sig = NULL;
-	size_t cl, sl;
-	json_t *j = NULL;
-	int rc = 0;
+	struct cra_vfile cp, sig;
+	int rc;
 
-	if (read_all(c->dir, "checkpoint.json", &cp, &cl) < 0 ||
-	    read_all(c->dir, "checkpoint.sig", &sig, &sl) < 0) {
-		fprintf(c->out, "MISSING checkpoint.json or checkpoint.sig\n");
-		rc = 1;
-	} else if (!sig_ok(c->key, cp, cl, sig, sl)) {
-		fprintf(c->out, "ALTERED checkpoint: its signature does not verify\n");
-		rc = 1;
-	} else if (!(j = json_loadb(cp, cl, 0, NULL)) ||
-		   unhex(json_string_value(json_object_get(j, "root_hash")), c->root, 32) < 0 ||
-		   !json_is_integer(json_object_get(j, "tree_size"))) {
-		fprintf(c->out, "ALTERED checkpoint.json: not a checkpoint\n");
-		rc = 1;
-	} else {
-		c->size = json_integer_value(json_object_get(j, "tree_size"));
-		c->have_cp = 1;
-	}
-	json_decref(j);
-	free(cp);
-	free(sig);
+	read_one(c->dir, "checkpoint.json", &cp);
+	read_one(c->dir, "checkpoint.sig", &sig);
+	rc = cra_verifier_checkpoint(&c->v, &cp, &sig);
+	free((char *)cp.data);
+	free((char *)sig.data);
 	return rc;
 }
 
@@ -263,11 +106,12 @@ static int id_of(const char *name, char id[33])
 
 int cra_verify(const char *path, const char *key_pem, FILE *out)
 {
-	struct ctx c = { .out = out };
+	struct ctx c;
 	struct stat st;
 	char one[33] = "";
 	int rc = 0, n = 0;
 
+	cra_verifier_init(&c.v, out);
 	if (stat(path, &st) < 0) {
 		fprintf(out, "MISSING %s\n", path);
 		return 1;
@@ -284,7 +128,7 @@ int cra_verify(const char *path, const char *key_pem, FILE *out)
 		}
 	}
 	if (load_key(&c, key_pem))
-		return 1;
+		return 1; /* nothing to free: no key */
 	rc = load_checkpoint(&c);
 	if (one[0]) {
 		rc |= verify_call(&c, one);
@@ -310,7 +154,7 @@ int cra_verify(const char *path, const char *key_pem, FILE *out)
 		fprintf(out, "MISSING no call in %s\n", path);
 		rc = 1;
 	}
-	gnutls_pubkey_deinit(c.key);
+	cra_verifier_free(&c.v);
 	if (rc == 0)
 		fprintf(out, "intact: %d call%s\n", n, n == 1 ? "" : "s");
 	return rc ? 1 : 0;

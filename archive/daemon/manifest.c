@@ -54,10 +54,12 @@ static int reported_evicted(json_t *gaps, int64_t start_ms, int64_t end_ms)
 		int64_t len = json_integer_value(json_object_get(g, "length_ms"));
 		const char *cause = json_string_value(json_object_get(g, "cause"));
 
-		/* 1 ms slack: both sides round frames to milliseconds. */
+		/* 1 ms slack: both sides round frames to milliseconds. The agent's numbers may be
+		 * anything: with s0 held to [0, start_ms + 1], end_ms - 1 - s0 cannot overflow
+		 * where s0 + len could. */
 		if (cause && (strcmp(cause, "evicted") == 0 || strcmp(cause, "corrupt") == 0) &&
-		    s0 <= start_ms + 1 &&
-		    s0 + len >= end_ms - 1)
+		    s0 >= 0 && s0 <= start_ms + 1 &&
+		    len >= end_ms - 1 - s0)
 			return 1;
 	}
 	return 0;

@@ -14,3 +14,7 @@ for f in "$BUILD"/fuzz/fuzz_*; do
 	fi
 done
 check "at least two fuzz targets exist" test "$n" -ge 2
+# SPEC 8 names the parsers that must be fuzzed.
+for name in policy frame manifest config; do
+	check "fuzz target $name exists" test -x "$BUILD/fuzz/fuzz_$name"
+done

@@ -1,0 +1,207 @@
+/* The checks of `callrec-archive verify`, on bytes in memory. See verify_core.h. For each
+ * call: the WAV's SHA-256 is the manifest's audio_sha256; the manifest's Ed25519 signature
+ * verifies with the archive's public key; the manifest's leaf hash with its inclusion proof
+ * leads (RFC 9162, 2.1.3.2) to the root of the signed checkpoint. This is a separate
+ * implementation from the archive's, on purpose. */
+#include "verify_core.h"
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <jansson.h>
+#include <limits.h>
+#include <string.h>
+
+void cra_verifier_init(struct cra_verifier *v, FILE *out)
+{
+	memset(v, 0, sizeof(*v));
+	v->out = out;
+}
+
+void cra_verifier_free(struct cra_verifier *v)
+{
+	if (v->key)
+		gnutls_pubkey_deinit(v->key);
+	v->key = NULL;
+}
+
+static int unhex(const char *s, uint8_t *out, size_t n)
+{
+	size_t i;
+
+	if (!s || strlen(s) != 2 * n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned v;
+
+		if (sscanf(s + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdef", s[2 * i]) ||
+		    !strchr("0123456789abcdef", s[2 * i + 1]))
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+/* Without a trusted key nothing verifies; nor does a file too big for a gnutls_datum_t
+ * (a 4 GiB manifest would otherwise be checked as the empty message). */
+static int sig_ok(gnutls_pubkey_t key, const struct cra_vfile *data, const struct cra_vfile *sig)
+{
+	gnutls_datum_t d = { (unsigned char *)data->data, (unsigned)data->len };
+	gnutls_datum_t s = { (unsigned char *)sig->data, (unsigned)sig->len };
+
+	if (!key || data->len > UINT_MAX || sig->len > UINT_MAX)
+		return 0;
+	return gnutls_pubkey_verify_data2(key, GNUTLS_SIGN_EDDSA_ED25519, 0, &d, &s) >= 0;
+}
+
+static void node(const uint8_t *l, const uint8_t *r, uint8_t *out)
+{
+	uint8_t b[65];
+
+	b[0] = 1;
+	memcpy(b + 1, l, 32);
+	memcpy(b + 33, r, 32);
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, b, sizeof(b), out);
+}
+
+/* RFC 9162 2.1.3.2. 0 when the proof leads to `root`. */
+static int proof_ok(json_t *p, const uint8_t leaf[32], const uint8_t root[32], long long size)
+{
+	json_t *path = json_object_get(p, "path"), *e;
+	json_t *ix = json_object_get(p, "leaf_index"), *ts = json_object_get(p, "tree_size");
+	uint64_t fn, sn;
+	uint8_t r[32], h[32];
+	size_t i;
+
+	if (!json_is_integer(ix) || !json_is_integer(ts) || !json_is_array(path) ||
+	    json_integer_value(ts) != size || json_integer_value(ix) < 0 ||
+	    json_integer_value(ix) >= size)
+		return -1;
+	fn = (uint64_t)json_integer_value(ix);
+	sn = (uint64_t)size - 1;
+	memcpy(r, leaf, 32);
+	json_array_foreach(path, i, e) {
+		if (unhex(json_string_value(json_object_get(e, "hash")), h, 32) < 0 || sn == 0)
+			return -1;
+		if ((fn & 1) || fn == sn) {
+			node(h, r, r);
+			while (!(fn & 1) && fn != 0) {
+				fn >>= 1;
+				sn >>= 1;
+			}
+		} else {
+			node(r, h, r);
+		}
+		fn >>= 1;
+		sn >>= 1;
+	}
+	return sn == 0 && memcmp(r, root, 32) == 0 ? 0 : -1;
+}
+
+static int bad(struct cra_verifier *v, const char *id, const char *what)
+{
+	fprintf(v->out, "ALTERED %s: %s\n", id, what);
+	return 1;
+}
+
+int cra_verifier_key(struct cra_verifier *v, const char *pem, size_t len)
+{
+	gnutls_datum_t d = { (unsigned char *)pem, (unsigned)len };
+	int rc;
+
+	rc = gnutls_pubkey_init(&v->key) < 0;
+	if (rc)
+		v->key = NULL;
+	else if (gnutls_pubkey_import(v->key, &d, GNUTLS_X509_FMT_PEM) < 0)
+		rc = 1;
+	if (rc) {
+		cra_verifier_free(v);
+		fprintf(v->out, "ALTERED signing.pub: not a public key\n");
+	}
+	return rc;
+}
+
+int cra_verifier_checkpoint(struct cra_verifier *v, const struct cra_vfile *cp,
+			    const struct cra_vfile *sig)
+{
+	json_t *j = NULL;
+	int rc = 0;
+
+	if (!cp->data || !sig->data) {
+		fprintf(v->out, "MISSING checkpoint.json or checkpoint.sig\n");
+		rc = 1;
+	} else if (!sig_ok(v->key, cp, sig)) {
+		fprintf(v->out, "ALTERED checkpoint: its signature does not verify\n");
+		rc = 1;
+	} else if (!(j = json_loadb(cp->data, cp->len, 0, NULL)) ||
+		   unhex(json_string_value(json_object_get(j, "root_hash")), v->root, 32) < 0 ||
+		   !json_is_integer(json_object_get(j, "tree_size"))) {
+		fprintf(v->out, "ALTERED checkpoint.json: not a checkpoint\n");
+		rc = 1;
+	} else {
+		v->size = json_integer_value(json_object_get(j, "tree_size"));
+		v->have_cp = 1;
+	}
+	json_decref(j);
+	return rc;
+}
+
+/* The manifest's leaf hash in the log (RFC 9162: SHA-256 of 0x00 || entry). */
+static void leaf_hash(const struct cra_vfile *m, uint8_t leaf[32])
+{
+	uint8_t b0 = 0;
+	gnutls_hash_hd_t h;
+
+	gnutls_hash_init(&h, GNUTLS_DIG_SHA256);
+	gnutls_hash(h, &b0, 1);
+	gnutls_hash(h, m->data, m->len);
+	gnutls_hash_deinit(h, leaf);
+}
+
+int cra_verifier_call(struct cra_verifier *v, const char *id, const struct cra_call_files *f)
+{
+	uint8_t digest[32], leaf[32];
+	json_t *mj = NULL, *pj = NULL;
+	const char *want, *mid;
+	char hex[65];
+	int rc = 0, i;
+
+	if (!f->manifest.data)
+		return bad(v, id, "manifest missing");
+	if (!f->wav.data)
+		return bad(v, id, "WAV missing");
+	mj = json_loadb(f->manifest.data, f->manifest.len, 0, NULL);
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, f->wav.data, f->wav.len, digest);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	want = mj ? json_string_value(json_object_get(mj, "audio_sha256")) : NULL;
+	mid = mj ? json_string_value(json_object_get(mj, "id")) : NULL;
+	if (!mj || !want)
+		rc = bad(v, id, "manifest is not a callrec manifest (altered?)");
+	else if (strcmp(want, hex) != 0)
+		rc = bad(v, id, "the WAV does not match the manifest's audio_sha256 (WAV altered)");
+	else if (strcmp(mid ? mid : "", id) != 0)
+		rc = bad(v, id, "the manifest belongs to another call");
+	if (!f->sig.data)
+		rc = bad(v, id, "signature missing");
+	else if (!sig_ok(v->key, &f->manifest, &f->sig))
+		rc = bad(v, id, "the manifest's signature does not verify (manifest or signature "
+				"altered)");
+	if (f->proof.data && !f->proof_sig.data)
+		rc = bad(v, id, "the proof's signature is missing");
+	else if (f->proof.data && !sig_ok(v->key, &f->proof, &f->proof_sig))
+		rc = bad(v, id, "the proof's signature does not verify (proof or its "
+				"signature altered)");
+	leaf_hash(&f->manifest, leaf);
+	if (!f->proof.data)
+		rc = bad(v, id, "inclusion proof missing");
+	else if (!(pj = json_loadb(f->proof.data, f->proof.len, 0, NULL)))
+		rc = bad(v, id, "inclusion proof is not JSON (altered)");
+	else if (!v->have_cp || proof_ok(pj, leaf, v->root, v->size) < 0)
+		rc = bad(v, id, "the inclusion proof does not lead to the signed checkpoint "
+				"(manifest or proof altered)");
+	if (rc == 0)
+		fprintf(v->out, "OK %s: audio, signature and log inclusion verify\n", id);
+	json_decref(mj);
+	json_decref(pj);
+	return rc;
+}
