@@ -45,7 +45,33 @@ int ad_stage_decided(struct ad_store *s, void *tag, const uint8_t *id, uint64_t 
 	return decided(s, tag, id, seq, status);
 }
 
-/* A JSON object of bounded size with no NUL bytes, as a NUL-terminated copy; NULL if not. */
+/* Metadata nests a few levels (disclosure events, tags); anything deeper is not ours. Deep
+ * enough metadata would still parse here but not once `show` wraps it in its reply (jansson
+ * stops at 2048 levels), so that call could no longer be shown. */
+#define META_MAX_DEPTH 16
+
+static int json_shallow(json_t *j, int depth)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (depth > META_MAX_DEPTH)
+		return 0;
+	if (json_is_object(j)) {
+		json_object_foreach(j, key, v)
+			if (!json_shallow(v, depth + 1))
+				return 0;
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			if (!json_shallow(v, depth + 1))
+				return 0;
+	}
+	return 1;
+}
+
+/* A JSON object of bounded size and depth with no NUL bytes, as a NUL-terminated copy; NULL
+ * if not. */
 static char *json_object_text(const uint8_t *p, size_t len)
 {
 	json_t *j;
@@ -54,7 +80,7 @@ static char *json_object_text(const uint8_t *p, size_t len)
 	if (len > CR_FRAME_MAX_JSON || memchr(p, 0, len))
 		return NULL;
 	j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, NULL);
-	if (!j || !json_is_object(j)) {
+	if (!j || !json_is_object(j) || !json_shallow(j, 1)) {
 		json_decref(j);
 		return NULL;
 	}

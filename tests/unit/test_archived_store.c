@@ -527,6 +527,28 @@ static void test_call_rate_from_open(void **state)
 	assert_int_equal(ack_of(&f->acks, 0), CR_ACK_INVALID);
 }
 
+/* Metadata nested deeper than any agent writes is refused at CALL_OPEN (store_stage.c). */
+static void test_deep_metadata_refused(void **state)
+{
+	struct fixture *f = *state;
+	char meta[256] = "{\"user\":\"alice\",\"x\":";
+	int i;
+
+	for (i = 0; i < 20; i++)
+		strcat(meta, "[");
+	for (i = 0; i < 20; i++)
+		strcat(meta, "]");
+	strcat(meta, "}");
+	t_open_body(f->id, meta, &f->body, f->open_hash);
+	assert_int_equal(ad_store_call_open(f->s, f, "desk1", NULL, f->body.b, f->body.len), 0);
+	commit(f);
+	assert_int_equal(ack_of(&f->acks, 0), CR_ACK_INVALID);
+	t_open_body(f->id, "{\"user\":\"alice\",\"x\":[[[1]]]}", &f->body, f->open_hash);
+	assert_int_equal(ad_store_call_open(f->s, f, "desk1", NULL, f->body.b, f->body.len), 0);
+	commit(f);
+	assert_int_equal(ack_of(&f->acks, 0), CR_ACK_OK);
+}
+
 /* Chunk rows of the fixture's call in the index. */
 static int64_t rows(struct fixture *f)
 {
@@ -666,6 +688,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_and_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_segment_roll, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_call_rate_from_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deep_metadata_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_calls_answer_like_the_index, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
