@@ -26,6 +26,17 @@ check() {
 }
 note() { echo "# $*"; }
 
+# xcorr NAME ARGS...: runs wavxcorr ARGS, notes its result (kept in XCORR_OUT) under NAME, and
+# passes its status on (1: below --min, 2: an error such as a missing file).
+XCORR_OUT=
+xcorr() {
+	local rc
+	XCORR_OUT=$("$BUILD/tests/wavxcorr" "${@:2}")
+	rc=$?
+	note "$1: $XCORR_OUT"
+	return $rc
+}
+
 # ALSA config: alsa.conf first so that stock devices (null, ...) stay; then ours.
 export ALSA_CONFIG_PATH=/usr/share/alsa/alsa.conf:$T/asound.conf
 cat >"$T/asound.conf" <<EOC

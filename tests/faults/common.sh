@@ -280,11 +280,3 @@ call_chunks_once() {
 	[ "$n" = 1 ]
 }
 
-# xcorr NAME ARGS...: wavxcorr, noting its result.
-xcorr() {
-	local out rc
-	out=$("$BUILD/tests/wavxcorr" "${@:2}")
-	rc=$?
-	note "$1: $out"
-	return $rc
-}

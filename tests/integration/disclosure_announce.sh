@@ -43,19 +43,13 @@ SOCK=$(cat "$T/agent.ready")
 call_pcms
 check "the call runs" run_call "$T/cap.wav"
 
-XOUT=
-xcorr() { # xcorr NAME ARGS...: wavxcorr, its result noted (and kept in XOUT), its status passed on
-	local rc
-	XOUT=$("$BUILD/tests/wavxcorr" "${@:2}"); rc=$?
-	note "$1: $XOUT"
-	return $rc
-}
+XCORR_OUT=
 below() { "$@"; [ $? -eq 1 ]; } # below --min (1), not an error (2)
 sox -D "$T/cap.wav" "$T/cap_head.wav" trim 0 "$ALEN"
 sox -D "$T/a.wav" "$T/a_head.wav" trim 0 "$ALEN"
 check "the other party hears the announcement first (ncc > 0.9)" \
 	xcorr "captured head vs announcement" "$T/cap_head.wav" 1 "$T/ann48.wav" 1 --max-lag-ms 300 --min 0.9
-LAG=$(sed -n 's/.*lag_ms=\([-0-9.]*\).*/\1/p' <<<"$XOUT")
+LAG=$(sed -n 's/.*lag_ms=\([-0-9.]*\).*/\1/p' <<<"$XCORR_OUT")
 silent_before() { # what the application captured before the announcement began is silence
 	"$PY" -c '
 import array, sys, wave

@@ -79,14 +79,6 @@ secs=$(soxi -D "$WAV" 2>/dev/null || echo 0)
 note "archived audio: ${secs}s"
 check "the WAV lasts about the call (4.5 to 10 s)" awk "BEGIN{exit !($secs >= 4.5 && $secs <= 10)}"
 
-XCORR_OUT=
-xcorr() { # xcorr NAME ARGS...: runs wavxcorr, notes its result, passes its status on
-	local rc
-	XCORR_OUT=$("$BUILD/tests/wavxcorr" "${@:2}")
-	rc=$?
-	note "$1: $XCORR_OUT"
-	return $rc
-}
 lag_of() { sed -n 's/.*lag_ms=\([-0-9.]*\).*/\1/p' <<<"$1"; }
 check "channel 1 (local) is what was captured (A)" xcorr "ch1 vs A" "$WAV" 1 "$T/a.wav" 0 --min 0.99
 LAG1=$(lag_of "$XCORR_OUT")

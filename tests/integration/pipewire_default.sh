@@ -71,7 +71,6 @@ check "duplex (the softphone) on the default device" "$BUILD/tests/duplex" --cap
 kill -INT "$mon"; wait "$mon" 2>/dev/null
 
 to_log() { "$@" >>"$T/cli.log" 2>&1; }
-xcorr() { local out rc; out=$("$BUILD/tests/wavxcorr" "${@:2}"); rc=$?; note "$1: $out"; return $rc; }
 check "PipeWire's default sink received the softphone's audio" \
 	xcorr "sink vs far" "$T/sink.wav" 1 "$T/far.wav" 1 --min 0.99 --max-lag-ms 8000
 check "PipeWire's default sink received aplay's audio" \

@@ -121,14 +121,6 @@ stopped=$(date +%s.%N)
 note "pw-play took ${took}s for 4 s of audio"
 check "the line was paced (at least 3.8 s)" awk "BEGIN{exit !($took >= 3.8)}"
 sox -t raw -r 48000 -c 2 -b 16 -e signed -L "$T/line_out.raw" "$T/line_out1.wav" 2>/dev/null
-XCORR_OUT=
-xcorr() { # xcorr NAME ARGS...: runs wavxcorr, notes its result, passes its status on
-	local rc
-	XCORR_OUT=$("$BUILD/tests/wavxcorr" "${@:2}")
-	rc=$?
-	note "$1: $XCORR_OUT"
-	return $rc
-}
 check "the headset received what pw-play played" xcorr "line_out vs far1" "$T/line_out1.wav" 1 "$T/far1.wav" 1 --min 0.99
 check "pw-record got the headset microphone" xcorr "pw-record vs mic" "$T/line_rec1.wav" 1 "$T/mic.wav" 1 --min 0.99
 

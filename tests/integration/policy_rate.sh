@@ -32,14 +32,6 @@ recording:
 EOP
 }
 
-XCORR_OUT=
-xcorr() { # xcorr NAME ARGS...: runs wavxcorr, notes its result, passes its status on
-	local rc
-	XCORR_OUT=$("$BUILD/tests/wavxcorr" "${@:2}")
-	rc=$?
-	note "$1: $XCORR_OUT"
-	return $rc
-}
 manifest_rate() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["rate"])' "$1"; }
 
 # one_call RATE N: call N under the current policy, archived at RATE.
