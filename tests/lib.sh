@@ -98,19 +98,21 @@ stop_pid() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; return 0; }
 
 archive_cli() { "$BUILD/callrec-archive" --config "$PKI/operators/op1/archive.yaml" "$@"; }
 
-# complete_call_id APP [SECONDS]: the id of the first call of APP the archive lists as
-# complete, waiting up to SECONDS (30); empty when none appears.
+# complete_call_id APP [SECONDS] [NOT_ID]: the id of the first call of APP other than NOT_ID
+# the archive lists as complete, waiting up to SECONDS (30); empty when none appears. The list
+# is what $LIST_CALLS prints (default: operator op1's `list --json`).
 complete_call_id() {
 	local app=$1 i id
 	for i in $(seq 1 $((${2:-30} * 2))); do
-		id=$(archive_cli list --json 2>>"$T/cli.log" | /usr/bin/python3 -c '
+		id=$(${LIST_CALLS:-archive_cli list --json} 2>>"$T/cli.log" | /usr/bin/python3 -c '
 import json, sys
 for line in sys.stdin:
     line = line.strip()
     if line:
         c = json.loads(line)
-        if c.get("state") == "complete" and c.get("application") == sys.argv[1]:
-            print(c["id"]); break' "$app")
+        if (c.get("state") == "complete" and c.get("application") == sys.argv[1]
+                and c["id"] != sys.argv[2]):
+            print(c["id"]); break' "$app" "${3:-}")
 		[ -n "$id" ] && { echo "$id"; return 0; }
 		sleep 0.5
 	done

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t hash_of(const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq)
+size_t ad_id_hash(const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq)
 {
 	uint64_t h = 1469598103934665603ull;
 	size_t i;
@@ -21,7 +21,7 @@ static size_t hash_of(const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq)
 static struct ad_idmap_slot *find(const struct ad_idmap *m, const uint8_t id[CR_CALL_ID_BYTES],
 				  uint64_t seq)
 {
-	size_t mask = m->cap - 1, i = hash_of(id, seq) & mask;
+	size_t mask = m->cap - 1, i = ad_id_hash(id, seq) & mask;
 
 	while (m->slots[i].used) {
 		if (m->slots[i].seq == seq && memcmp(m->slots[i].id, id, CR_CALL_ID_BYTES) == 0)

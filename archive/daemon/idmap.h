@@ -20,6 +20,9 @@ struct ad_idmap {
 	struct ad_idmap_slot *slots;
 };
 
+/* Hash of a call id (mixed with seq): call ids are random, but clients choose them. Also the
+ * hash of live.c's table (seq 0). */
+size_t ad_id_hash(const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq);
 /* Insert or replace. 0 or -ENOMEM. */
 int ad_idmap_put(struct ad_idmap *m, const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq, size_t idx);
 /* 1 and *idx when present, else 0. */

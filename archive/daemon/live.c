@@ -6,24 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idmap.h"
+
 enum { SLOT_FREE, SLOT_USED, SLOT_DEAD };
 
 struct ad_live_slot {
 	struct ad_live_call c;
 	int state;
 };
-
-static size_t hash_of(const uint8_t id[CR_CALL_ID_BYTES])
-{
-	uint64_t h = 1469598103934665603ull;
-	size_t i;
-
-	/* Call ids are random, but clients choose them: mix every byte anyway. */
-	for (i = 0; i < CR_CALL_ID_BYTES; i++)
-		h = (h ^ id[i]) * 1099511628211ull;
-	h ^= h >> 29;
-	return (size_t)h;
-}
 
 /* The slot holding `id`, or NULL. */
 static struct ad_live_slot *find(const struct ad_live *t, const uint8_t id[CR_CALL_ID_BYTES])
@@ -33,7 +23,7 @@ static struct ad_live_slot *find(const struct ad_live *t, const uint8_t id[CR_CA
 	if (!t->cap)
 		return NULL;
 	mask = t->cap - 1;
-	for (i = hash_of(id) & mask; t->slots[i].state != SLOT_FREE; i = (i + 1) & mask)
+	for (i = ad_id_hash(id, 0) & mask; t->slots[i].state != SLOT_FREE; i = (i + 1) & mask)
 		if (t->slots[i].state == SLOT_USED &&
 		    memcmp(t->slots[i].c.id, id, CR_CALL_ID_BYTES) == 0)
 			return &t->slots[i];
@@ -45,7 +35,7 @@ static struct ad_live_slot *vacancy(const struct ad_live *t, const uint8_t id[CR
 {
 	size_t mask = t->cap - 1, i;
 
-	for (i = hash_of(id) & mask; t->slots[i].state == SLOT_USED; i = (i + 1) & mask)
+	for (i = ad_id_hash(id, 0) & mask; t->slots[i].state == SLOT_USED; i = (i + 1) & mask)
 		;
 	return &t->slots[i];
 }

@@ -65,14 +65,21 @@ static int reported_evicted(json_t *gaps, int64_t start_ms, int64_t end_ms)
 	return 0;
 }
 
-unsigned ad_call_rate(const char *meta_json)
+unsigned ad_meta_rate(json_t *meta)
 {
-	json_t *meta = meta_json ? json_loads(meta_json, 0, NULL) : NULL;
 	json_t *r = json_object_get(meta, "rate");
 	json_int_t v = json_is_integer(r) ? json_integer_value(r) : r ? 0 : AD_RATE;
 
-	json_decref(meta);
 	return v == 8000 || v == 16000 || v == 32000 || v == 48000 ? (unsigned)v : 0;
+}
+
+unsigned ad_call_rate(const char *meta_json)
+{
+	json_t *meta = meta_json ? json_loads(meta_json, 0, NULL) : NULL;
+	unsigned rate = ad_meta_rate(meta);
+
+	json_decref(meta);
+	return rate;
 }
 
 /* The agent's gaps, then holes in the timeline nobody reported (never closed up). */
@@ -130,7 +137,8 @@ json_t *ad_manifest_build(const struct ad_manifest_in *in)
 	json_t *meta = c->meta_json ? json_loads(c->meta_json, 0, NULL) : NULL;
 	json_t *close = c->close_json ? json_loads(c->close_json, 0, NULL) : NULL;
 	char open_hex[2 * CR_HASH_BYTES + 1];
-	unsigned rate = ad_call_rate(c->meta_json);
+	/* Refused at CALL_OPEN when invalid; only an older index could hold such a call. */
+	unsigned rate = ad_meta_rate(meta) ? ad_meta_rate(meta) : AD_RATE;
 	json_t *m = json_object();
 	size_t i;
 
@@ -154,11 +162,11 @@ json_t *ad_manifest_build(const struct ad_manifest_in *in)
 		json_object_set_new(m, "failures", close && json_object_get(close, "failures") ?
 				    field_or_null(close, "failures") : json_array());
 		json_object_set_new(m, "seconds",
-				    json_real((double)in->total_frames / (rate ? rate : AD_RATE)));
+				    json_real((double)in->total_frames / rate));
 		json_object_set_new(m, "frames", json_integer((json_int_t)in->total_frames));
-		json_object_set_new(m, "rate", json_integer(rate ? rate : AD_RATE));
+		json_object_set_new(m, "rate", json_integer(rate));
 		json_object_set_new(m, "channels", json_integer(AD_CHANNELS));
-		json_object_set_new(m, "gaps", gap_list(in, close, rate ? rate : AD_RATE));
+		json_object_set_new(m, "gaps", gap_list(in, close, rate));
 		json_object_set_new(m, "open_sha256", json_string(open_hex));
 		json_object_set_new(m, "chunks", chunk_list(in));
 		json_object_set_new(m, "audio_sha256", json_string(in->audio_sha256_hex));

@@ -36,6 +36,8 @@ struct ad_manifest_in {
  * recording.rate, SPEC 4.2): 8000, 16000, 32000 or 48000; AD_RATE when absent; 0 when it is
  * anything else. */
 unsigned ad_call_rate(const char *meta_json);
+/* The same of metadata already parsed (NULL: AD_RATE). */
+unsigned ad_meta_rate(json_t *meta);
 
 /* New reference to the manifest object, or NULL on allocation failure. */
 json_t *ad_manifest_build(const struct ad_manifest_in *in);

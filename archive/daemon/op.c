@@ -83,6 +83,7 @@ json_t *ad_op_list_entry(const struct ad_call_info *ci)
 	json_t *frames = close ? json_object_get(close, "frames") : NULL;
 	json_t *o = json_object();
 	const char *state = ci->state ? ci->state : "recording";
+	unsigned rate = ad_meta_rate(meta) ? ad_meta_rate(meta) : AD_RATE;
 
 	if (strcmp(state, "complete") == 0 && ci->hold_reason)
 		state = "held";
@@ -97,9 +98,7 @@ json_t *ad_op_list_entry(const struct ad_call_info *ci)
 		json_object_set_new(o, "start", get_or_null(meta, "start"));
 		json_object_set_new(o, "end", get_or_null(close, "end"));
 		json_object_set_new(o, "seconds", json_is_integer(frames) ?
-			json_real((double)json_integer_value(frames) /
-				  (ad_call_rate(ci->meta_json) ? ad_call_rate(ci->meta_json) : AD_RATE)) :
-			json_null());
+			json_real((double)json_integer_value(frames) / rate) : json_null());
 		json_object_set_new(o, "gaps", json_is_array(gaps) ? json_incref(gaps) : json_array());
 		json_object_set_new(o, "tags", ad_manifest_tags(meta, close));
 		json_object_set_new(o, "state", json_string(state));

@@ -474,8 +474,8 @@ static int insert_beats(struct ad_store *s)
 	return 0;
 }
 
-static int count_chunks(struct ad_store *s, enum ad_stmt which, const uint8_t *id, uint64_t seq,
-			int64_t *n)
+int ad_count_chunks(struct ad_store *s, enum ad_stmt which, const uint8_t *id, uint64_t seq,
+		    int64_t *n)
 {
 	sqlite3_stmt *st = s->st[which];
 	int r;
@@ -524,9 +524,9 @@ static int settle_closes(struct ad_store *s)
 		c->result = 0;
 		if (!c->fresh)
 			continue;
-		r = count_chunks(s, ST_CHUNKS_FROM, c->id, c->seq, &beyond);
+		r = ad_count_chunks(s, ST_CHUNKS_FROM, c->id, c->seq, &beyond);
 		if (r == 0)
-			r = count_chunks(s, ST_CHUNKS_BELOW, c->id, c->seq, &below);
+			r = ad_count_chunks(s, ST_CHUNKS_BELOW, c->id, c->seq, &below);
 		if (r < 0)
 			return r;
 		if (beyond > 0) {

@@ -123,6 +123,11 @@ struct ad_store {
 	char *got_hold, *got_hold_by, *got_release_by, *got_erase_reason;
 };
 
+/* Chunks of call id with seq below (ST_CHUNKS_BELOW) or from (ST_CHUNKS_FROM) seq, into *n.
+ * 0 or -errno. */
+int ad_count_chunks(struct ad_store *s, enum ad_stmt which, const uint8_t *id, uint64_t seq,
+		    int64_t *n);
+
 /* After a successful commit: bring s->live up to what the index now holds (store_stage.c). */
 void ad_stage_committed(struct ad_store *s);
 

@@ -179,19 +179,13 @@ static int lookup_chunk(struct ad_store *s, const uint8_t *id, uint64_t seq,
  * are 1..n without a hole. 0 or -errno (storage errors only; "not now" is 0). */
 static int live_from_index(struct ad_store *s, const uint8_t *id, const struct call_view *v)
 {
-	sqlite3_stmt *st = s->st[ST_CHUNKS_BELOW];
 	struct ad_live_call l;
-	int64_t n = 0, beyond;
-	int r, rc = 0;
+	int64_t n, beyond;
+	int r, rc;
 
-	sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, INT64_MAX);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	ad_stmt_done(st);
-	if (r != SQLITE_ROW)
-		return ad_sqlite_err(s, "count chunks");
+	rc = ad_count_chunks(s, ST_CHUNKS_BELOW, id, INT64_MAX, &n);
+	if (rc < 0)
+		return rc;
 	memset(&l, 0, sizeof(l));
 	memcpy(l.id, id, CR_CALL_ID_BYTES);
 	memcpy(l.device, v->device, sizeof(l.device));
@@ -206,22 +200,13 @@ static int live_from_index(struct ad_store *s, const uint8_t *id, const struct c
 			rc = r; /* 0: a hole, so not now */
 			goto out;
 		}
-		st = s->st[ST_CHUNKS_FROM];
-		sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, n + 1);
-		r = sqlite3_step(st);
-		beyond = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-		ad_stmt_done(st);
-		if (r != SQLITE_ROW) {
-			rc = ad_sqlite_err(s, "count chunks");
-			goto out;
-		}
-		if (beyond > 0)
+		rc = ad_count_chunks(s, ST_CHUNKS_FROM, id, (uint64_t)n + 1, &beyond);
+		if (rc < 0 || beyond > 0)
 			goto out; /* n chunks, some above n: a hole below them, so not now */
 	}
 	rc = ad_store_call_key(s, id, l.key);
-	if (rc == 0 && ad_live_put(&s->live, &l) < 0)
-		rc = 0; /* no memory for the shortcut: the index still answers */
+	if (rc == 0)
+		(void)ad_live_put(&s->live, &l); /* without memory for it, the index answers */
 out:
 	gnutls_memset(&l, 0, sizeof(l));
 	return rc == -ENOENT ? -EIO : rc;

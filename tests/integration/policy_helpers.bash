@@ -50,23 +50,9 @@ legal_cli() { "$BUILD/callrec-archive" --config "$PKI/operators/legal1/archive.y
 # archived_calls: the archive's list as role legal, one JSON object per line.
 archived_calls() { legal_cli list --json 2>>"$T/cli.log"; }
 
-# wait_complete_call APP [SECONDS]: prints the id of a complete call of APP once listed.
-wait_complete_call() {
-	local id i
-	for i in $(seq 1 $((${2:-20} * 2))); do
-		id=$(archived_calls | "$PY" -c '
-import json, sys
-for line in sys.stdin:
-    line = line.strip()
-    if line:
-        c = json.loads(line)
-        if c.get("state") == "complete" and c.get("application") == sys.argv[1]:
-            print(c["id"]); break' "$1")
-		[ -n "$id" ] && { echo "$id"; return 0; }
-		sleep 0.5
-	done
-	return 1
-}
+# wait_complete_call APP [SECONDS] [NOT_ID]: complete_call_id (tests/lib.sh) as role legal,
+# waiting up to 20 s by default.
+wait_complete_call() { LIST_CALLS=archived_calls complete_call_id "$1" "${2:-20}" "${3:-}"; }
 
 # status_field EXPR: evaluate a Python expression over `callrec status --json` as `s`.
 status_field() {

@@ -38,16 +38,7 @@ manifest_rate() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[
 one_call() {
 	local rate=$1 n=$2 id wav secs
 	check "call $n runs" run_call "$T/cap$n.wav"
-	for _ in $(seq 1 40); do
-		id=$(archived_calls | "$PY" -c '
-import json, sys
-for line in sys.stdin:
-    c = json.loads(line)
-    if c.get("state") == "complete" and c["id"] != sys.argv[1]:
-        print(c["id"]); break' "${PREV_ID:-none}")
-		[ -n "$id" ] && break
-		sleep 0.5
-	done
+	id=$(wait_complete_call duplex 20 "$PREV_ID")
 	check "call $n is archived ($id)" test -n "$id"
 	PREV_ID=$id
 	check "call $n exports" legal_cli export --call "$id" --out "$T/export$n"
