@@ -215,11 +215,6 @@ static int op_list(struct ad_conn *c, struct ad_ctx *ctx, json_t *j)
 	return ad_op_end(c, 0, NULL);
 }
 
-int ad_op_list(struct ad_conn *c, struct ad_ctx *ctx)
-{
-	return op_list(c, ctx, NULL);
-}
-
 static int op_export(struct ad_conn *c, struct ad_ctx *ctx, json_t *j)
 {
 	uint8_t id[CR_CALL_ID_BYTES];

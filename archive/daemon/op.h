@@ -16,8 +16,6 @@
 
 /* Handle one request; replies go to c->tx. 0 or -errno (close the connection). */
 int ad_op_request(struct ad_conn *c, struct ad_ctx *ctx, const uint8_t *body, size_t len);
-/* Append OP_REPLY objects for every call, then OP_END. */
-int ad_op_list(struct ad_conn *c, struct ad_ctx *ctx);
 /* Start an export (OP_END with an error at once for an unknown or unfinished call). A bundle
  * adds the signature, and with a tree_size the inclusion proof in the tree of that size. */
 int ad_export_start(struct ad_conn *c, struct ad_ctx *ctx, const char *hex, int bundle,

@@ -51,8 +51,6 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   " VALUES(?1, ?2, ?3, ?4, ?5, strftime('%s','now'))",
 	[ST_CALL_CLOSING] = "UPDATE calls SET state = 'closing', close_seq = ?2, close_json = ?3"
 			    " WHERE id = ?1 AND state = 'recording'",
-	[ST_CALL_COMPLETE] = "UPDATE calls SET state = 'complete', audio_sha256 = ?2 WHERE id = ?1"
-			     " AND state = 'closing'",
 	[ST_CALL_LIST] = "SELECT id, device, open_hash, state, close_seq, meta, close_json, software,"
 			 " expires, hold_reason, hold_by, release_by, erase_reason, erased_at"
 			 " FROM calls ORDER BY rowid",
@@ -67,7 +65,6 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DEVICE_SEEN] = "INSERT INTO devices(name, last_seen, seen_at)"
 			   " VALUES(?1, ?2, strftime('%s','now')) ON CONFLICT(name) DO UPDATE"
 			   " SET last_seen = excluded.last_seen, seen_at = excluded.seen_at",
-	[ST_MAX_SEGMENT] = "SELECT MAX(segment) FROM chunks",
 };
 
 int ad_grow(void **arr, size_t *cap, size_t n, size_t size)

@@ -101,9 +101,6 @@ int ad_store_chunks(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES],
 int ad_store_read_chunk(struct ad_store *s, const struct ad_chunk_info *c, void *buf);
 /* Calls whose close is stored but whose recording is not assembled yet (malloc'd array). */
 int ad_store_closing(struct ad_store *s, uint8_t (**ids)[CR_CALL_ID_BYTES], size_t *n);
-/* The recording is written: state "complete". 0 or -errno. */
-int ad_store_mark_complete(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES],
-			   const char *audio_sha256_hex);
 /* The object storage holding each call's encrypted WAV and manifest (blobs.h). */
 struct ad_blobs *ad_store_blobs(const struct ad_store *s);
 /* Directory of a call's recording: DATA/calls/HEX (from the archive's own hex). */

@@ -1,5 +1,4 @@
-/* Storage read side: listing calls, one call, its chunks; and the state change after a call's
- * recording is assembled. */
+/* Storage read side: listing calls, one call, its chunks. */
 #include "store_int.h"
 
 #include <errno.h>
@@ -168,19 +167,6 @@ int ad_store_closing(struct ad_store *s, uint8_t (**ids)[CR_CALL_ID_BYTES], size
 	*ids = arr;
 	*n = cnt;
 	return 0;
-}
-
-int ad_store_mark_complete(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES],
-			   const char *audio_sha256_hex)
-{
-	sqlite3_stmt *st = s->st[ST_CALL_COMPLETE];
-	int r;
-
-	sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, audio_sha256_hex, -1, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	ad_stmt_done(st);
-	return r == SQLITE_DONE ? 0 : ad_sqlite_err(s, "mark call complete");
 }
 
 int ad_store_call_dir(const struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], char *out,
