@@ -33,7 +33,9 @@ endif
 COMMON_SRCS := $(wildcard common/*.c)
 PLUGIN_SRCS := $(wildcard plugin/*.c) common/ring.c
 AGENT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c))
-ARCHIVED_SRCS := $(filter-out archive/daemon/main.c,$(wildcard archive/daemon/*.c))
+# The archive daemon is one folder per concern (archive/daemon/README.md); its files include
+# each other as "FOLDER/NAME.h" from archive/daemon.
+ARCHIVED_SRCS := $(filter-out archive/daemon/main.c,$(wildcard archive/daemon/*.c archive/daemon/*/*.c))
 ARCHIVE_SRCS := $(filter-out archive/cli/main.c,$(wildcard archive/cli/*.c))
 TOOLS_SRCS := $(filter-out tools/callrec.c,$(wildcard tools/*.c))
 
@@ -70,6 +72,9 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+# The daemon, its unit tests and the fuzz target that drives its manifest code.
+ARCHIVED_INC := -Iarchive/daemon
+$(B)/obj/archive/daemon/%.o $(B)/obj/tests/unit/test_archived_%.o: CFLAGS += $(ARCHIVED_INC)
 
 $(B)/%.a:
 	@mkdir -p $(dir $@)
@@ -163,6 +168,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_COMMON := $(patsubst %.c,$(B)/fuzz/obj/%.o,$(COMMON_SRCS))
 FUZZ_SECONDS ?= 60
 
+$(B)/fuzz/obj/archive/daemon/%.o $(B)/fuzz/obj/tests/fuzz/fuzz_manifest.o: CFLAGS += $(ARCHIVED_INC)
 $(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZCC  $<")

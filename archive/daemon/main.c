@@ -8,18 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
+#include "rights/audit.h"
 #include "config.h"
 #include "diag.h"
 #include "fsutil.h"
 #include "log.h"
-#include "manifest.h"
-#include "mlog.h"
-#include "retention.h"
-#include "roles.h"
-#include "server.h"
-#include "store.h"
-#include "vault.h"
+#include "record/manifest.h"
+#include "record/mlog.h"
+#include "rights/retention.h"
+#include "rights/roles.h"
+#include "net/server.h"
+#include "store/store.h"
+#include "vault/vault.h"
 
 static void usage(FILE *out)
 {

@@ -13,9 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../archive/daemon/crypt.h"
-#include "../../archive/daemon/erase.h"
-#include "../../archive/daemon/store_int.h"
+#include "vault/crypt.h"
+#include "store/erase.h"
+#include "store/internal.h"
 #include "log.h"
 #include "test_archived_helpers.h"
 

@@ -9,8 +9,8 @@
 #include <errno.h>
 #include <jansson.h>
 
-#include "../../archive/daemon/conn.h"
-#include "../../archive/daemon/op.h"
+#include "net/conn.h"
+#include "ops/request.h"
 #include "log.h"
 #include "test_archived_helpers.h"
 

@@ -9,9 +9,9 @@
 
 #include <errno.h>
 
-#include "../../archive/daemon/erase.h"
-#include "../../archive/daemon/hold.h"
-#include "../../archive/daemon/store_int.h"
+#include "store/erase.h"
+#include "rights/hold.h"
+#include "store/internal.h"
 #include "log.h"
 #include "test_archived_helpers.h"
 

@@ -1,4 +1,4 @@
-/* Desktop health view: backlog trend, drops, staleness (archive/daemon/health.c). */
+/* Desktop health view: backlog trend, drops, staleness (archive/daemon/ops/health.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "../../archive/daemon/health.h"
+#include "ops/health.h"
 
 static int teardown(void **state)
 {

@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../archive/daemon/config.h"
-#include "../../archive/daemon/server.h"
+#include "config.h"
+#include "net/server.h"
 #include "log.h"
 #include "tls.h"
 #include "test_archived_helpers.h"

@@ -1,0 +1,175 @@
+/* Operator export: the call's WAV (stream 0, decrypted from its object), its manifest
+ * (stream 1) and, when the request asks for a bundle, the manifest's Ed25519 signature
+ * (stream 2, 64 raw bytes), its inclusion proof in the log (stream 3, JSON) and the
+ * proof's own Ed25519 signature (stream 4: the proof's position and size are then bound to
+ * the archive as much as its hashes, so no byte of it can change unnoticed) as OP_DATA
+ * frames, produced a piece at a time as the
+ * socket drains so a large export never blocks the loop or sits in memory whole. */
+#include <errno.h>
+#include <gnutls/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vault/crypt.h"
+#include "log.h"
+#include "record/mlog.h"
+#include "ops/request.h"
+#include "store/internal.h"
+#include "vault/vault.h"
+
+#define NSTREAMS 5
+
+struct ad_export {
+	struct ad_obj_reader rd[2]; /* 0 audio.wav, 1 manifest.json */
+	int open[2];
+	uint8_t *mem[NSTREAMS];     /* 2 signature, 3 proof, 4 proof signature */
+	size_t memlen[NSTREAMS], memoff[NSTREAMS];
+	int stream;
+};
+
+void ad_export_free(struct ad_export *e)
+{
+	if (!e)
+		return;
+	for (int i = 0; i < 2; i++)
+		if (e->open[i])
+			ad_obj_close(&e->rd[i]);
+	for (int i = 0; i < NSTREAMS; i++)
+		free(e->mem[i]);
+	free(e);
+}
+
+static int proof_text(struct ad_store *s, const uint8_t *id, uint64_t size, struct ad_export *e)
+{
+	json_t *p = NULL;
+	char *text;
+	int rc = ad_mlog_proof(s, id, size, &p);
+
+	if (rc < 0)
+		return rc;
+	text = json_dumps(p, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(p);
+	if (!text)
+		return -ENOMEM;
+	e->mem[3] = (uint8_t *)text;
+	e->memlen[3] = strlen(text);
+	e->mem[4] = malloc(AD_SIG_BYTES);
+	if (!e->mem[4])
+		return -ENOMEM;
+	e->memlen[4] = AD_SIG_BYTES;
+	return ad_vault_sign(e->mem[3], e->memlen[3], e->mem[4]);
+}
+
+int ad_export_start(struct ad_conn *c, struct ad_ctx *ctx, const char *hex, int bundle,
+		    uint64_t tree_size)
+{
+	uint8_t id[CR_CALL_ID_BYTES], key[AD_KEY_BYTES];
+	struct ad_call_info ci;
+	struct ad_export *e;
+	char dir[4096];
+	int rc;
+
+	/* The path is built from the id we parsed and re-encode, never from the request text. */
+	if (strlen(hex) != 2 * CR_CALL_ID_BYTES || cr_id_from_hex(hex, id) < 0)
+		return ad_op_end(c, ENOENT, "no such call");
+	rc = ad_store_call_get(ctx->store, id, &ci);
+	if (rc == -ENOENT)
+		return ad_op_end(c, ENOENT, "no such call");
+	if (rc < 0)
+		return ad_op_end(c, -rc, "index unavailable");
+	if (strcmp(ci.state, "erased") == 0 || strcmp(ci.state, "erasing") == 0)
+		return ad_op_end(c, ENOENT, "call erased");
+	if (strcmp(ci.state, "complete") != 0)
+		return ad_op_end(c, EBUSY, "call still recording");
+	rc = ad_store_call_dir(ctx->store, id, dir, sizeof(dir));
+	if (rc < 0)
+		return ad_op_end(c, -rc, "bad call directory");
+	rc = ad_store_call_key(ctx->store, id, key);
+	if (rc < 0)
+		return ad_op_end(c, rc == -ENOENT ? ENOENT : EIO, "call key unavailable");
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		gnutls_memset(key, 0, sizeof(key));
+		return -ENOMEM;
+	}
+	rc = ad_obj_open(&e->rd[0], key, AD_OBJ_AUDIO, ad_store_blobs(ctx->store), id,
+			 "audio.wav");
+	e->open[0] = rc == 0;
+	if (rc == 0) {
+		rc = ad_obj_open(&e->rd[1], key, AD_OBJ_MANIFEST, ad_store_blobs(ctx->store), id,
+				 "manifest.json");
+		e->open[1] = rc == 0;
+	}
+	gnutls_memset(key, 0, sizeof(key));
+	if (rc == 0 && bundle) {
+		e->mem[2] = malloc(AD_SIG_BYTES);
+		rc = e->mem[2] ? ad_mlog_signature(ctx->store, id, e->mem[2]) : -ENOMEM;
+		e->memlen[2] = AD_SIG_BYTES;
+	}
+	if (rc == 0 && bundle && tree_size)
+		rc = proof_text(ctx->store, id, tree_size, e);
+	if (rc < 0) {
+		cr_err("export %s: cannot open the recording in %s: %s", ci.hex, dir,
+		       strerror(-rc));
+		ad_export_free(e);
+		return ad_op_end(c, EIO, "recording unreadable");
+	}
+	c->exp = e;
+	return ad_export_pump(c);
+}
+
+/* Next bytes of the current stream into p (at most max); 0 at its end, <0 on error. */
+static ssize_t next_bytes(struct ad_export *e, uint8_t *p, size_t max)
+{
+	int s = e->stream;
+	size_t n;
+
+	if (s < 2)
+		return ad_obj_read(&e->rd[s], p, max);
+	n = e->memlen[s] - e->memoff[s];
+	if (n > max)
+		n = max;
+	if (n)
+		memcpy(p, e->mem[s] + e->memoff[s], n);
+	e->memoff[s] += n;
+	return (ssize_t)n;
+}
+
+int ad_export_pump(struct ad_conn *c)
+{
+	struct ad_export *e = c->exp;
+	int rc;
+
+	while (e && ad_buf_used(&c->tx) < AD_EXPORT_LOW_WATER) {
+		uint8_t *p;
+		ssize_t n;
+
+		if (e->stream >= NSTREAMS) {
+			ad_export_free(e);
+			c->exp = NULL;
+			return ad_op_end(c, 0, NULL);
+		}
+		rc = ad_buf_reserve(&c->tx, CR_FRAME_HDR + AD_OP_DATA_MAX);
+		if (rc < 0)
+			return rc;
+		/* Decrypt straight into the frame's place in tx; the header follows the read. */
+		p = ad_buf_tail(&c->tx);
+		n = next_bytes(e, p + CR_FRAME_HDR + 1, AD_OP_DATA_MAX - 1);
+		if (n < 0) {
+			cr_err("export: stream %d unreadable: %s", e->stream, strerror((int)-n));
+			ad_export_free(e);
+			c->exp = NULL;
+			return ad_op_end(c, EIO, n == -EBADMSG ? "recording altered on disk"
+								: "read error");
+		}
+		if (n == 0) {
+			e->stream++;
+			continue;
+		}
+		cr_frame_put_hdr(p, CR_F_OP_DATA, (uint32_t)(n + 1));
+		p[CR_FRAME_HDR] = (uint8_t)e->stream;
+		ad_buf_commit(&c->tx, CR_FRAME_HDR + 1 + (size_t)n);
+	}
+	return 0;
+}

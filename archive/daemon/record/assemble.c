@@ -1,0 +1,336 @@
+/* Assembly of a closed call: chunks placed at their start frame, holes as silence (listed in
+ * the manifest), the WAV and the manifest written atomically (temp, fsync, rename, fsync dir),
+ * then the call marked complete. Rerunning after a crash rewrites the same files. */
+#include "record/assemble.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gnutls/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vault/crypt.h"
+#include "fsutil.h"
+#include "log.h"
+#include "record/manifest.h"
+#include "record/mlog.h"
+#include "rights/retention.h"
+#include "store/internal.h"
+
+#define FRAME_BYTES (AD_CHANNELS * 2u)
+
+struct chunk_vec {
+	struct ad_chunk_info *v;
+	size_t n, cap;
+};
+
+static int collect(void *arg, const struct ad_chunk_info *c)
+{
+	struct chunk_vec *cv = arg;
+
+	if (cv->n == cv->cap) {
+		size_t cap = cv->cap ? cv->cap * 2 : 64;
+		struct ad_chunk_info *p = realloc(cv->v, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		cv->v = p;
+		cv->cap = cap;
+	}
+	cv->v[cv->n++] = *c;
+	return 0;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct ad_chunk_info *x = a, *y = b;
+
+	if (x->start_frame != y->start_frame)
+		return x->start_frame < y->start_frame ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Plaintext goes through the hash and the encrypting writer only. */
+struct sink {
+	struct ad_obj_writer w;
+	gnutls_hash_hd_t h;
+};
+
+static int sink_write(struct sink *k, const void *p, size_t n)
+{
+	gnutls_hash(k->h, p, n);
+	return ad_obj_write(&k->w, p, n);
+}
+
+static int write_silence(struct sink *k, uint64_t frames)
+{
+	static const uint8_t zeros[4096 * FRAME_BYTES];
+
+	while (frames) {
+		uint64_t n = frames < 4096 ? frames : 4096;
+		int rc = sink_write(k, zeros, (size_t)(n * FRAME_BYTES));
+		if (rc < 0)
+			return rc;
+		frames -= n;
+	}
+	return 0;
+}
+
+/* Frames the agent says the call had (CALL_CLOSE "frames"), 0 when absent. */
+static uint64_t closed_frames(const char *close_json)
+{
+	json_t *j = close_json ? json_loads(close_json, 0, NULL) : NULL;
+	json_t *f = j ? json_object_get(j, "frames") : NULL;
+	uint64_t n = json_is_integer(f) && json_integer_value(f) > 0 ?
+		     (uint64_t)json_integer_value(f) : 0;
+
+	json_decref(j);
+	return n > (1ull << 40) ? 0 : n;
+}
+
+struct wav_job {
+	struct ad_store *s;
+	unsigned rate;
+	const uint8_t *id;
+	uint8_t key[AD_KEY_BYTES];
+	struct chunk_vec *cv; /* sorted by start frame */
+	uint64_t total;
+	int64_t expires;
+	struct ad_hole *holes;
+	size_t nholes;
+};
+
+/* Chunks in timeline order into the sink; holes become silence and are recorded. */
+static int write_audio(struct wav_job *j, struct sink *sf)
+{
+	uint8_t *buf = NULL, *sealed = NULL;
+	uint64_t pos = 0;
+	size_t i;
+	int rc = 0;
+
+	j->holes = calloc(j->cv->n + 1, sizeof(*j->holes));
+	buf = malloc((size_t)CR_CHUNK_MAX_FRAMES * FRAME_BYTES);
+	sealed = malloc((size_t)CR_CHUNK_MAX_FRAMES * FRAME_BYTES + AD_TAG_BYTES);
+	if (!j->holes || !buf || !sealed) {
+		free(buf);
+		free(sealed);
+		return -ENOMEM;
+	}
+	for (i = 0; rc == 0 && i < j->cv->n; i++) {
+		const struct ad_chunk_info *c = &j->cv->v[i];
+		uint64_t skip = 0;
+
+		if (c->length != (uint64_t)c->frames * FRAME_BYTES + AD_TAG_BYTES ||
+		    c->length > (size_t)CR_CHUNK_MAX_FRAMES * FRAME_BYTES + AD_TAG_BYTES) {
+			rc = -EIO;
+			break;
+		}
+		if (c->start_frame > pos) {
+			j->holes[j->nholes].start_frame = pos;
+			j->holes[j->nholes++].frames = c->start_frame - pos;
+			rc = write_silence(sf, c->start_frame - pos);
+			pos = c->start_frame;
+		} else if (c->start_frame < pos) {
+			/* Overlap: the earlier chunk keeps its place; never move audio in time. */
+			skip = pos - c->start_frame;
+			cr_warn("assemble: chunk %llu overlaps the previous one by %llu frames",
+				(unsigned long long)c->seq, (unsigned long long)skip);
+			if (skip >= c->frames)
+				continue;
+		}
+		if (rc == 0)
+			rc = ad_store_read_chunk(j->s, c, sealed);
+		if (rc == 0)
+			rc = ad_chunk_open(j->key, j->id, c->seq, sealed, c->length, buf);
+		if (rc == 0) {
+			rc = sink_write(sf, buf + skip * FRAME_BYTES,
+					(size_t)((c->frames - skip) * FRAME_BYTES));
+			pos += c->frames - skip;
+		}
+	}
+	if (rc == 0 && j->total > pos) {
+		j->holes[j->nholes].start_frame = pos;
+		j->holes[j->nholes++].frames = j->total - pos;
+		rc = write_silence(sf, j->total - pos);
+	}
+	j->total = pos > j->total ? pos : j->total;
+	gnutls_memset(buf, 0, (size_t)CR_CHUNK_MAX_FRAMES * FRAME_BYTES);
+	free(buf);
+	free(sealed);
+	return rc;
+}
+
+/* Where the timeline ends: the last chunk's end or the close's length, whichever is later
+ * (known before writing, so the WAV header is right the first time). */
+static uint64_t timeline_end(const struct wav_job *j)
+{
+	uint64_t end = j->total;
+	size_t i;
+
+	for (i = 0; i < j->cv->n; i++)
+		if (j->cv->v[i].start_frame + j->cv->v[i].frames > end)
+			end = j->cv->v[i].start_frame + j->cv->v[i].frames;
+	return end;
+}
+
+static void wav_header(uint8_t h[44], uint64_t frames, unsigned rate)
+{
+	uint32_t data = (uint32_t)(frames * FRAME_BYTES);
+
+#define LE32(p, v) do { (p)[0] = (uint8_t)(v); (p)[1] = (uint8_t)((v) >> 8); \
+			(p)[2] = (uint8_t)((v) >> 16); (p)[3] = (uint8_t)((v) >> 24); } while (0)
+	memcpy(h, "RIFF", 4);
+	LE32(h + 4, 36 + data);
+	memcpy(h + 8, "WAVEfmt ", 8);
+	LE32(h + 16, 16u);
+	h[20] = 1; h[21] = 0;                 /* PCM */
+	h[22] = AD_CHANNELS; h[23] = 0;
+	LE32(h + 24, rate);
+	LE32(h + 28, rate * FRAME_BYTES);
+	h[32] = FRAME_BYTES; h[33] = 0;
+	h[34] = 16; h[35] = 0;
+	memcpy(h + 36, "data", 4);
+	LE32(h + 40, data);
+#undef LE32
+}
+
+/* audio.wav, encrypted, via a temporary file; the hash of the plaintext WAV into hex. */
+static int write_wav(struct wav_job *j, const char *dir, char hex[2 * CR_HASH_BYTES + 1])
+{
+	uint8_t hdr[44], digest[CR_HASH_BYTES];
+	struct sink k;
+	uint64_t frames = timeline_end(j);
+	int rc;
+
+	if (frames * FRAME_BYTES > 0xffffffffull - 36)
+		return -EFBIG;
+	if (gnutls_hash_init(&k.h, GNUTLS_DIG_SHA256) < 0)
+		return -ENOMEM;
+	(void)dir;
+	rc = ad_obj_create(&k.w, j->key, AD_OBJ_AUDIO, ad_store_blobs(j->s), j->id, "audio.wav");
+	if (rc < 0) {
+		gnutls_hash_deinit(k.h, digest);
+		return rc;
+	}
+	wav_header(hdr, frames, j->rate);
+	rc = sink_write(&k, hdr, sizeof(hdr));
+	if (rc == 0)
+		rc = write_audio(j, &k);
+	gnutls_hash_deinit(k.h, digest);
+	if (rc == 0 && j->total != frames)
+		rc = -EIO; /* the header promised another length */
+	if (rc == 0)
+		rc = ad_obj_commit(&k.w);
+	else
+		ad_obj_abort(&k.w);
+	ad_hex(digest, CR_HASH_BYTES, hex);
+	return rc;
+}
+
+static int write_manifest(struct wav_job *j, const struct ad_call_info *call, const char *dir,
+			  const char *audio_hex, char **out)
+{
+	struct ad_obj_writer w;
+	struct ad_manifest_in in = { .call = call, .chunks = j->cv->v, .nchunks = j->cv->n,
+				     .holes = j->holes, .nholes = j->nholes,
+				     .total_frames = j->total, .audio_sha256_hex = audio_hex,
+				     .expires = j->expires };
+	json_t *m = ad_manifest_build(&in);
+	char *text;
+	int rc;
+
+	if (!m)
+		return -ENOMEM;
+	text = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(m);
+	if (!text)
+		return -ENOMEM;
+	(void)dir;
+	rc = ad_obj_create(&w, j->key, AD_OBJ_MANIFEST, ad_store_blobs(j->s), j->id,
+			   "manifest.json");
+	if (rc == 0)
+		rc = ad_obj_write(&w, text, strlen(text));
+	if (rc == 0)
+		rc = ad_obj_commit(&w);
+	else
+		ad_obj_abort(&w);
+	if (rc < 0) {
+		free(text);
+		return rc;
+	}
+	*out = text;
+	return 0;
+}
+
+static int by_seq(const void *a, const void *b)
+{
+	const struct ad_chunk_info *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int ad_assemble_call(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES])
+{
+	char dir[4096], audio_hex[2 * CR_HASH_BYTES + 1];
+	struct chunk_vec cv = { 0 };
+	struct ad_call_info call;
+	struct wav_job j = { .s = s, .id = id, .cv = &cv };
+	char *manifest = NULL;
+	int rc;
+
+	memset(&call, 0, sizeof(call));
+	rc = ad_store_call_get(s, id, &call);
+	if (rc == 0 && strcmp(call.state, "closing") != 0)
+		goto out; /* erased (or done) meanwhile */
+	if (rc == 0)
+		rc = ad_store_call_key(s, id, j.key);
+	if (rc == 0)
+		rc = ad_store_chunks(s, id, collect, &cv);
+	if (rc == 0)
+		rc = ad_store_call_dir(s, id, dir, sizeof(dir));
+	if (rc == 0)
+		rc = cr_mkdir_p(dir, 0700);
+	if (rc < 0)
+		goto out;
+	j.total = closed_frames(call.close_json);
+	j.rate = ad_call_rate(call.meta_json);
+	if (!j.rate)
+		j.rate = AD_RATE; /* refused at CALL_OPEN; only an old index could hold one */
+	qsort(cv.v, cv.n, sizeof(*cv.v), by_start);
+	rc = write_wav(&j, dir, audio_hex);
+	if (rc < 0)
+		goto out;
+	qsort(cv.v, cv.n, sizeof(*cv.v), by_seq); /* the manifest lists the chain in order */
+	j.expires = ad_retention_deadline(call.meta_json);
+	rc = write_manifest(&j, &call, dir, audio_hex, &manifest);
+	if (rc == 0)
+		rc = ad_store_complete(s, id, audio_hex, manifest, strlen(manifest));
+	if (rc == 0)
+		cr_notice("call %s complete: device %s, %.1f s, %zu chunks, %zu holes", call.hex,
+			  call.device, (double)j.total / j.rate, cv.n, j.nholes);
+out:
+	if (rc < 0)
+		cr_err("assemble: call %s: %s", call.hex[0] ? call.hex : "?", strerror(-rc));
+	free(cv.v);
+	free(j.holes);
+	free(manifest);
+	gnutls_memset(j.key, 0, sizeof(j.key));
+	return rc;
+}
+
+int ad_store_assemble_closed(struct ad_store *s)
+{
+	uint8_t (*ids)[CR_CALL_ID_BYTES] = NULL;
+	size_t n = 0, i;
+	int rc, done = 0;
+
+	rc = ad_store_closing(s, &ids, &n);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		if (ad_assemble_call(s, ids[i]) == 0)
+			done++;
+	free(ids);
+	return done;
+}

@@ -1,0 +1,180 @@
+/* Internals shared by the store_*.c files (not for other modules). */
+#ifndef CALLREC_ARCHIVED_STORE_INTERNAL_H
+#define CALLREC_ARCHIVED_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "objects/objects.h"
+#include "store/idmap.h"
+#include "store/live.h"
+#include "vault/vault.h"
+#include "store/store.h"
+#include "tls.h"
+
+enum ad_stmt {
+	ST_CALL_GET,
+	ST_CALL_INSERT,
+	ST_CALL_CLOSING,
+	ST_CALL_LIST,
+	ST_CALLS_CLOSING,
+	ST_CHUNK_GET,
+	ST_CHUNK_INSERT,
+	ST_CHUNKS_BELOW,
+	ST_CHUNKS_FROM,
+	ST_CHUNKS_OF,
+	ST_DEVICE_SEEN,
+	ST_COUNT
+};
+
+struct staged_call {
+	uint8_t id[CR_CALL_ID_BYTES];
+	char *device, *software, *meta;
+	uint8_t open_hash[CR_HASH_BYTES];
+	uint8_t key[AD_KEY_BYTES];         /* the call's own key (never written in the clear) */
+	uint8_t wrapped[AD_WRAPPED_BYTES]; /* what the index keeps */
+	int64_t expires;                   /* retention deadline (unix s), 0 none */
+	unsigned rate;                     /* the call's archive rate (ad_call_rate) */
+};
+
+struct staged_chunk {
+	struct ad_chunk_info c;
+	uint8_t id[CR_CALL_ID_BYTES];
+};
+
+struct staged_beat {
+	char *device, *json;
+};
+
+/* A CALL_CLOSE staged this turn or waiting for missing chunks. */
+struct close_req {
+	void *tag;
+	uint8_t id[CR_CALL_ID_BYTES];
+	uint64_t seq;
+	char *json;
+	int fresh;  /* new, or its call got chunks since the last check */
+	int result; /* after a commit: 1 complete, 0 still waiting, <0 ack status negated - 1 */
+};
+
+enum ack_kind { ACK_DECIDED, ACK_CALL, ACK_CHUNK };
+
+struct pending_ack {
+	void *tag;
+	uint8_t id[CR_CALL_ID_BYTES];
+	uint64_t seq;
+	int status; /* for ACK_DECIDED; the others are OK once committed */
+	enum ack_kind kind;
+};
+
+struct ad_store {
+	char *dir;
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	int lock_fd;
+	/* Current segment. Chunk audio of a turn is gathered in `batch` and written at seg_off
+	 * in one aligned write (O_DIRECT when the file system allows: no page-cache copy). */
+	int seg_fd;
+	int seg_direct;
+	uint32_t seg_no;
+	uint64_t seg_off, seg_max;
+	int seg_dirty;
+	int seg_error;  /* a batch write failed this turn: the commit must fail */
+	uint8_t *batch;
+	size_t batch_len, batch_cap;
+	/* One cached read descriptor for an older segment. */
+	int rd_fd;
+	uint32_t rd_no;
+	/* Staged this turn. */
+	struct staged_call *calls;
+	size_t ncalls, capcalls;
+	struct staged_chunk *chunks;
+	size_t nchunks, capchunks;
+	struct staged_beat *beats;
+	size_t nbeats, capbeats;
+	struct pending_ack *acks;
+	size_t nacks, capacks;
+	struct close_req *closes; /* staged this turn, then waiting ones */
+	size_t ncloses, capcloses;
+	/* CALL_ERASE of calls opened in the same turn: run after the commit stores them. */
+	struct erase_req { void *tag; uint8_t id[CR_CALL_ID_BYTES]; char device[CR_NAME_MAX]; }
+		*erases;
+	size_t nerases, caperases;
+	struct ad_idmap call_map, chunk_map;
+	/* Calls still recording, as the index holds them (live.h). */
+	struct ad_live live;
+	/* Storage outage in progress (disk full, I/O error): -errno, 0 when healthy. While it
+	 * lasts, the per-turn failures are logged at debug level: one error line when it
+	 * starts, one notice when it ends (ad_store_commit). */
+	int outage;
+	unsigned outage_commits;
+	struct ad_blobs *blobs; /* the call objects (blobs.h) */
+	/* Statements prepared on first use by ad_stmt() (keyed by their SQL text's address). */
+	struct { const char *sql; sqlite3_stmt *st; } extra[48];
+	/* Chunk encryption: a buffer for sealed audio, and the last call key used. */
+	uint8_t *seal;
+	size_t seal_cap;
+	uint8_t key_id[CR_CALL_ID_BYTES];
+	uint8_t key[AD_KEY_BYTES];
+	int key_valid;
+	/* Strings returned by ad_store_call_get() live here until the next call. */
+	char *got_device, *got_meta, *got_close, *got_software;
+	char *got_hold, *got_hold_by, *got_release_by, *got_erase_reason;
+};
+
+/* Chunks of call id with seq below (ST_CHUNKS_BELOW) or from (ST_CHUNKS_FROM) seq, into *n.
+ * 0 or -errno. */
+int ad_count_chunks(struct ad_store *s, enum ad_stmt which, const uint8_t *id, uint64_t seq,
+		    int64_t *n);
+
+/* After a successful commit: bring s->live up to what the index now holds (store_stage.c). */
+void ad_stage_committed(struct ad_store *s);
+
+/* Grow an array of `size`-byte elements to hold n+1. 0 or -ENOMEM. */
+int ad_grow(void **arr, size_t *cap, size_t n, size_t size);
+#define AD_GROW(arr, cap, n) ad_grow((void **)&(arr), &(cap), (n), sizeof(*(arr)))
+
+/* A storage error: logged as an error unless an outage is already reported. */
+#define ad_store_err(s, ...)                                                                 \
+	do {                                                                                 \
+		if ((s)->outage)                                                             \
+			cr_debug(__VA_ARGS__);                                               \
+		else                                                                         \
+			cr_err(__VA_ARGS__);                                                 \
+	} while (0)
+
+/* Queue an ACK decided now (sent after the next commit). 0 or -ENOMEM. */
+int ad_stage_decided(struct ad_store *s, void *tag, const uint8_t *id, uint64_t seq, int status);
+/* Run the erasures deferred to after this commit (erase.c). */
+void ad_erase_deferred(struct ad_store *s, int failure);
+
+/* Bind helpers. */
+void ad_stmt_done(sqlite3_stmt *st);
+int ad_sqlite_err(struct ad_store *s, const char *what);
+
+/* A statement for `sql` (a string literal: cached by its address), prepared on first use.
+ * NULL when it does not prepare (logged). Reset it with ad_stmt_done() after use. */
+sqlite3_stmt *ad_stmt(struct ad_store *s, const char *sql);
+/* Run SQL without results. 0 or -errno (logged). */
+int ad_exec(struct ad_store *s, const char *sql);
+/* A call's key from the index (unwrapped). 0, -ENOENT (no key: erased), or -errno. */
+int ad_store_call_key(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES],
+		      uint8_t key[AD_KEY_BYTES]);
+
+/* Write audio to the current segment (rolling it when full). 0 or -errno. */
+int ad_segment_append(struct ad_store *s, const void *data, size_t len, uint32_t *seg,
+		      uint64_t *off);
+int ad_segment_sync(struct ad_store *s);
+int ad_segment_open_latest(struct ad_store *s);
+
+/* Call state as seen by staging: committed row or staged this turn. */
+struct call_view {
+	char device[CR_NAME_MAX];
+	uint8_t open_hash[CR_HASH_BYTES];
+	int closed;          /* close stored (closing or complete) */
+	int erased;          /* erasing or erased: chunks are acknowledged and dropped */
+	uint64_t close_seq;
+	unsigned rate;       /* the call's archive rate; 0 when its metadata names a bad one */
+	int indexed;         /* found in the index (not staged this turn, not in s->live) */
+};
+
+#endif
