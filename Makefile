@@ -111,6 +111,20 @@ $(B)/callrec: $(call obj,tools/callrec.c) $(LIBTOOLS) $(LIBCOMMON)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
 # --- tests ----------------------------------------------------------------------------------
+# The archive daemon with its fault-injection hooks (archive/daemon/testhooks.h): every daemon
+# object built again with -DCALLREC_TEST_HOOKS. Only the crash and retention tests run it; the
+# installed callrec-archived has no such code.
+TESTHOOKS := $(B)/tests/callrec-archived-testhooks
+$(B)/testhooks/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (test hooks)")
+	$(Q)$(CC) $(CFLAGS) $(ARCHIVED_INC) -DCALLREC_TEST_HOOKS $(DEPFLAGS) -c $< -o $@
+$(TESTHOOKS): $(patsubst %.c,$(B)/testhooks/obj/%.o,archive/daemon/main.c $(ARCHIVED_SRCS)) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+-include $(shell find $(B)/testhooks/obj -name '*.d' 2>/dev/null)
+
 # tests/unit/test_*.c: cmocka programs, linked with every component library.
 # tests/slave/*.c: ALSA test-double slave plugins (ioplug), alsa-lib only.
 # tests/tools/*.c: one program per file, used by integration tests and the demo.
@@ -194,7 +208,8 @@ fuzz: $(FUZZ_BINS)
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(B)/fuzz/corpus-$$n tests/fuzz/corpus/$$n \
 			|| exit 1; done
 
-test-build: all $(UNIT_BINS) $(SLAVE_LIBS) $(TOOL_BINS) $(FUZZ_BINS) $(PROBE_LIBS) $(BENCH_BINS)
+test-build: all $(UNIT_BINS) $(SLAVE_LIBS) $(TOOL_BINS) $(FUZZ_BINS) $(PROBE_LIBS) $(BENCH_BINS) \
+	    $(TESTHOOKS)
 
 # --- the README's two commands ----------------------------------------------------------------
 deps:

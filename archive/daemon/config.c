@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "fsutil.h"
+#include "record/mlog.h"
+#include "rights/retention.h"
 #include "yamltree.h"
 
 static const struct cr_cfg_field tls_fields[] = {
@@ -24,7 +26,7 @@ static const struct cr_cfg_field config_fields[] = {
 	{ "listen", CR_CFG_STRING, offsetof(struct ad_config, listen), 1 },
 	{ "data", CR_CFG_PATH, offsetof(struct ad_config, data), 1 },
 	{ "tls", CR_CFG_MAP, 0, 1, 0, 0, tls_fields },
-	{ "signing_key", CR_CFG_PATH, offsetof(struct ad_config, signing_key), 0 },
+	{ "signing_key", CR_CFG_PATH, offsetof(struct ad_config, signing_key), 1 },
 	{ "roles", CR_CFG_PATH, offsetof(struct ad_config, roles), 0 },
 	{ "master_key", CR_CFG_PATH, offsetof(struct ad_config, master_key), 1 },
 	{ "sweep_interval", CR_CFG_DURATION_MS, offsetof(struct ad_config, sweep_interval_ms), 0 },
@@ -85,9 +87,9 @@ int ad_config_load(const char *path, struct ad_config *cfg, struct cr_diags *d)
 	cr_dirname(path, dir, sizeof(dir));
 	rc = cr_cfg_read(root, config_fields, cfg, dir, d);
 	if (!cfg->sweep_interval_ms)
-		cfg->sweep_interval_ms = 60000;
+		cfg->sweep_interval_ms = AD_SWEEP_INTERVAL_MS;
 	if (!cfg->checkpoint_every)
-		cfg->checkpoint_every = 16;
+		cfg->checkpoint_every = AD_CHECKPOINT_EVERY;
 	n = cr_ymap_get(root, "listen");
 	if (cfg->listen && n &&
 	    ad_split_hostport(cfg->listen, cfg->host, sizeof(cfg->host), cfg->port,

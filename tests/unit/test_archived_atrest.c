@@ -15,6 +15,7 @@
 
 #include "vault/crypt.h"
 #include "store/erase.h"
+#include "record/assemble.h"
 #include "store/internal.h"
 #include "log.h"
 #include "test_archived_helpers.h"
@@ -64,9 +65,10 @@ static int tree_contains(const char *dir, const void *needle, size_t n)
 }
 
 /* A call of `chunks` one-second chunks with sample value `v`, closed and assembled. */
-static void store_call(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], int chunks,
+static void store_call(struct ad_archive *ar, const uint8_t id[CR_CALL_ID_BYTES], int chunks,
 		       int16_t v)
 {
+	struct ad_store *s = ar->store;
 	uint8_t prev[CR_HASH_BYTES], hash[CR_HASH_BYTES];
 	static struct t_body b;
 	char close[128];
@@ -85,7 +87,7 @@ static void store_call(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], i
 	t_close_body(id, (uint64_t)chunks + 1, close, &b);
 	assert_int_equal(ad_store_call_close(s, &b, "desk1", b.b, b.len), 0);
 	assert_int_equal(ad_store_commit(s, no_ack, NULL), 0);
-	assert_int_equal(ad_store_assemble_closed(s), 1);
+	assert_int_equal(ad_assemble_closed(&ar->mlog, s), 1);
 }
 
 static void test_nothing_in_the_clear(void **state)
@@ -95,6 +97,7 @@ static void test_nothing_in_the_clear(void **state)
 	const int16_t v = 0x4b43;
 	uint8_t pattern[64], id1[CR_CALL_ID_BYTES], id2[CR_CALL_ID_BYTES];
 	uint8_t k1[AD_KEY_BYTES], k2[AD_KEY_BYTES];
+	struct ad_archive ar;
 	struct ad_store *s;
 	char *dir = t_tmpdir();
 	char path[4200], hex[33];
@@ -109,11 +112,12 @@ static void test_nothing_in_the_clear(void **state)
 		pattern[i + 3] = (uint8_t)((uint16_t)r >> 8);
 	}
 	cr_log_init("test", 0);
-	assert_int_equal(ad_store_open(dir, &s), 0);
+	assert_int_equal(t_archive_open(&ar, dir), 0);
+	s = ar.store;
 	t_id(id1, 1);
 	t_id(id2, 2);
-	store_call(s, id1, 3, v);
-	store_call(s, id2, 2, v);
+	store_call(&ar, id1, 3, v);
+	store_call(&ar, id2, 2, v);
 	assert_int_equal(ad_store_call_key(s, id1, k1), 0);
 	assert_int_equal(ad_store_call_key(s, id2, k2), 0);
 	assert_memory_not_equal(k1, k2, AD_KEY_BYTES);
@@ -144,7 +148,7 @@ static void test_nothing_in_the_clear(void **state)
 	assert_int_equal(ad_store_call_key(s, id2, k2), 0);
 	assert_false(tree_contains(dir, pattern, sizeof(pattern)));
 	assert_false(tree_contains(dir, k2, AD_KEY_BYTES));
-	ad_store_close(s);
+	ad_archive_close(&ar);
 	t_rmrf(dir);
 	free(dir);
 }
@@ -220,18 +224,21 @@ static void test_key_wrap(void **state)
 {
 	uint8_t id[CR_CALL_ID_BYTES], other[CR_CALL_ID_BYTES], key[AD_KEY_BYTES];
 	uint8_t wrapped[AD_WRAPPED_BYTES], back[AD_KEY_BYTES];
+	struct ad_vault *v;
 
 	(void)state;
+	assert_int_equal(ad_vault_ephemeral(&v), 0);
 	t_id(id, 4);
 	t_id(other, 5);
-	assert_int_equal(ad_vault_new_call_key(id, key, wrapped), 0);
+	assert_int_equal(ad_vault_new_call_key(v, id, key, wrapped), 0);
 	assert_null(memmem(wrapped, sizeof(wrapped), key, 8));
-	assert_int_equal(ad_vault_unwrap(id, wrapped, sizeof(wrapped), back), 0);
+	assert_int_equal(ad_vault_unwrap(v, id, wrapped, sizeof(wrapped), back), 0);
 	assert_memory_equal(back, key, AD_KEY_BYTES);
 	/* Bound to its call: another call's id does not unwrap it. */
-	assert_int_equal(ad_vault_unwrap(other, wrapped, sizeof(wrapped), back), -EBADMSG);
+	assert_int_equal(ad_vault_unwrap(v, other, wrapped, sizeof(wrapped), back), -EBADMSG);
 	wrapped[20] ^= 1;
-	assert_int_equal(ad_vault_unwrap(id, wrapped, sizeof(wrapped), back), -EBADMSG);
+	assert_int_equal(ad_vault_unwrap(v, id, wrapped, sizeof(wrapped), back), -EBADMSG);
+	ad_vault_free(v);
 }
 
 int main(void)

@@ -34,7 +34,8 @@ static void collect(void *arg, void *tag, const uint8_t id[CR_CALL_ID_BYTES], ui
 
 struct fx {
 	char *dir;
-	struct ad_store *s;
+	struct ad_archive a;
+	struct ad_store *s; /* a.store */
 	struct acks acks;
 	struct t_body b;
 	int tag;
@@ -46,7 +47,8 @@ static int setup(void **state)
 
 	cr_log_init("test", 0);
 	f->dir = t_tmpdir();
-	assert_int_equal(ad_store_open(f->dir, &f->s), 0);
+	assert_int_equal(t_archive_open(&f->a, f->dir), 0);
+	f->s = f->a.store;
 	*state = f;
 	return 0;
 }
@@ -55,7 +57,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	ad_store_close(f->s);
+	ad_archive_close(&f->a);
 	t_rmrf(f->dir);
 	free(f->dir);
 	free(f);
@@ -159,8 +161,8 @@ static void test_hold_blocks_erasure(void **state)
 	t_id(a, 3);
 	stage_open(f, a, h);
 	commit(f);
-	assert_int_equal(ad_hold_place(f->s, a, "case 1", "legal1"), 0);
-	assert_int_equal(ad_hold_place(f->s, a, "case 2", "legal2"), -EALREADY);
+	assert_int_equal(ad_hold_place(f->s, a, "case 1", "legal1", 1000), 0);
+	assert_int_equal(ad_hold_place(f->s, a, "case 2", "legal2", 1000), -EALREADY);
 	assert_int_equal(ad_erase_call(f->s, a, "op", "dpo1"), -EBUSY);
 	stage_erase(f, a, "desk1"); /* a hold outranks the private mark: kept, but acknowledged */
 	commit(f);
@@ -176,7 +178,7 @@ static void test_hold_blocks_erasure(void **state)
 	assert_int_equal(ad_hold_release(f->s, a, "ok", "legal2", &released), -ENOLINK);
 	assert_int_equal(ad_erase_call(f->s, a, "op", "dpo1"), 0);
 	assert_string_equal(state_of(f, a), "erased");
-	assert_int_equal(ad_hold_place(f->s, a, "late", "legal1"), -ENOENT);
+	assert_int_equal(ad_hold_place(f->s, a, "late", "legal1", 1000), -ENOENT);
 }
 
 int main(void)

@@ -13,6 +13,7 @@
 
 #include "vault/crypt.h"
 #include "store/erase.h"
+#include "record/assemble.h"
 #include "store/internal.h"
 #include "log.h"
 #include "test_archived_helpers.h"
@@ -55,7 +56,8 @@ static int ack_of(const struct acks *k, uint64_t seq)
 
 struct fixture {
 	char *dir;
-	struct ad_store *s;
+	struct ad_archive a;
+	struct ad_store *s; /* a.store */
 	uint8_t id[CR_CALL_ID_BYTES];
 	uint8_t open_hash[CR_HASH_BYTES];
 	struct t_body body;
@@ -69,7 +71,8 @@ static int setup(void **state)
 	cr_log_init("test", 0);
 	f->dir = t_tmpdir();
 	assert_non_null(f->dir);
-	assert_int_equal(ad_store_open(f->dir, &f->s), 0);
+	assert_int_equal(t_archive_open(&f->a, f->dir), 0);
+	f->s = f->a.store;
 	t_id(f->id, 1);
 	*state = f;
 	return 0;
@@ -79,7 +82,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	ad_store_close(f->s);
+	ad_archive_close(&f->a);
 	t_rmrf(f->dir);
 	free(f->dir);
 	free(f);
@@ -322,7 +325,7 @@ static void test_close_waits_and_assembles_with_hole(void **state)
 	commit(f);
 	assert_int_equal(ack_of(&f->acks, 3), CR_ACK_OK);
 	assert_int_equal(ack_of(&f->acks, 4), CR_ACK_OK);
-	assert_int_equal(ad_store_assemble_closed(f->s), 1);
+	assert_int_equal(ad_assemble_closed(&f->a.mlog, f->s), 1);
 
 	cr_id_to_hex(f->id, hex);
 	snprintf(path, sizeof(path), "%s/calls/%s/audio.wav", f->dir, hex);
@@ -391,8 +394,8 @@ static void test_close_with_evicted_chunks(void **state)
 	assert_int_equal(ad_store_call_close(f->s, f, "desk1", b.b, b.len), 0);
 	commit(f);
 	assert_int_equal(ack_of(&f->acks, 4), -1000);
-	ad_store_close(f->s);
-	assert_int_equal(ad_store_open(f->dir, &f->s), 0);
+	assert_int_equal(t_store_reopen(&f->a), 0);
+	f->s = f->a.store;
 	/* ... with it (the agent rewrites its close after evicting), it completes. */
 	t_id(f->id, 2);
 	open_call(f, "desk1");
@@ -405,7 +408,7 @@ static void test_close_with_evicted_chunks(void **state)
 	assert_int_equal(ad_store_call_close(f->s, f, "desk1", b.b, b.len), 0);
 	commit(f);
 	assert_int_equal(ack_of(&f->acks, 4), CR_ACK_OK);
-	assert_int_equal(ad_store_assemble_closed(f->s), 1);
+	assert_int_equal(ad_assemble_closed(&f->a.mlog, f->s), 1);
 	m = load_manifest(f);
 	assert_non_null(m);
 	json_array_foreach(json_object_get(m, "gaps"), i, g) {
@@ -470,9 +473,9 @@ static void test_list_and_reopen(void **state)
 	assert_string_equal(ls.state[0], "recording"); /* closed, not assembled yet */
 	assert_string_equal(ls.device[1], "desk7");
 	/* Reopening the directory: the closed call is assembled at start-up, nothing is lost. */
-	ad_store_close(f->s);
-	assert_int_equal(ad_store_open(f->dir, &f->s), 0);
-	assert_int_equal(ad_store_assemble_closed(f->s), 1);
+	assert_int_equal(t_store_reopen(&f->a), 0);
+	f->s = f->a.store;
+	assert_int_equal(ad_assemble_closed(&f->a.mlog, f->s), 1);
 	memset(&ls, 0, sizeof(ls));
 	assert_int_equal(ad_store_list(f->s, list_cb, &ls), 0);
 	assert_int_equal(ls.n, 2);
@@ -506,7 +509,7 @@ static void test_call_rate_from_open(void **state)
 	assert_int_equal(ad_store_call_close(f->s, f, "desk1", b.b, b.len), 0);
 	commit(f);
 	assert_int_equal(ack_of(&f->acks, 2), CR_ACK_OK);
-	assert_int_equal(ad_store_assemble_closed(f->s), 1);
+	assert_int_equal(ad_assemble_closed(&f->a.mlog, f->s), 1);
 	cr_id_to_hex(f->id, hex);
 	snprintf(path, sizeof(path), "%s/calls/%s/audio.wav", f->dir, hex);
 	assert_int_equal(read_wav(f, path, &pcm, &info), 0);
@@ -608,8 +611,8 @@ static void test_live_calls_answer_like_the_index(void **state)
 	assert_non_null(ad_live_get(&f->s->live, f->id));
 	assert_int_equal(ad_live_get(&f->s->live, f->id)->last_seq, 5);
 	/* A restart: the same answers from the index. */
-	ad_store_close(f->s);
-	assert_int_equal(ad_store_open(f->dir, &f->s), 0);
+	assert_int_equal(t_store_reopen(&f->a), 0);
+	f->s = f->a.store;
 	assert_null(ad_live_get(&f->s->live, f->id));
 	put(f, "desk1", 6, 800, 160, 6, bogus, NULL);
 	put(f, "desk1", 6, 800, 160, 6, h[5], h[6]);
@@ -666,9 +669,10 @@ static void test_segment_roll(void **state)
 static void test_lock(void **state)
 {
 	struct fixture *f = *state;
+	struct ad_store_cfg sc = { .data_dir = f->dir, .vault = f->a.vault, .clock = &f->a.clock };
 	struct ad_store *other = NULL;
 
-	assert_int_equal(ad_store_open(f->dir, &other), -EBUSY);
+	assert_int_equal(ad_store_open(&sc, &other), -EBUSY);
 	assert_null(other);
 }
 

@@ -70,7 +70,7 @@ static void refuse(struct ad_conn *c, const char *why)
 
 /* HELLO: u16 role, then optional JSON {"software":..}. The identity in the reply is the
  * certificate's, never the client's words. */
-static int on_hello(struct ad_conn *c, struct ad_ctx *ctx, const struct cr_frame *f)
+static int on_hello(struct ad_conn *c, struct ad_archive *ar, const struct cr_frame *f)
 {
 	const char *want, *grant = NULL, *role_name;
 	json_t *reply, *j = NULL;
@@ -90,7 +90,7 @@ static int on_hello(struct ad_conn *c, struct ad_ctx *ctx, const struct cr_frame
 		return 0;
 	}
 	if (role == CR_ROLE_OPERATOR) {
-		grant = ctx->roles ? ad_roles_lookup(ctx->roles, c->cn) : NULL;
+		grant = ar->roles ? ad_roles_lookup(ar->roles, c->cn) : NULL;
 		if (!grant) {
 			refuse(c, "operator has no role in roles.yaml");
 			return 0;
@@ -119,28 +119,28 @@ static int on_hello(struct ad_conn *c, struct ad_ctx *ctx, const struct cr_frame
 	return 0;
 }
 
-static int on_device_frame(struct ad_conn *c, struct ad_ctx *ctx, const struct cr_frame *f)
+static int on_device_frame(struct ad_conn *c, struct ad_archive *ar, const struct cr_frame *f)
 {
 	int rc;
 
 	switch (f->type) {
 	case CR_F_CALL_OPEN:
-		rc = ad_store_call_open(ctx->store, c, c->cn, c->software, f->body, f->length);
+		rc = ad_store_call_open(ar->store, c, c->cn, c->software, f->body, f->length);
 		break;
 	case CR_F_CHUNK:
-		rc = ad_store_put_chunk(ctx->store, c, c->cn, f->body, f->length);
+		rc = ad_store_put_chunk(ar->store, c, c->cn, f->body, f->length);
 		break;
 	case CR_F_CALL_CLOSE:
-		rc = ad_store_call_close(ctx->store, c, c->cn, f->body, f->length);
+		rc = ad_store_call_close(ar->store, c, c->cn, f->body, f->length);
 		break;
 	case CR_F_CALL_ERASE: /* the user marked the call private (erase.h) */
-		rc = ad_store_call_erase(ctx->store, c, c->cn, f->body, f->length);
+		rc = ad_store_call_erase(ar->store, c, c->cn, f->body, f->length);
 		break;
 	case CR_F_HEARTBEAT:
-		if (ad_store_heartbeat(ctx->store, c->cn, (const char *)f->body, f->length) < 0)
+		if (ad_store_heartbeat(ar->store, c->cn, (const char *)f->body, f->length) < 0)
 			cr_debug("device %s: heartbeat ignored (not a JSON object)", c->cn);
 		else
-			ad_health_beat(c->cn, (const char *)f->body, f->length);
+			ad_health_beat(ar->health, c->cn, (const char *)f->body, f->length);
 		return 0;
 	default:
 		cr_warn("device %s: unexpected frame type 0x%02x", c->cn, f->type);
@@ -155,16 +155,16 @@ static int on_device_frame(struct ad_conn *c, struct ad_ctx *ctx, const struct c
 	return rc == -EPROTO ? rc : 0;
 }
 
-static int on_operator_frame(struct ad_conn *c, struct ad_ctx *ctx, const struct cr_frame *f)
+static int on_operator_frame(struct ad_conn *c, struct ad_archive *ar, const struct cr_frame *f)
 {
 	if (f->type != CR_F_OP_REQUEST) {
 		cr_warn("operator %s: unexpected frame type 0x%02x", c->cn, f->type);
 		return -EPROTO;
 	}
-	return ad_op_request(c, ctx, f->body, f->length);
+	return ad_op_request(c, ar, f->body, f->length);
 }
 
-int ad_conn_process(struct ad_conn *c, struct ad_ctx *ctx)
+int ad_conn_process(struct ad_conn *c, struct ad_archive *ar)
 {
 	while (!c->closing && !c->exp && c->state != AD_CONN_HANDSHAKE && ad_buf_used(&c->rx)) {
 		struct cr_frame f;
@@ -180,13 +180,13 @@ int ad_conn_process(struct ad_conn *c, struct ad_ctx *ctx)
 		}
 		switch (c->state) {
 		case AD_CONN_HELLO:
-			rc = on_hello(c, ctx, &f);
+			rc = on_hello(c, ar, &f);
 			break;
 		case AD_CONN_DEVICE:
-			rc = on_device_frame(c, ctx, &f);
+			rc = on_device_frame(c, ar, &f);
 			break;
 		default:
-			rc = on_operator_frame(c, ctx, &f);
+			rc = on_operator_frame(c, ar, &f);
 			break;
 		}
 		ad_buf_consume(&c->rx, (size_t)n);

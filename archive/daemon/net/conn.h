@@ -8,8 +8,7 @@
 
 #include "net/buf.h"
 #include "frame.h"
-#include "rights/roles.h"
-#include "store/store.h"
+#include "archive.h"
 #include "tls.h"
 
 enum ad_conn_state {
@@ -17,12 +16,6 @@ enum ad_conn_state {
 	AD_CONN_HELLO,     /* identity known, waiting for HELLO */
 	AD_CONN_DEVICE,
 	AD_CONN_OPERATOR,
-};
-
-/* What every connection shares. */
-struct ad_ctx {
-	struct ad_store *store;
-	const struct ad_roles *roles;
 };
 
 struct ad_export;
@@ -46,7 +39,7 @@ void ad_conn_release(struct ad_conn *c);
 int ad_conn_set_identity(struct ad_conn *c, const char *cn, const char *ou);
 /* Handle every complete frame in rx. 0, or -errno: close the connection now (protocol
  * error, oversized frame). A refusal that the client should read sets `closing` instead. */
-int ad_conn_process(struct ad_conn *c, struct ad_ctx *ctx);
+int ad_conn_process(struct ad_conn *c, struct ad_archive *ar);
 /* Whether the server should read more for this connection now (backpressure while an
  * export is being sent or when closing). */
 int ad_conn_wants_input(const struct ad_conn *c);

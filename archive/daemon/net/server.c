@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "record/assemble.h"
-#include "record/worker.h"
+#include "worker.h"
 #include "net/conn.h"
 #include "ops/request.h"
 #include "diag.h"
@@ -73,9 +73,8 @@ struct peer {
 struct ad_server {
 	const struct ad_config *cfg;
 	char *config_path;
-	struct ad_store *store;
-	struct ad_roles *roles;
-	struct ad_ctx ctx;
+	struct ad_roles *roles;   /* main's; reloaded on SIGHUP */
+	struct ad_archive ar;     /* the handles this server owns */
 	struct ad_worker *worker; /* NULL: assemble in the loop (fallback) */
 	struct creds *creds;
 	gnutls_priority_t prio;
@@ -188,8 +187,8 @@ static int setup_signals(struct ad_server *srv)
 	return srv->sfd < 0 ? -errno : 0;
 }
 
-int ad_server_new(const struct ad_config *cfg, const char *config_path, struct ad_store *store,
-		  struct ad_roles *roles, struct ad_server **out)
+int ad_server_new(const struct ad_config *cfg, const char *config_path, struct ad_roles *roles,
+		  struct ad_server **out)
 {
 	struct ad_server *srv = calloc(1, sizeof(*srv));
 	int rc;
@@ -198,11 +197,11 @@ int ad_server_new(const struct ad_config *cfg, const char *config_path, struct a
 		return -ENOMEM;
 	srv->ep = srv->lfd = srv->sfd = -1;
 	srv->cfg = cfg;
-	srv->store = store;
 	srv->roles = roles;
-	srv->ctx.store = store;
-	srv->ctx.roles = roles;
 	srv->config_path = strdup(config_path ? config_path : "");
+	rc = ad_archive_open(&srv->ar, cfg, roles);
+	if (rc < 0)
+		goto fail;
 	rc = creds_load(cfg, &srv->creds);
 	if (rc < 0)
 		goto fail;
@@ -227,7 +226,7 @@ int ad_server_new(const struct ad_config *cfg, const char *config_path, struct a
 	if (rc < 0)
 		goto fail;
 	/* After the signal mask is set, so the worker inherits nothing to steal. */
-	if (ad_worker_start(ad_store_dir(store), &srv->worker) < 0) {
+	if (ad_worker_start(&srv->ar, &srv->worker) < 0) {
 		cr_warn("no worker thread; assembling recordings in the event loop");
 		srv->worker = NULL;
 	}
@@ -274,7 +273,7 @@ static void peer_free(struct ad_server *srv, struct peer *p)
 				*q = p->dirty_next;
 				break;
 			}
-	ad_store_forget(srv->store, &p->conn);
+	ad_store_forget(srv->ar.store, &p->conn);
 	if (p->prev)
 		p->prev->next = p->next;
 	else
@@ -456,13 +455,13 @@ static void peer_read(struct ad_server *srv, struct peer *p)
 			continue;
 		if (n == 0 || n < 0) {
 			/* Frames that arrived before the end are still handled. */
-			ad_conn_process(&p->conn, &srv->ctx);
+			ad_conn_process(&p->conn, &srv->ar);
 			peer_kill(srv, p, n == 0 ? "peer closed" : gnutls_strerror((int)n));
 			return;
 		}
 		ad_buf_commit(rx, (size_t)n);
 		p->deadline = now_ms() + IDLE_TIMEOUT_MS;
-		rc = ad_conn_process(&p->conn, &srv->ctx);
+		rc = ad_conn_process(&p->conn, &srv->ar);
 		if (rc < 0) {
 			peer_kill(srv, p, rc == -EMSGSIZE ? "oversized frame" : "protocol error");
 			return;
@@ -597,12 +596,12 @@ static void end_of_turn(struct ad_server *srv)
 {
 	struct peer *p;
 
-	if (ad_store_staged(srv->store)) {
-		ad_store_commit(srv->store, on_ack, srv);
+	if (ad_store_staged(srv->ar.store)) {
+		ad_store_commit(srv->ar.store, on_ack, srv);
 		if (srv->worker)
 			ad_worker_kick(srv->worker);
 		else
-			ad_store_assemble_closed(srv->store);
+			ad_assemble_closed(&srv->ar.mlog, srv->ar.store);
 	}
 	/* Only peers with something to send: the turn costs what happened in it, not the
 	 * number of connections. */
@@ -668,7 +667,7 @@ int ad_server_run(struct ad_server *srv)
 				p->queued = 0;
 				if (!p->dead) {
 					/* Frames already buffered (after backpressure) come first. */
-					if (ad_conn_process(&p->conn, &srv->ctx) < 0)
+					if (ad_conn_process(&p->conn, &srv->ar) < 0)
 						peer_kill(srv, p, "protocol error");
 					else
 						peer_read(srv, p);
@@ -700,6 +699,7 @@ void ad_server_free(struct ad_server *srv)
 	}
 	srv->dead = NULL;
 	ad_worker_stop(srv->worker);
+	ad_archive_close(&srv->ar);
 	creds_put(srv->creds);
 	if (srv->prio)
 		gnutls_priority_deinit(srv->prio);

@@ -5,14 +5,14 @@
 
 #include "config.h"
 #include "rights/roles.h"
-#include "store/store.h"
 
 struct ad_server;
 
-/* Create the server: TLS credentials, roles, listening socket (address as configured).
- * 0 or -errno (logged). */
-int ad_server_new(const struct ad_config *cfg, const char *config_path, struct ad_store *store,
-		  struct ad_roles *roles, struct ad_server **out);
+/* Create the server: the archive's handles (archive.h), TLS credentials, the listening socket
+ * (address as configured), the worker thread. `roles` stays the caller's (SIGHUP reloads it
+ * in place). 0 or -errno (logged). */
+int ad_server_new(const struct ad_config *cfg, const char *config_path, struct ad_roles *roles,
+		  struct ad_server **out);
 /* "HOST:PORT" actually bound (for --ready-file). */
 const char *ad_server_address(const struct ad_server *srv);
 /* Run until SIGTERM/SIGINT (SIGHUP reloads roles and CRL). 0 or -errno. */

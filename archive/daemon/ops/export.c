@@ -40,11 +40,12 @@ void ad_export_free(struct ad_export *e)
 	free(e);
 }
 
-static int proof_text(struct ad_store *s, const uint8_t *id, uint64_t size, struct ad_export *e)
+static int proof_text(struct ad_archive *ar, const uint8_t *id, uint64_t size,
+		      struct ad_export *e)
 {
 	json_t *p = NULL;
 	char *text;
-	int rc = ad_mlog_proof(s, id, size, &p);
+	int rc = ad_mlog_proof(ar->store, id, size, &p);
 
 	if (rc < 0)
 		return rc;
@@ -58,10 +59,10 @@ static int proof_text(struct ad_store *s, const uint8_t *id, uint64_t size, stru
 	if (!e->mem[4])
 		return -ENOMEM;
 	e->memlen[4] = AD_SIG_BYTES;
-	return ad_vault_sign(e->mem[3], e->memlen[3], e->mem[4]);
+	return ad_vault_sign(ar->vault, e->mem[3], e->memlen[3], e->mem[4]);
 }
 
-int ad_export_start(struct ad_conn *c, struct ad_ctx *ctx, const char *hex, int bundle,
+int ad_export_start(struct ad_conn *c, struct ad_archive *ar, const char *hex, int bundle,
 		    uint64_t tree_size)
 {
 	uint8_t id[CR_CALL_ID_BYTES], key[AD_KEY_BYTES];
@@ -73,7 +74,7 @@ int ad_export_start(struct ad_conn *c, struct ad_ctx *ctx, const char *hex, int 
 	/* The path is built from the id we parsed and re-encode, never from the request text. */
 	if (strlen(hex) != 2 * CR_CALL_ID_BYTES || cr_id_from_hex(hex, id) < 0)
 		return ad_op_end(c, ENOENT, "no such call");
-	rc = ad_store_call_get(ctx->store, id, &ci);
+	rc = ad_store_call_get(ar->store, id, &ci);
 	if (rc == -ENOENT)
 		return ad_op_end(c, ENOENT, "no such call");
 	if (rc < 0)
@@ -82,10 +83,10 @@ int ad_export_start(struct ad_conn *c, struct ad_ctx *ctx, const char *hex, int 
 		return ad_op_end(c, ENOENT, "call erased");
 	if (strcmp(ci.state, "complete") != 0)
 		return ad_op_end(c, EBUSY, "call still recording");
-	rc = ad_store_call_dir(ctx->store, id, dir, sizeof(dir));
+	rc = ad_store_call_dir(ar->store, id, dir, sizeof(dir));
 	if (rc < 0)
 		return ad_op_end(c, -rc, "bad call directory");
-	rc = ad_store_call_key(ctx->store, id, key);
+	rc = ad_store_call_key(ar->store, id, key);
 	if (rc < 0)
 		return ad_op_end(c, rc == -ENOENT ? ENOENT : EIO, "call key unavailable");
 	e = calloc(1, sizeof(*e));
@@ -93,22 +94,22 @@ int ad_export_start(struct ad_conn *c, struct ad_ctx *ctx, const char *hex, int 
 		gnutls_memset(key, 0, sizeof(key));
 		return -ENOMEM;
 	}
-	rc = ad_obj_open(&e->rd[0], key, AD_OBJ_AUDIO, ad_store_blobs(ctx->store), id,
+	rc = ad_obj_open(&e->rd[0], key, AD_OBJ_AUDIO, ad_store_blobs(ar->store), id,
 			 "audio.wav");
 	e->open[0] = rc == 0;
 	if (rc == 0) {
-		rc = ad_obj_open(&e->rd[1], key, AD_OBJ_MANIFEST, ad_store_blobs(ctx->store), id,
+		rc = ad_obj_open(&e->rd[1], key, AD_OBJ_MANIFEST, ad_store_blobs(ar->store), id,
 				 "manifest.json");
 		e->open[1] = rc == 0;
 	}
 	gnutls_memset(key, 0, sizeof(key));
 	if (rc == 0 && bundle) {
 		e->mem[2] = malloc(AD_SIG_BYTES);
-		rc = e->mem[2] ? ad_mlog_signature(ctx->store, id, e->mem[2]) : -ENOMEM;
+		rc = e->mem[2] ? ad_mlog_signature(ar->store, id, e->mem[2]) : -ENOMEM;
 		e->memlen[2] = AD_SIG_BYTES;
 	}
 	if (rc == 0 && bundle && tree_size)
-		rc = proof_text(ctx->store, id, tree_size, e);
+		rc = proof_text(ar, id, tree_size, e);
 	if (rc < 0) {
 		cr_err("export %s: cannot open the recording in %s: %s", ci.hex, dir,
 		       strerror(-rc));

@@ -1,4 +1,4 @@
-/* Desktop health: heartbeat trends and the `devices` operator request. See health.h. */
+/* Desktop health: heartbeat trends and the view of one device. See health.h. */
 #include "ops/health.h"
 
 #include <errno.h>
@@ -6,41 +6,63 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
-#include "ops/request.h"
-#include "store/devices.h"
+#include "clock.h"
+#include "tls.h"
 
-/* Backlog of the last heartbeats per device (event-loop thread only). */
+/* Backlog of the last heartbeats of one device. */
 struct trend {
 	char device[CR_NAME_MAX];
 	int64_t backlog[AD_HEALTH_TREND];
 	unsigned n; /* samples so far (saturates at AD_HEALTH_TREND) */
 };
 
-static struct trend *trends;
-static size_t ntrends, captrends;
+struct ad_health {
+	struct trend *trends;
+	size_t n, cap;
+};
 
-static struct trend *trend_of(const char *device, int create)
+int ad_health_new(struct ad_health **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : -ENOMEM;
+}
+
+void ad_health_free(struct ad_health *h)
+{
+	if (h)
+		free(h->trends);
+	free(h);
+}
+
+static struct trend *find(const struct ad_health *h, const char *device)
 {
 	size_t i;
 
-	for (i = 0; i < ntrends; i++)
-		if (strcmp(trends[i].device, device) == 0)
-			return &trends[i];
-	if (!create)
-		return NULL;
-	if (ntrends == captrends) {
-		size_t cap = captrends ? captrends * 2 : 64;
-		struct trend *t = realloc(trends, cap * sizeof(*t));
+	for (i = 0; i < h->n; i++)
+		if (strcmp(h->trends[i].device, device) == 0)
+			return &h->trends[i];
+	return NULL;
+}
 
+static struct trend *find_or_add(struct ad_health *h, const char *device)
+{
+	struct trend *t = find(h, device);
+
+	if (t)
+		return t;
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 64;
+
+		t = realloc(h->trends, cap * sizeof(*t));
 		if (!t)
 			return NULL;
-		trends = t;
-		captrends = cap;
+		h->trends = t;
+		h->cap = cap;
 	}
-	memset(&trends[ntrends], 0, sizeof(trends[ntrends]));
-	snprintf(trends[ntrends].device, sizeof(trends[ntrends].device), "%s", device);
-	return &trends[ntrends++];
+	t = &h->trends[h->n++];
+	memset(t, 0, sizeof(*t));
+	snprintf(t->device, sizeof(t->device), "%s", device);
+	return t;
 }
 
 /* The backlog an agent reports: bytes if given, else frames; -1 if neither. */
@@ -55,7 +77,7 @@ static int64_t backlog_of(json_t *hb)
 	return json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
 }
 
-void ad_health_beat(const char *device, const char *json, size_t len)
+void ad_health_beat(struct ad_health *h, const char *device, const char *json, size_t len)
 {
 	json_t *hb = json_loadb(json, len, 0, NULL);
 	int64_t b = hb ? backlog_of(hb) : -1;
@@ -64,7 +86,7 @@ void ad_health_beat(const char *device, const char *json, size_t len)
 	json_decref(hb);
 	if (b < 0)
 		return;
-	t = trend_of(device, 1);
+	t = find_or_add(h, device);
 	if (!t)
 		return;
 	if (t->n == AD_HEALTH_TREND)
@@ -74,16 +96,9 @@ void ad_health_beat(const char *device, const char *json, size_t len)
 	t->backlog[t->n - 1] = b;
 }
 
-void ad_health_reset(void)
+static int growing(const struct ad_health *h, const char *device)
 {
-	free(trends);
-	trends = NULL;
-	ntrends = captrends = 0;
-}
-
-static int growing(const char *device)
-{
-	const struct trend *t = trend_of(device, 0);
+	const struct trend *t = find(h, device);
 	unsigned i;
 
 	if (!t || t->n < AD_HEALTH_TREND)
@@ -130,15 +145,13 @@ static void spool_losses(json_t *spool, json_t *problems)
 	}
 }
 
-json_t *ad_health_view(const char *device, const char *json, int64_t seen_at, int64_t now,
-		       int64_t stale_s)
+json_t *ad_health_view(const struct ad_health *h, const char *device, const char *json,
+		       int64_t seen_at, int64_t now, int64_t stale_s)
 {
 	json_t *hb = json_loads(json, 0, NULL), *o = json_object(), *problems = json_array();
 	int64_t age = now - seen_at, drops;
 	char when[32], text[96];
-	struct tm tm;
-	time_t t = (time_t)seen_at;
-	int grow = growing(device);
+	int grow = growing(h, device);
 
 	if (!o || !problems) {
 		json_decref(hb);
@@ -150,8 +163,7 @@ json_t *ad_health_view(const char *device, const char *json, int64_t seen_at, in
 		json_decref(hb);
 		hb = json_object();
 	}
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	ad_format_time(seen_at, when);
 	if (age < 0)
 		age = 0;
 	if (age > stale_s) {
@@ -185,46 +197,4 @@ json_t *ad_health_view(const char *device, const char *json, int64_t seen_at, in
 	json_object_set_new(o, "problems", problems);
 	json_object_set_new(o, "heartbeat", hb);
 	return o;
-}
-
-struct devices_walk {
-	struct ad_conn *c;
-	int64_t now, stale_s;
-	unsigned n, unhealthy;
-};
-
-static int reply_device(void *arg, const char *name, const char *json, int64_t seen_at)
-{
-	struct devices_walk *w = arg;
-	json_t *o = ad_health_view(name, json, seen_at, w->now, w->stale_s);
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	int rc;
-
-	if (o && !json_is_true(json_object_get(o, "healthy")))
-		w->unhealthy++;
-	json_decref(o);
-	if (!text)
-		return -ENOMEM;
-	rc = ad_buf_append_frame(&w->c->tx, CR_F_OP_REPLY, text, strlen(text), NULL, 0);
-	free(text);
-	w->n++;
-	return rc;
-}
-
-int ad_op_devices(struct ad_conn *c, struct ad_ctx *ctx, json_t *req)
-{
-	json_t *stale = json_object_get(req, "stale_s");
-	struct devices_walk w = { .c = c, .now = (int64_t)time(NULL), .stale_s = AD_HEALTH_STALE_S };
-	int rc;
-
-	if (stale && (!json_is_integer(stale) || json_integer_value(stale) < 0 ||
-		      json_integer_value(stale) > 365LL * 86400))
-		return ad_op_end(c, EINVAL, "stale_s must be a number of seconds");
-	if (stale)
-		w.stale_s = (int64_t)json_integer_value(stale);
-	rc = ad_store_devices(ctx->store, reply_device, &w);
-	if (rc < 0)
-		return ad_op_end(c, -rc, "cannot list devices");
-	cr_info("operator %s (%s): devices: %u, %u unhealthy", c->cn, c->grant, w.n, w.unhealthy);
-	return ad_op_end(c, 0, NULL);
 }

@@ -198,24 +198,24 @@ static const char *opt(json_t *j, const char *key)
 	return j ? json_string_value(json_object_get(j, key)) : NULL;
 }
 
-static int op_list(struct ad_conn *c, struct ad_ctx *ctx, json_t *j)
+static int op_list(struct ad_conn *c, struct ad_archive *ar, json_t *j)
 {
 	struct list_req q = { .c = c, .from = opt(j, "from"), .to = opt(j, "to"),
 			      .user = opt(j, "user"), .device = opt(j, "device"),
 			      .purpose = opt(j, "purpose"), .tag = opt(j, "tag"),
 			      .state = opt(j, "state") };
 	char detail[160];
-	int rc = ad_store_list(ctx->store, reply_one, &q);
+	int rc = ad_store_list(ar->store, reply_one, &q);
 
 	snprintf(detail, sizeof(detail), "%zu listed, %zu not visible to the role", q.shown,
 		 q.hidden);
-	ad_audit(c->cn, c->grant, "list", NULL, rc < 0 ? "error" : "ok", detail);
+	ad_audit(ar->audit, c->cn, c->grant, "list", NULL, rc < 0 ? "error" : "ok", detail);
 	if (rc < 0)
 		return ad_op_end(c, -rc, "cannot list calls");
 	return ad_op_end(c, 0, NULL);
 }
 
-static int op_export(struct ad_conn *c, struct ad_ctx *ctx, json_t *j)
+static int op_export(struct ad_conn *c, struct ad_archive *ar, json_t *j)
 {
 	uint8_t id[CR_CALL_ID_BYTES];
 	struct ad_call_info ci;
@@ -224,25 +224,25 @@ static int op_export(struct ad_conn *c, struct ad_ctx *ctx, json_t *j)
 	int rc;
 
 	if (ad_op_call_id(c, j, id, hex) < 0) {
-		ad_audit(c->cn, c->grant, "export", NULL, "refused", "no such call");
+		ad_audit(ar->audit, c->cn, c->grant, "export", NULL, "refused", "no such call");
 		return 0;
 	}
-	rc = ad_store_call_get(ctx->store, id, &ci);
+	rc = ad_store_call_get(ar->store, id, &ci);
 	if (rc == 0 && !ad_may_retrieve(c->grant, ci.meta_json)) {
 		cr_warn("operator %s (%s): export of %s refused: role not in the purpose's access",
 			c->cn, c->grant, hex);
-		ad_audit(c->cn, c->grant, "export", hex, "refused",
+		ad_audit(ar->audit, c->cn, c->grant, "export", hex, "refused",
 			 "role not in the purpose's access list");
 		return ad_op_end(c, EACCES, "your role may not retrieve this recording");
 	}
-	ad_audit(c->cn, c->grant, "export", hex, rc == 0 ? "ok" : "error",
+	ad_audit(ar->audit, c->cn, c->grant, "export", hex, rc == 0 ? "ok" : "error",
 		 rc == 0 ? "" : "no such call");
-	return ad_export_start(c, ctx, hex, json_is_true(json_object_get(j, "bundle")),
+	return ad_export_start(c, ar, hex, json_is_true(json_object_get(j, "bundle")),
 			       json_is_integer(size) && json_integer_value(size) > 0 ?
 			       (uint64_t)json_integer_value(size) : 0);
 }
 
-int ad_op_request(struct ad_conn *c, struct ad_ctx *ctx, const uint8_t *body, size_t len)
+int ad_op_request(struct ad_conn *c, struct ad_archive *ar, const uint8_t *body, size_t len)
 {
 	json_t *j = NULL;
 	const char *op = NULL;
@@ -258,23 +258,23 @@ int ad_op_request(struct ad_conn *c, struct ad_ctx *ctx, const uint8_t *body, si
 		cr_warn("operator %s: malformed request", c->cn);
 		rc = ad_op_end(c, EINVAL, "malformed request");
 	} else if (strcmp(op, "list") == 0) {
-		rc = op_list(c, ctx, j);
+		rc = op_list(c, ar, j);
 	} else if (strcmp(op, "export") == 0) {
-		rc = op_export(c, ctx, j);
+		rc = op_export(c, ar, j);
 	} else if (strcmp(op, "show") == 0) {
-		rc = ad_op_show(c, ctx, j);
+		rc = ad_op_show(c, ar, j);
 	} else if (strcmp(op, "checkpoint") == 0) {
-		rc = ad_op_checkpoint(c, ctx);
+		rc = ad_op_checkpoint(c, ar);
 	} else if (strcmp(op, "erase") == 0) {
-		rc = ad_op_erase(c, ctx, j);
+		rc = ad_op_erase(c, ar, j);
 	} else if (strcmp(op, "hold") == 0) {
-		rc = ad_op_hold(c, ctx, j, 0);
+		rc = ad_op_hold(c, ar, j, 0);
 	} else if (strcmp(op, "release") == 0) {
-		rc = ad_op_hold(c, ctx, j, 1);
+		rc = ad_op_hold(c, ar, j, 1);
 	} else if (strcmp(op, "audit") == 0) {
-		rc = ad_op_audit(c, ctx);
+		rc = ad_op_audit(c, ar);
 	} else if (strcmp(op, "devices") == 0) {
-		rc = ad_op_devices(c, ctx, j);
+		rc = ad_op_devices(c, ar, j);
 	} else {
 		cr_warn("operator %s: unknown op '%.40s'", c->cn, op);
 		rc = ad_op_end(c, EOPNOTSUPP, "unknown op");

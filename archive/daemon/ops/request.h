@@ -15,20 +15,21 @@
 #define AD_EXPORT_LOW_WATER (64u * 1024u) /* refill tx below this */
 
 /* Handle one request; replies go to c->tx. 0 or -errno (close the connection). */
-int ad_op_request(struct ad_conn *c, struct ad_ctx *ctx, const uint8_t *body, size_t len);
+int ad_op_request(struct ad_conn *c, struct ad_archive *ar, const uint8_t *body, size_t len);
 /* Start an export (OP_END with an error at once for an unknown or unfinished call). A bundle
  * adds the signature, and with a tree_size the inclusion proof in the tree of that size. */
-int ad_export_start(struct ad_conn *c, struct ad_ctx *ctx, const char *hex, int bundle,
+int ad_export_start(struct ad_conn *c, struct ad_archive *ar, const char *hex, int bundle,
 		    uint64_t tree_size);
 /* Append more OP_DATA while tx is short; OP_END at the end. 0 or -errno. */
 int ad_export_pump(struct ad_conn *c);
 void ad_export_free(struct ad_export *e);
 /* The other requests (op_rights.c); j is the request object. 0 or -errno. */
-int ad_op_show(struct ad_conn *c, struct ad_ctx *ctx, json_t *j);
-int ad_op_checkpoint(struct ad_conn *c, struct ad_ctx *ctx);
-int ad_op_erase(struct ad_conn *c, struct ad_ctx *ctx, json_t *j);
-int ad_op_hold(struct ad_conn *c, struct ad_ctx *ctx, json_t *j, int release);
-int ad_op_audit(struct ad_conn *c, struct ad_ctx *ctx);
+int ad_op_show(struct ad_conn *c, struct ad_archive *ar, json_t *j);
+int ad_op_checkpoint(struct ad_conn *c, struct ad_archive *ar);
+int ad_op_erase(struct ad_conn *c, struct ad_archive *ar, json_t *j);
+int ad_op_hold(struct ad_conn *c, struct ad_archive *ar, json_t *j, int release);
+int ad_op_audit(struct ad_conn *c, struct ad_archive *ar);
+int ad_op_devices(struct ad_conn *c, struct ad_archive *ar, json_t *j);
 /* The object `list --json` prints for a call (new reference). */
 json_t *ad_op_list_entry(const struct ad_call_info *ci);
 /* A call id from the request's "call": 0, or -ENOENT after an OP_END was queued. */

@@ -18,12 +18,12 @@
 #include "ops/request.h"
 #include "store/internal.h"
 
-static int refuse(struct ad_conn *c, const char *action, const char *hex, int err,
-		  const char *why)
+static int refuse(struct ad_conn *c, struct ad_archive *ar, const char *action,
+		  const char *hex, int err, const char *why)
 {
 	cr_warn("operator %s (%s): %s %s refused: %s", c->cn, c->grant, action, hex ? hex : "",
 		why);
-	ad_audit(c->cn, c->grant, action, hex, "refused", why);
+	ad_audit(ar->audit, c->cn, c->grant, action, hex, "refused", why);
 	return ad_op_end(c, err, why);
 }
 
@@ -42,7 +42,7 @@ static char *manifest_text(struct ad_store *s, const uint8_t *id)
 	return (char *)text;
 }
 
-int ad_op_show(struct ad_conn *c, struct ad_ctx *ctx, json_t *j)
+int ad_op_show(struct ad_conn *c, struct ad_archive *ar, json_t *j)
 {
 	uint8_t id[CR_CALL_ID_BYTES];
 	struct ad_call_info ci;
@@ -52,17 +52,17 @@ int ad_op_show(struct ad_conn *c, struct ad_ctx *ctx, json_t *j)
 
 	if (ad_op_call_id(c, j, id, hex) < 0)
 		return 0;
-	rc = ad_store_call_get(ctx->store, id, &ci);
+	rc = ad_store_call_get(ar->store, id, &ci);
 	if (rc == -ENOENT)
-		return refuse(c, "show", hex, ENOENT, "no such call");
+		return refuse(c, ar, "show", hex, ENOENT, "no such call");
 	if (rc < 0)
 		return ad_op_end(c, -rc, "index unavailable");
 	erased = strcmp(ci.state, "erased") == 0 || strcmp(ci.state, "erasing") == 0;
 	if (erased ? !ad_may(c->grant, AD_RIGHT_ERASE) : !ad_may_retrieve(c->grant, ci.meta_json))
-		return refuse(c, "show", hex, EACCES, "your role may not retrieve this recording");
+		return refuse(c, ar, "show", hex, EACCES, "your role may not retrieve this recording");
 	o = ad_op_list_entry(&ci);
 	if (!erased && strcmp(ci.state, "complete") == 0)
-		m = manifest_text(ctx->store, id);
+		m = manifest_text(ar->store, id);
 	if (o && m)
 		json_object_set_new(o, "manifest", json_loads(m, 0, NULL));
 	free(m);
@@ -70,7 +70,7 @@ int ad_op_show(struct ad_conn *c, struct ad_ctx *ctx, json_t *j)
 	json_decref(o);
 	if (!text)
 		return -ENOMEM;
-	ad_audit(c->cn, c->grant, "show", hex, "ok", "");
+	ad_audit(ar->audit, c->cn, c->grant, "show", hex, "ok", "");
 	rc = ad_buf_append_frame(&c->tx, CR_F_OP_REPLY, text, strlen(text), NULL, 0);
 	free(text);
 	return rc < 0 ? rc : ad_op_end(c, 0, NULL);
@@ -78,16 +78,16 @@ int ad_op_show(struct ad_conn *c, struct ad_ctx *ctx, json_t *j)
 
 /* OP_DATA 4 checkpoint.json, 5 checkpoint.sig, 6 signing.pub, 7 checkpoint.tsr (if any);
  * OP_END with the tree size. */
-int ad_op_checkpoint(struct ad_conn *c, struct ad_ctx *ctx)
+int ad_op_checkpoint(struct ad_conn *c, struct ad_archive *ar)
 {
 	uint8_t sig[AD_SIG_BYTES];
 	char *json = NULL, *pem = NULL, *end;
 	uint64_t size = 0;
 	int rc;
 
-	rc = ad_mlog_checkpoint(ctx->store, &json, sig, &size);
+	rc = ad_mlog_checkpoint(&ar->mlog, ar->store, &json, sig, &size);
 	if (rc == 0)
-		rc = ad_vault_public_pem(&pem);
+		rc = ad_vault_public_pem(ar->vault, &pem);
 	if (rc < 0) {
 		free(json);
 		return ad_op_end(c, -rc, "cannot make a checkpoint");
@@ -102,7 +102,7 @@ int ad_op_checkpoint(struct ad_conn *c, struct ad_ctx *ctx)
 		uint8_t *tsr = NULL;
 		size_t tlen = 0;
 
-		if (ad_mlog_tsr(ctx->store, size, &tsr, &tlen) == 0)
+		if (ad_mlog_tsr(ar->store, size, &tsr, &tlen) == 0)
 			rc = ad_op_data(c, 7, tsr, tlen);
 		free(tsr);
 	}
@@ -130,7 +130,7 @@ static const char *reason_of(json_t *j)
 	return r && *r && strlen(r) <= 500 ? r : NULL;
 }
 
-int ad_op_erase(struct ad_conn *c, struct ad_ctx *ctx, json_t *j)
+int ad_op_erase(struct ad_conn *c, struct ad_archive *ar, json_t *j)
 {
 	uint8_t id[CR_CALL_ID_BYTES];
 	const char *reason = reason_of(j);
@@ -140,20 +140,20 @@ int ad_op_erase(struct ad_conn *c, struct ad_ctx *ctx, json_t *j)
 	if (ad_op_call_id(c, j, id, hex) < 0)
 		return 0;
 	if (!ad_may(c->grant, AD_RIGHT_ERASE))
-		return refuse(c, "erase", hex, EACCES, "your role may not erase recordings");
+		return refuse(c, ar, "erase", hex, EACCES, "your role may not erase recordings");
 	if (!reason)
-		return refuse(c, "erase", hex, EINVAL, "an erasure needs a reason");
-	rc = ad_erase_call(ctx->store, id, reason, c->cn);
+		return refuse(c, ar, "erase", hex, EINVAL, "an erasure needs a reason");
+	rc = ad_erase_call(ar->store, id, reason, c->cn);
 	if (rc == -EBUSY)
-		return refuse(c, "erase", hex, EBUSY, "the call is on legal hold; release it first");
+		return refuse(c, ar, "erase", hex, EBUSY, "the call is on legal hold; release it first");
 	if (rc == -ENOENT)
-		return refuse(c, "erase", hex, ENOENT, "no such call (or already erased)");
+		return refuse(c, ar, "erase", hex, ENOENT, "no such call (or already erased)");
 	snprintf(detail, sizeof(detail), "%s", rc == 0 ? reason : strerror(-rc));
-	ad_audit(c->cn, c->grant, "erase", hex, rc == 0 ? "ok" : "error", detail);
+	ad_audit(ar->audit, c->cn, c->grant, "erase", hex, rc == 0 ? "ok" : "error", detail);
 	return ad_op_end(c, rc < 0 ? -rc : 0, rc < 0 ? "erasure failed" : NULL);
 }
 
-int ad_op_hold(struct ad_conn *c, struct ad_ctx *ctx, json_t *j, int release)
+int ad_op_hold(struct ad_conn *c, struct ad_archive *ar, json_t *j, int release)
 {
 	const char *action = release ? "release" : "hold", *reason = reason_of(j);
 	uint8_t id[CR_CALL_ID_BYTES];
@@ -163,26 +163,26 @@ int ad_op_hold(struct ad_conn *c, struct ad_ctx *ctx, json_t *j, int release)
 	if (ad_op_call_id(c, j, id, hex) < 0)
 		return 0;
 	if (!ad_may(c->grant, AD_RIGHT_HOLD))
-		return refuse(c, action, hex, EACCES, "your role may not place or release holds");
+		return refuse(c, ar, action, hex, EACCES, "your role may not place or release holds");
 	if (!reason)
-		return refuse(c, action, hex, EINVAL, "a hold or release needs a reason");
+		return refuse(c, ar, action, hex, EINVAL, "a hold or release needs a reason");
 	if (!release) {
-		rc = ad_hold_place(ctx->store, id, reason, c->cn);
+		rc = ad_hold_place(ar->store, id, reason, c->cn, ad_clock_now(&ar->clock));
 		if (rc == -EALREADY)
-			return refuse(c, action, hex, EALREADY, "the call is already on hold");
+			return refuse(c, ar, action, hex, EALREADY, "the call is already on hold");
 	} else {
-		rc = ad_hold_release(ctx->store, id, reason, c->cn, &done);
+		rc = ad_hold_release(ar->store, id, reason, c->cn, &done);
 		if (rc == -ENOLINK)
-			return refuse(c, action, hex, ENOLINK, "the call is not on hold");
+			return refuse(c, ar, action, hex, ENOLINK, "the call is not on hold");
 		if (rc == -EPERM)
-			return refuse(c, action, hex, EPERM,
+			return refuse(c, ar, action, hex, EPERM,
 				      "a release needs a second operator; you requested it already");
 	}
 	if (rc == -ENOENT)
-		return refuse(c, action, hex, ENOENT, "no such call");
+		return refuse(c, ar, action, hex, ENOENT, "no such call");
 	snprintf(detail, sizeof(detail), "%s%s", !release ? "" : done ? "released: " :
 		 "release requested, awaiting a second operator: ", reason);
-	ad_audit(c->cn, c->grant, action, hex, rc == 0 ? "ok" : "error",
+	ad_audit(ar->audit, c->cn, c->grant, action, hex, rc == 0 ? "ok" : "error",
 		 rc == 0 ? detail : strerror(-rc));
 	if (rc < 0)
 		return ad_op_end(c, -rc, "cannot update the hold");
@@ -201,18 +201,17 @@ int ad_op_hold(struct ad_conn *c, struct ad_ctx *ctx, json_t *j, int release)
 }
 
 /* OP_DATA 0: the audit log's bytes; OP_END carries the head hash the archive holds. */
-int ad_op_audit(struct ad_conn *c, struct ad_ctx *ctx)
+int ad_op_audit(struct ad_conn *c, struct ad_archive *ar)
 {
 	char path[4096], head[65], *text = NULL, *end;
 	size_t len = 0;
 	json_t *e;
 	int rc;
 
-	(void)ctx;
 	if (!ad_may(c->grant, AD_RIGHT_AUDIT))
-		return refuse(c, "audit", NULL, EACCES, "your role may not read the audit log");
-	ad_audit(c->cn, c->grant, "audit", NULL, "ok", "read the audit log");
-	rc = ad_audit_head(path, head);
+		return refuse(c, ar, "audit", NULL, EACCES, "your role may not read the audit log");
+	ad_audit(ar->audit, c->cn, c->grant, "audit", NULL, "ok", "read the audit log");
+	rc = ad_audit_head(ar->audit, path, head);
 	if (rc == 0)
 		rc = cr_read_file(path, (size_t)1 << 30, &text, &len);
 	if (rc < 0)

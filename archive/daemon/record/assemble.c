@@ -16,7 +16,7 @@
 #include "log.h"
 #include "record/manifest.h"
 #include "record/mlog.h"
-#include "rights/retention.h"
+#include "store/meta.h"
 #include "store/internal.h"
 
 #define FRAME_BYTES (AD_CHANNELS * 2u)
@@ -270,7 +270,8 @@ static int by_seq(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-int ad_assemble_call(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES])
+int ad_assemble_call(const struct ad_mlog *m, struct ad_store *s,
+		     const uint8_t id[CR_CALL_ID_BYTES])
 {
 	char dir[4096], audio_hex[2 * CR_HASH_BYTES + 1];
 	struct chunk_vec cv = { 0 };
@@ -305,7 +306,7 @@ int ad_assemble_call(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES])
 	j.expires = ad_retention_deadline(call.meta_json);
 	rc = write_manifest(&j, &call, dir, audio_hex, &manifest);
 	if (rc == 0)
-		rc = ad_store_complete(s, id, audio_hex, manifest, strlen(manifest));
+		rc = ad_mlog_complete(m, s, id, audio_hex, manifest, strlen(manifest));
 	if (rc == 0)
 		cr_notice("call %s complete: device %s, %.1f s, %zu chunks, %zu holes", call.hex,
 			  call.device, (double)j.total / j.rate, cv.n, j.nholes);
@@ -319,7 +320,7 @@ out:
 	return rc;
 }
 
-int ad_store_assemble_closed(struct ad_store *s)
+int ad_assemble_closed(const struct ad_mlog *m, struct ad_store *s)
 {
 	uint8_t (*ids)[CR_CALL_ID_BYTES] = NULL;
 	size_t n = 0, i;
@@ -329,7 +330,7 @@ int ad_store_assemble_closed(struct ad_store *s)
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < n; i++)
-		if (ad_assemble_call(s, ids[i]) == 0)
+		if (ad_assemble_call(m, s, ids[i]) == 0)
 			done++;
 	free(ids);
 	return done;

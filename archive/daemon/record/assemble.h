@@ -1,10 +1,16 @@
-/* Turning a closed call's chunks into DATA/calls/HEX/audio.wav and manifest.json. */
+/* Turning a closed call's chunks into its encrypted WAV and manifest (objects/objects.h),
+ * then signing and logging the manifest (record/mlog.h), which marks the call complete. */
 #ifndef CALLREC_ARCHIVED_RECORD_ASSEMBLE_H
 #define CALLREC_ARCHIVED_RECORD_ASSEMBLE_H
 
+#include "record/mlog.h"
 #include "store/store.h"
 
 /* Assemble one closed call and mark it complete. 0 or -errno (logged). */
-int ad_assemble_call(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES]);
+int ad_assemble_call(const struct ad_mlog *m, struct ad_store *s,
+		     const uint8_t id[CR_CALL_ID_BYTES]);
+/* Assemble every call whose close is stored but whose recording is not written yet (after a
+ * commit, and at start-up after a crash). The number assembled, or -errno. */
+int ad_assemble_closed(const struct ad_mlog *m, struct ad_store *s);
 
 #endif

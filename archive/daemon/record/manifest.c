@@ -65,23 +65,6 @@ static int reported_evicted(json_t *gaps, int64_t start_ms, int64_t end_ms)
 	return 0;
 }
 
-unsigned ad_meta_rate(json_t *meta)
-{
-	json_t *r = json_object_get(meta, "rate");
-	json_int_t v = json_is_integer(r) ? json_integer_value(r) : r ? 0 : AD_RATE;
-
-	return v == 8000 || v == 16000 || v == 32000 || v == 48000 ? (unsigned)v : 0;
-}
-
-unsigned ad_call_rate(const char *meta_json)
-{
-	json_t *meta = meta_json ? json_loads(meta_json, 0, NULL) : NULL;
-	unsigned rate = ad_meta_rate(meta);
-
-	json_decref(meta);
-	return rate;
-}
-
 /* The agent's gaps, then holes in the timeline nobody reported (never closed up). */
 static json_t *gap_list(const struct ad_manifest_in *in, json_t *close, unsigned rate)
 {

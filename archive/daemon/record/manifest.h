@@ -9,12 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/meta.h"
 #include "store/store.h"
 
 #define AD_VERSION "0.1.0"
 #define AD_SOFTWARE "callrec-archived " AD_VERSION
-#define AD_RATE 16000u /* a call whose CALL_OPEN names no rate */
-#define AD_CHANNELS 2u
 
 /* A hole in the chunk timeline that the agent did not report. */
 struct ad_hole {
@@ -31,13 +30,6 @@ struct ad_manifest_in {
 	const char *audio_sha256_hex;
 	int64_t expires; /* retention deadline, unix s; 0 none */
 };
-
-/* The archive rate of a call from its CALL_OPEN metadata ("rate": the policy's
- * recording.rate, SPEC 4.2): 8000, 16000, 32000 or 48000; AD_RATE when absent; 0 when it is
- * anything else. */
-unsigned ad_call_rate(const char *meta_json);
-/* The same of metadata already parsed (NULL: AD_RATE). */
-unsigned ad_meta_rate(json_t *meta);
 
 /* New reference to the manifest object, or NULL on allocation failure. */
 json_t *ad_manifest_build(const struct ad_manifest_in *in);

@@ -5,29 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
 #include "record/manifest.h"
 #include "record/merkle.h"
-#include "rights/retention.h"
 #include "store/internal.h"
-
-static uint64_t every = 16;
-static char *ts_command;
-
-const char *ad_mlog_ts_command(void)
-{
-	return ts_command;
-}
-
-void ad_mlog_configure(uint64_t checkpoint_every, const char *timestamp_command)
-{
-	if (checkpoint_every)
-		every = checkpoint_every;
-	free(ts_command);
-	ts_command = timestamp_command ? strdup(timestamp_command) : NULL;
-}
 
 static const char sql_complete[] =
 	"UPDATE calls SET state = 'complete', audio_sha256 = ?2, manifest_sig = ?3,"
@@ -54,15 +36,16 @@ static int count(struct ad_store *s, uint64_t *n)
 	return r == SQLITE_ROW ? 0 : ad_sqlite_err(s, "count log");
 }
 
-int ad_store_complete(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES],
-		      const char *audio_sha256_hex, const void *manifest, size_t len)
+int ad_mlog_complete(const struct ad_mlog *m, struct ad_store *s,
+		     const uint8_t id[CR_CALL_ID_BYTES], const char *audio_sha256_hex,
+		     const void *manifest, size_t len)
 {
 	uint8_t sig[AD_SIG_BYTES], leaf[AD_HASH];
 	sqlite3_stmt *st;
 	uint64_t n = 0;
 	int r, rc;
 
-	rc = ad_vault_sign(manifest, len, sig);
+	rc = ad_vault_sign(m->vault, manifest, len, sig);
 	if (rc < 0)
 		return rc;
 	ad_merkle_leaf(manifest, len, leaf);
@@ -96,12 +79,12 @@ int ad_store_complete(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES],
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		return rc;
 	}
-	if (count(s, &n) == 0 && n && n % every == 0) {
+	if (count(s, &n) == 0 && n && n % m->checkpoint_every == 0) {
 		char *json = NULL;
 
-		if (ad_mlog_checkpoint(s, &json, sig, &n) == 0) {
+		if (ad_mlog_checkpoint(m, s, &json, sig, &n) == 0) {
 			cr_info("log: checkpoint at %llu manifests", (unsigned long long)n);
-			ad_mlog_timestamp(s, n);
+			ad_mlog_timestamp(m, s, n);
 		}
 		free(json);
 	}
@@ -152,8 +135,8 @@ static int load_leaves(struct ad_store *s, uint64_t n, uint8_t (**out)[AD_HASH])
 	return 0;
 }
 
-int ad_mlog_checkpoint(struct ad_store *s, char **json, uint8_t sig[AD_SIG_BYTES],
-		       uint64_t *size)
+int ad_mlog_checkpoint(const struct ad_mlog *m, struct ad_store *s, char **json,
+		       uint8_t sig[AD_SIG_BYTES], uint64_t *size)
 {
 	uint8_t (*leaves)[AD_HASH] = NULL, root[AD_HASH];
 	char root_hex[2 * AD_HASH + 1], when[32];
@@ -184,14 +167,14 @@ int ad_mlog_checkpoint(struct ad_store *s, char **json, uint8_t sig[AD_SIG_BYTES
 	ad_merkle_root((const uint8_t(*)[AD_HASH])leaves, n, root);
 	free(leaves);
 	ad_hex(root, AD_HASH, root_hex);
-	ad_format_time((int64_t)time(NULL), when);
+	ad_format_time(ad_clock_now(m->clock), when);
 	j = json_pack("{si ss sI ss ss}", "version", 1, "log", "callrec manifests", "tree_size",
 		      (json_int_t)n, "root_hash", root_hex, "time", when);
 	text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(j);
 	if (!text)
 		return -ENOMEM;
-	rc = ad_vault_sign(text, strlen(text), sig);
+	rc = ad_vault_sign(m->vault, text, strlen(text), sig);
 	st = rc == 0 ? ad_stmt(s, sql_cp_put) : NULL;
 	if (rc == 0 && st) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)n);

@@ -36,9 +36,9 @@ static int run(const char *cmd, const char *in, const char *out)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
 }
 
-int ad_mlog_timestamp(struct ad_store *s, uint64_t size)
+int ad_mlog_timestamp(const struct ad_mlog *m, struct ad_store *s, uint64_t size)
 {
-	const char *cmd = ad_mlog_ts_command();
+	const char *cmd = m->timestamp_command;
 	char in[4200], out[4200], *json = NULL, *tsr = NULL;
 	sqlite3_stmt *st;
 	size_t len = 0;

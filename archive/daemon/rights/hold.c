@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "rights/retention.h"
 #include "store/internal.h"
 
 static const char sql_place[] =
@@ -37,7 +36,7 @@ static int update(struct ad_store *s, const char *sql, const uint8_t *id, const 
 }
 
 int ad_hold_place(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], const char *reason,
-		  const char *who)
+		  const char *who, int64_t now)
 {
 	struct ad_call_info c;
 	int rc = ad_store_call_get(s, id, &c);
@@ -48,7 +47,7 @@ int ad_hold_place(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], const 
 		return -ENOENT;
 	if (c.hold_reason)
 		return -EALREADY;
-	return update(s, sql_place, id, reason, who, ad_now());
+	return update(s, sql_place, id, reason, who, now);
 }
 
 int ad_hold_release(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], const char *reason,

@@ -1,4 +1,4 @@
-/* Legal holds (SPEC 6.3): a held call is neither swept nor erased. A hold is placed with a
+/* Legal holds: a held call is neither swept nor erased. A hold is placed with a
  * reason by one operator; releasing it takes two different operators: the first `release`
  * records a request, a second operator's `release` completes it. */
 #ifndef CALLREC_ARCHIVED_RIGHTS_HOLD_H
@@ -6,9 +6,10 @@
 
 #include "store/store.h"
 
-/* 0, -ENOENT (no such call or erased), -EALREADY (already held), or -errno. */
+/* Placed at `now` (unix s). 0, -ENOENT (no such call or erased), -EALREADY (already held), or
+ * -errno. */
 int ad_hold_place(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], const char *reason,
-		  const char *who);
+		  const char *who, int64_t now);
 /* *released = 1 when this completed the release, 0 when it recorded the request.
  * -ENOENT (unknown), -ENOLINK (not on hold), -EPERM (the same operator approving twice). */
 int ad_hold_release(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], const char *reason,

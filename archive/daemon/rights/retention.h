@@ -1,29 +1,24 @@
-/* Retention (SPEC 6.3): every recording expires at start + its purpose's retention and is
- * erased then by the sweeper unless it is on hold. The sweeper runs in the worker thread
- * (never in the event loop) every `sweep_interval`.
- *
- * Test-only: CALLREC_TEST_NOW_OFFSET=SECONDS in the daemon's environment moves the clock the
- * sweeper compares deadlines with, so tests can expire a 1-day recording at once. */
+/* Retention: every recording expires at start + its purpose's retention (store/meta.h) and
+ * is erased then by the sweeper unless it is on hold. The sweeper runs in the worker thread
+ * (never in the event loop) every `sweep_interval`. */
 #ifndef CALLREC_ARCHIVED_RIGHTS_RETENTION_H
 #define CALLREC_ARCHIVED_RIGHTS_RETENTION_H
 
 #include <stdint.h>
 
+#include "clock.h"
+#include "rights/audit.h"
 #include "store/store.h"
 
-/* Deadline (unix seconds) from CALL_OPEN metadata: start + retention_ms, or 0 when the
- * metadata names no retention (kept until erased by an operator). */
-int64_t ad_retention_deadline(const char *meta_json);
-/* "2026-11-23T10:00:00.123Z" (or without fraction) into unix seconds; -1 when malformed. */
-int64_t ad_parse_time(const char *iso);
-/* Unix seconds now, plus CALLREC_TEST_NOW_OFFSET when set. */
-int64_t ad_now(void);
-/* RFC 3339 UTC of t into out (at least 21 bytes). */
-void ad_format_time(int64_t t, char out[32]);
+#define AD_SWEEP_INTERVAL_MS 60000u /* sweep_interval when archived.yaml names none */
 
-void ad_retention_configure(uint64_t sweep_interval_ms);
-uint64_t ad_retention_interval_ms(void);
+struct ad_retention {
+	uint64_t sweep_interval_ms;
+	const struct ad_clock *clock; /* deadlines are compared with its time */
+	struct ad_audit *audit;       /* every erasure is audited */
+};
+
 /* Erase every expired recording not on hold. Number erased, or -errno. */
-int ad_retention_sweep(struct ad_store *s);
+int ad_retention_sweep(const struct ad_retention *rt, struct ad_store *s);
 
 #endif

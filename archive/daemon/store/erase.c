@@ -12,18 +12,7 @@
 #include "rights/audit.h"
 #include "fsutil.h"
 #include "log.h"
-#include "rights/retention.h"
 #include "store/internal.h"
-
-static void crash_point(const char *name)
-{
-	const char *at = getenv("CALLREC_TEST_CRASH_AT");
-
-	if (at && strcmp(at, name) == 0) {
-		cr_err("test: crashing at %s (CALLREC_TEST_CRASH_AT)", name);
-		_exit(99);
-	}
-}
 
 static const char sql_state[] = "SELECT state, hold_reason FROM calls WHERE id = ?1";
 static const char sql_mark[] =
@@ -102,11 +91,11 @@ static int finish(struct ad_store *s, const uint8_t *id)
 	/* Move the WAL's content into the database (where secure_delete overwrote the key)
 	 * and empty it, so no old page with the wrapped key stays in the log file. */
 	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-	crash_point("erase-after-key");
+	AD_CRASH_POINT(s->cfg.hooks, "erase-after-key");
 	rc = delete_objects(s, id);
 	if (rc < 0)
 		return rc;
-	crash_point("erase-after-objects");
+	AD_CRASH_POINT(s->cfg.hooks, "erase-after-objects");
 	rc = ad_exec(s, "BEGIN IMMEDIATE");
 	if (rc < 0)
 		return rc;
@@ -155,12 +144,12 @@ int ad_erase_call(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], const 
 			return -EIO;
 		sqlite3_bind_blob(m, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
 		sqlite3_bind_text(m, 2, reason ? reason : "", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(m, 3, ad_now());
+		sqlite3_bind_int64(m, 3, ad_clock_now(s->cfg.clock));
 		r = sqlite3_step(m);
 		ad_stmt_done(m);
 		if (r != SQLITE_DONE)
 			return ad_sqlite_err(s, "mark erasing");
-		crash_point("erase-after-mark");
+		AD_CRASH_POINT(s->cfg.hooks, "erase-after-mark");
 	}
 	r = finish(s, id);
 	if (r == 0)
@@ -220,7 +209,7 @@ void ad_erase_deferred(struct ad_store *s, int failure)
 			continue; /* nothing stored, no ACK: the agent resends open and erasure */
 		cr_id_to_hex(e->id, hex);
 		r = ad_erase_call(s, e->id, "private", NULL);
-		ad_audit(e->device, "device", "erase", hex, r == 0 ? "ok" : "error",
+		ad_audit(s->cfg.audit, e->device, "device", "erase", hex, r == 0 ? "ok" : "error",
 			 r == 0 ? "private" : strerror(-r));
 		if (r == 0 && e->tag)
 			ad_stage_decided(s, e->tag, e->id, 0, CR_ACK_OK);

@@ -1,4 +1,4 @@
-/* Erasure by crypto-shredding (SPEC 6.1, 6.3): the call's key is destroyed, then its
+/* Erasure by crypto-shredding: the call's key is destroyed, then its
  * ciphertext, and a tombstone (id, device, erased time, reason) is all that remains.
  *
  * Order, each step durable before the next: (1) the index marks the call "erasing" with the
@@ -8,8 +8,8 @@
  * state "erased"). A call found "erasing" at start-up is finished from step (2); every step is
  * idempotent, so killing the archive anywhere leaves index, keys and files consistent.
  *
- * Test-only: CALLREC_TEST_CRASH_AT=erase-after-mark|erase-after-key|erase-after-objects makes
- * the process _exit(99) right after that step. */
+ * The test build stops the process right after steps (1), (2) and (3) on request: crash
+ * points erase-after-mark, erase-after-key, erase-after-objects (testhooks.h). */
 #ifndef CALLREC_ARCHIVED_STORE_ERASE_H
 #define CALLREC_ARCHIVED_STORE_ERASE_H
 

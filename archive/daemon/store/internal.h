@@ -67,6 +67,7 @@ struct pending_ack {
 };
 
 struct ad_store {
+	struct ad_store_cfg cfg; /* data_dir is `dir` */
 	char *dir;
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];

@@ -25,7 +25,7 @@ int ad_store_call_key(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES],
 	sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW)
-		rc = ad_vault_unwrap(id, sqlite3_column_blob(st, 0),
+		rc = ad_vault_unwrap(s->cfg.vault, id, sqlite3_column_blob(st, 0),
 				     (size_t)sqlite3_column_bytes(st, 0), key);
 	else
 		rc = r == SQLITE_DONE ? -ENOENT : ad_sqlite_err(s, "read key");

@@ -14,8 +14,7 @@
 #include "vault/crypt.h"
 #include "store/erase.h"
 #include "log.h"
-#include "record/manifest.h"
-#include "rights/retention.h"
+#include "store/meta.h"
 
 #define SEQ_LIMIT ((uint64_t)INT64_MAX) /* SQLite integers are signed */
 
@@ -295,7 +294,7 @@ int ad_store_call_open(struct ad_store *s, void *tag, const char *device, const 
 	c->meta = meta;
 	c->expires = ad_retention_deadline(meta);
 	c->rate = ad_call_rate(meta);
-	if (ad_vault_new_call_key(id, c->key, c->wrapped) < 0) {
+	if (ad_vault_new_call_key(s->cfg.vault, id, c->key, c->wrapped) < 0) {
 		free(meta);
 		cr_err("device %s: call %s: cannot make its key", device, hex);
 		return -EIO;
@@ -626,11 +625,11 @@ int ad_store_call_erase(struct ad_store *s, void *tag, const char *device, const
 	if (r == -EBUSY) {
 		/* A legal hold outranks the user's wish; the agent is told it is stored. */
 		cr_warn("device %s: call %s is on hold: not erased as private", device, hex);
-		ad_audit(device, "device", "erase", hex, "refused", "on hold");
+		ad_audit(s->cfg.audit, device, "device", "erase", hex, "refused", "on hold");
 		return decided(s, tag, id, 0, CR_ACK_OK);
 	}
 	if (r < 0 && r != -ENOENT)
 		return r;
-	ad_audit(device, "device", "erase", hex, "ok", "private");
+	ad_audit(s->cfg.audit, device, "device", "erase", hex, "ok", "private");
 	return decided(s, tag, id, 0, CR_ACK_OK);
 }

@@ -176,14 +176,16 @@ static int lock_dir(struct ad_store *s)
 	return 0;
 }
 
-int ad_store_open(const char *dir, struct ad_store **out)
+int ad_store_open(const struct ad_store_cfg *cfg, struct ad_store **out)
 {
 	struct ad_store *s = calloc(1, sizeof(*s));
+	const char *dir = cfg->data_dir;
 	char sub[4096];
 	int rc;
 
 	if (!s)
 		return -ENOMEM;
+	s->cfg = *cfg;
 	s->lock_fd = s->seg_fd = s->rd_fd = -1;
 	s->seg_max = AD_SEGMENT_MAX_BYTES;
 	s->dir = strdup(dir);
@@ -207,9 +209,6 @@ int ad_store_open(const char *dir, struct ad_store **out)
 		goto fail;
 	}
 	rc = lock_dir(s);
-	if (rc < 0)
-		goto fail;
-	rc = ad_vault_ensure();
 	if (rc == 0)
 		rc = ad_blobs_dir_new(dir, &s->blobs);
 	if (rc == 0)
@@ -219,6 +218,7 @@ int ad_store_open(const char *dir, struct ad_store **out)
 	rc = ad_segment_open_latest(s);
 	if (rc < 0)
 		goto fail;
+	s->cfg.data_dir = s->dir;
 	/* An erasure the archive was killed in is finished before anything else. */
 	rc = ad_erase_recover(s);
 	if (rc < 0)
@@ -230,24 +230,24 @@ fail:
 	return rc;
 }
 
-int ad_store_open_reader(const char *dir, struct ad_store **out)
+int ad_store_open_peer(struct ad_store *parent, struct ad_store **out)
 {
 	struct ad_store *s = calloc(1, sizeof(*s));
 	int rc;
 
 	if (!s)
 		return -ENOMEM;
+	s->cfg = parent->cfg;
 	s->lock_fd = s->seg_fd = s->rd_fd = -1;
-	s->dir = strdup(dir);
-	rc = s->dir ? ad_vault_ensure() : -ENOMEM;
-	if (rc == 0)
-		rc = ad_blobs_dir_new(dir, &s->blobs);
+	s->dir = strdup(parent->dir);
+	rc = s->dir ? ad_blobs_dir_new(s->dir, &s->blobs) : -ENOMEM;
 	if (rc == 0)
 		rc = open_db(s);
 	if (rc < 0) {
 		ad_store_close(s);
 		return rc;
 	}
+	s->cfg.data_dir = s->dir;
 	*out = s;
 	return 0;
 }

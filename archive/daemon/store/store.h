@@ -14,7 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "frame.h"
+#include "rights/audit.h"
+#include "testhooks.h"
+#include "vault/vault.h"
 
 #define AD_SEGMENT_MAX_BYTES (256ull * 1024 * 1024)
 
@@ -26,12 +30,24 @@ struct ad_store;
 typedef void (*ad_ack_fn)(void *arg, void *tag, const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq,
 			  int status);
 
-/* Open (creating) the data directory. 0 or -errno (logged). */
-int ad_store_open(const char *dir, struct ad_store **out);
+/* What a store works with; the handles outlive it. */
+struct ad_store_cfg {
+	const char *data_dir;
+	struct ad_vault *vault;       /* wraps and unwraps call keys */
+	const struct ad_clock *clock; /* creation and erasure times */
+	struct ad_audit *audit;       /* erasures a device asks for; NULL: not audited */
+#ifdef CALLREC_TEST_HOOKS
+	const struct ad_testhooks *hooks;
+#endif
+};
+
+/* Open (creating) the data directory, finishing erasures a crash interrupted. 0, -EBUSY
+ * (another daemon has it) or -errno (logged). */
+int ad_store_open(const struct ad_store_cfg *cfg, struct ad_store **out);
 void ad_store_close(struct ad_store *s);
-/* A second handle on an open data directory for another thread (the worker): reads,
- * and marks calls complete; never stages or commits. 0 or -errno. */
-int ad_store_open_reader(const char *dir, struct ad_store **out);
+/* A second handle on an open store for another thread (the worker): reads, assembly,
+ * erasure; never stages or commits. 0 or -errno. */
+int ad_store_open_peer(struct ad_store *s, struct ad_store **out);
 /* The data directory. */
 const char *ad_store_dir(const struct ad_store *s);
 /* Segment roll size (tests use small values). */
@@ -58,10 +74,6 @@ size_t ad_store_staged(const struct ad_store *s);
 int ad_store_commit(struct ad_store *s, ad_ack_fn ack, void *arg);
 /* The tag (connection) is gone: forget closes waiting for it. */
 void ad_store_forget(struct ad_store *s, void *tag);
-
-/* Assemble every call whose close is stored but whose recording is not written yet (after a
- * commit, and at start-up after a crash). Returns the number assembled or -errno. */
-int ad_store_assemble_closed(struct ad_store *s);
 
 /* Read access for operators and the worker. */
 struct ad_call_info {

@@ -12,13 +12,11 @@
 #include "fsutil.h"
 #include "log.h"
 
-static struct {
-	int ready;
+struct ad_vault {
 	uint8_t master[AD_KEY_BYTES];
-	gnutls_aead_cipher_hd_t wrap;
 	gnutls_privkey_t sign;
 	gnutls_pubkey_t pub;
-} V;
+};
 
 static int hexval(char c)
 {
@@ -29,25 +27,6 @@ static int hexval(char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
-}
-
-static int set_master(const uint8_t key[AD_KEY_BYTES])
-{
-	gnutls_datum_t k = { (unsigned char *)V.master, AD_KEY_BYTES };
-
-	memcpy(V.master, key, AD_KEY_BYTES);
-	if (gnutls_aead_cipher_init(&V.wrap, GNUTLS_CIPHER_AES_256_GCM, &k) < 0)
-		return -EINVAL;
-	return 0;
-}
-
-static int set_signing(gnutls_privkey_t pk)
-{
-	V.sign = pk;
-	if (gnutls_pubkey_init(&V.pub) < 0 ||
-	    gnutls_pubkey_import_privkey(V.pub, pk, 0, 0) < 0)
-		return -EINVAL;
-	return 0;
 }
 
 static int load_master(const char *path, uint8_t key[AD_KEY_BYTES])
@@ -81,10 +60,9 @@ static int load_master(const char *path, uint8_t key[AD_KEY_BYTES])
 	return rc;
 }
 
-static int load_signing(const char *path, gnutls_privkey_t *out)
+static int load_signing(const char *path, gnutls_privkey_t pk)
 {
 	gnutls_datum_t d = { NULL, 0 };
-	gnutls_privkey_t pk = NULL;
 	char *text = NULL;
 	size_t len = 0;
 	int rc = cr_read_file(path, 65536, &text, &len);
@@ -95,128 +73,127 @@ static int load_signing(const char *path, gnutls_privkey_t *out)
 	}
 	d.data = (unsigned char *)text;
 	d.size = (unsigned)len;
-	if (gnutls_privkey_init(&pk) < 0 ||
-	    gnutls_privkey_import_x509_raw(pk, &d, GNUTLS_X509_FMT_PEM, NULL, 0) < 0 ||
+	if (gnutls_privkey_import_x509_raw(pk, &d, GNUTLS_X509_FMT_PEM, NULL, 0) < 0 ||
 	    gnutls_privkey_get_pk_algorithm(pk, NULL) != GNUTLS_PK_EDDSA_ED25519) {
 		cr_err("signing key %s: not an Ed25519 private key in PEM", path);
 		rc = -EINVAL;
-		gnutls_privkey_deinit(pk);
-		pk = NULL;
 	}
 	gnutls_memset(text, 0, len);
 	free(text);
-	*out = pk;
 	return rc;
 }
 
-int ad_vault_load(const char *master_path, const char *signing_path)
+/* A vault whose keys come from the files, or random ones when the paths are NULL. */
+static int vault_new(const char *master_path, const char *signing_path, struct ad_vault **out)
 {
-	uint8_t key[AD_KEY_BYTES];
-	gnutls_privkey_t pk = NULL;
-	int rc;
+	struct ad_vault *v = calloc(1, sizeof(*v));
+	int rc = v ? 0 : -ENOMEM;
 
-	ad_vault_free();
-	rc = load_master(master_path, key);
-	if (rc == 0)
-		rc = load_signing(signing_path, &pk);
-	if (rc == 0)
-		rc = set_master(key);
-	if (rc == 0)
-		rc = set_signing(pk);
-	gnutls_memset(key, 0, sizeof(key));
-	if (rc < 0) {
-		if (pk && !V.sign)
-			gnutls_privkey_deinit(pk);
-		ad_vault_free();
-		return rc;
-	}
-	V.ready = 1;
-	return 0;
-}
-
-int ad_vault_ensure(void)
-{
-	uint8_t key[AD_KEY_BYTES];
-	gnutls_privkey_t pk = NULL;
-	int rc;
-
-	if (V.ready)
-		return 0;
-	if (gnutls_rnd(GNUTLS_RND_KEY, key, sizeof(key)) < 0)
-		return -EIO;
-	rc = set_master(key);
-	gnutls_memset(key, 0, sizeof(key));
-	if (rc == 0 && (gnutls_privkey_init(&pk) < 0 ||
-			gnutls_privkey_generate(pk, GNUTLS_PK_EDDSA_ED25519, 256, 0) < 0))
+	if (rc == 0 && gnutls_privkey_init(&v->sign) < 0)
+		rc = -ENOMEM;
+	if (rc == 0 && master_path)
+		rc = load_master(master_path, v->master);
+	else if (rc == 0 && gnutls_rnd(GNUTLS_RND_KEY, v->master, AD_KEY_BYTES) < 0)
 		rc = -EIO;
-	if (rc == 0)
-		rc = set_signing(pk);
+	if (rc == 0 && signing_path)
+		rc = load_signing(signing_path, v->sign);
+	else if (rc == 0 && gnutls_privkey_generate(v->sign, GNUTLS_PK_EDDSA_ED25519, 256, 0) < 0)
+		rc = -EIO;
+	if (rc == 0 && (gnutls_pubkey_init(&v->pub) < 0 ||
+			gnutls_pubkey_import_privkey(v->pub, v->sign, 0, 0) < 0))
+		rc = -EINVAL;
 	if (rc < 0) {
-		if (pk && !V.sign)
-			gnutls_privkey_deinit(pk);
-		ad_vault_free();
+		ad_vault_free(v);
 		return rc;
 	}
-	V.ready = 1;
+	*out = v;
 	return 0;
 }
 
-void ad_vault_free(void)
+int ad_vault_load(const char *master_path, const char *signing_path, struct ad_vault **out)
 {
-	if (V.wrap)
-		gnutls_aead_cipher_deinit(V.wrap);
-	if (V.pub)
-		gnutls_pubkey_deinit(V.pub);
-	if (V.sign)
-		gnutls_privkey_deinit(V.sign);
-	gnutls_memset(V.master, 0, sizeof(V.master));
-	memset(&V, 0, sizeof(V));
+	if (!master_path || !signing_path) {
+		cr_err("the archive needs master_key and signing_key");
+		return -EINVAL;
+	}
+	return vault_new(master_path, signing_path, out);
 }
 
-int ad_vault_new_call_key(const uint8_t id[CR_CALL_ID_BYTES], uint8_t key[AD_KEY_BYTES],
-			  uint8_t wrapped[AD_WRAPPED_BYTES])
+int ad_vault_ephemeral(struct ad_vault **out)
+{
+	return vault_new(NULL, NULL, out);
+}
+
+void ad_vault_free(struct ad_vault *v)
+{
+	if (!v)
+		return;
+	if (v->pub)
+		gnutls_pubkey_deinit(v->pub);
+	if (v->sign)
+		gnutls_privkey_deinit(v->sign);
+	gnutls_memset(v->master, 0, sizeof(v->master));
+	free(v);
+}
+
+/* The wrapping cipher is set up per use: a GnuTLS AEAD handle keeps per-message state, and
+ * the event loop (new keys) and the worker (unwrapping) use the vault at the same time. */
+static int wrap_cipher(const struct ad_vault *v, gnutls_aead_cipher_hd_t *h)
+{
+	gnutls_datum_t k = { (unsigned char *)v->master, AD_KEY_BYTES };
+
+	return gnutls_aead_cipher_init(h, GNUTLS_CIPHER_AES_256_GCM, &k) < 0 ? -EINVAL : 0;
+}
+
+int ad_vault_new_call_key(const struct ad_vault *v, const uint8_t id[CR_CALL_ID_BYTES],
+			  uint8_t key[AD_KEY_BYTES], uint8_t wrapped[AD_WRAPPED_BYTES])
 {
 	size_t out = AD_KEY_BYTES + AD_TAG_BYTES;
-	int rc = ad_vault_ensure();
+	gnutls_aead_cipher_hd_t h;
+	int rc;
 
-	if (rc < 0)
-		return rc;
 	if (gnutls_rnd(GNUTLS_RND_KEY, key, AD_KEY_BYTES) < 0 ||
 	    gnutls_rnd(GNUTLS_RND_NONCE, wrapped, AD_NONCE_BYTES) < 0)
 		return -EIO;
-	if (gnutls_aead_cipher_encrypt(V.wrap, wrapped, AD_NONCE_BYTES, id, CR_CALL_ID_BYTES,
-				       AD_TAG_BYTES, key, AD_KEY_BYTES, wrapped + AD_NONCE_BYTES,
-				       &out) < 0)
-		return -EIO;
-	return 0;
-}
-
-int ad_vault_unwrap(const uint8_t id[CR_CALL_ID_BYTES], const uint8_t *wrapped, size_t len,
-		    uint8_t key[AD_KEY_BYTES])
-{
-	size_t out = AD_KEY_BYTES;
-	int rc = ad_vault_ensure();
-
+	rc = wrap_cipher(v, &h);
 	if (rc < 0)
 		return rc;
+	if (gnutls_aead_cipher_encrypt(h, wrapped, AD_NONCE_BYTES, id, CR_CALL_ID_BYTES,
+				       AD_TAG_BYTES, key, AD_KEY_BYTES, wrapped + AD_NONCE_BYTES,
+				       &out) < 0)
+		rc = -EIO;
+	gnutls_aead_cipher_deinit(h);
+	return rc;
+}
+
+int ad_vault_unwrap(const struct ad_vault *v, const uint8_t id[CR_CALL_ID_BYTES],
+		    const uint8_t *wrapped, size_t len, uint8_t key[AD_KEY_BYTES])
+{
+	size_t out = AD_KEY_BYTES;
+	gnutls_aead_cipher_hd_t h;
+	int rc;
+
 	if (len != AD_WRAPPED_BYTES)
 		return -EBADMSG;
-	if (gnutls_aead_cipher_decrypt(V.wrap, wrapped, AD_NONCE_BYTES, id, CR_CALL_ID_BYTES,
+	rc = wrap_cipher(v, &h);
+	if (rc < 0)
+		return rc;
+	if (gnutls_aead_cipher_decrypt(h, wrapped, AD_NONCE_BYTES, id, CR_CALL_ID_BYTES,
 				       AD_TAG_BYTES, wrapped + AD_NONCE_BYTES,
 				       AD_KEY_BYTES + AD_TAG_BYTES, key, &out) < 0 ||
 	    out != AD_KEY_BYTES)
-		return -EBADMSG;
-	return 0;
+		rc = -EBADMSG;
+	gnutls_aead_cipher_deinit(h);
+	return rc;
 }
 
-int ad_vault_sign(const void *data, size_t len, uint8_t sig[AD_SIG_BYTES])
+int ad_vault_sign(const struct ad_vault *v, const void *data, size_t len,
+		  uint8_t sig[AD_SIG_BYTES])
 {
 	gnutls_datum_t d = { (unsigned char *)data, (unsigned)len }, s = { NULL, 0 };
-	int rc = ad_vault_ensure();
+	int rc = 0;
 
-	if (rc < 0)
-		return rc;
-	if (gnutls_privkey_sign_data2(V.sign, GNUTLS_SIGN_EDDSA_ED25519, 0, &d, &s) < 0)
+	if (gnutls_privkey_sign_data2(v->sign, GNUTLS_SIGN_EDDSA_ED25519, 0, &d, &s) < 0)
 		return -EIO;
 	if (s.size != AD_SIG_BYTES)
 		rc = -EIO;
@@ -226,14 +203,11 @@ int ad_vault_sign(const void *data, size_t len, uint8_t sig[AD_SIG_BYTES])
 	return rc;
 }
 
-int ad_vault_public_pem(char **pem)
+int ad_vault_public_pem(const struct ad_vault *v, char **pem)
 {
 	gnutls_datum_t d = { NULL, 0 };
-	int rc = ad_vault_ensure();
 
-	if (rc < 0)
-		return rc;
-	if (gnutls_pubkey_export2(V.pub, GNUTLS_X509_FMT_PEM, &d) < 0)
+	if (gnutls_pubkey_export2(v->pub, GNUTLS_X509_FMT_PEM, &d) < 0)
 		return -EIO;
 	*pem = malloc(d.size + 1);
 	if (*pem) {

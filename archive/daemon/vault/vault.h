@@ -1,9 +1,9 @@
-/* The archive's keys: the master key that wraps every call's key (encryption at rest, SPEC
- * 6.1) and the Ed25519 signing key for manifests and checkpoints (SPEC 6.2).
+/* The archive's keys: the master key that wraps every call's own key (encryption at rest)
+ * and the Ed25519 signing key for manifests, checkpoints and export proofs.
  *
- * Loaded once at start-up (ad_vault_load) and read-only afterwards, so the event loop and the
- * worker thread share them without locks. In-process tests that never load keys get a
- * random master key and signing key for the life of the process (ad_vault_ensure). */
+ * A handle loaded once at start-up (ad_vault_load) and read-only afterwards, so the event loop
+ * and the worker thread share it without locks. Unit tests make one with throwaway keys
+ * (ad_vault_ephemeral). */
 #ifndef CALLREC_ARCHIVED_VAULT_VAULT_H
 #define CALLREC_ARCHIVED_VAULT_VAULT_H
 
@@ -18,24 +18,27 @@
 #define AD_WRAPPED_BYTES (AD_NONCE_BYTES + AD_KEY_BYTES + AD_TAG_BYTES)
 #define AD_SIG_BYTES 64
 
+struct ad_vault;
+
 /* master: a file of 64 hex digits (mode 0600 expected); signing: PEM PKCS#8 Ed25519.
  * 0 or -errno (logged). */
-int ad_vault_load(const char *master_path, const char *signing_path);
-/* Keys exist (loaded, or ephemeral ones created now). 0 or -errno. */
-int ad_vault_ensure(void);
-void ad_vault_free(void);
+int ad_vault_load(const char *master_path, const char *signing_path, struct ad_vault **out);
+/* Random keys that live as long as the handle (tests). 0 or -errno. */
+int ad_vault_ephemeral(struct ad_vault **out);
+void ad_vault_free(struct ad_vault *v);
 
 /* A new random call key and its wrapped form (AES-256-GCM under the master key, random
  * nonce, the call id as associated data). 0 or -errno. */
-int ad_vault_new_call_key(const uint8_t id[CR_CALL_ID_BYTES], uint8_t key[AD_KEY_BYTES],
-			  uint8_t wrapped[AD_WRAPPED_BYTES]);
+int ad_vault_new_call_key(const struct ad_vault *v, const uint8_t id[CR_CALL_ID_BYTES],
+			  uint8_t key[AD_KEY_BYTES], uint8_t wrapped[AD_WRAPPED_BYTES]);
 /* 0, -EBADMSG when the wrapped key does not authenticate, or -errno. */
-int ad_vault_unwrap(const uint8_t id[CR_CALL_ID_BYTES], const uint8_t *wrapped, size_t len,
-		    uint8_t key[AD_KEY_BYTES]);
+int ad_vault_unwrap(const struct ad_vault *v, const uint8_t id[CR_CALL_ID_BYTES],
+		    const uint8_t *wrapped, size_t len, uint8_t key[AD_KEY_BYTES]);
 
 /* Ed25519 signature of data. 0 or -errno. */
-int ad_vault_sign(const void *data, size_t len, uint8_t sig[AD_SIG_BYTES]);
+int ad_vault_sign(const struct ad_vault *v, const void *data, size_t len,
+		  uint8_t sig[AD_SIG_BYTES]);
 /* The signing public key as PEM (malloc'd, NUL-terminated). 0 or -errno. */
-int ad_vault_public_pem(char **pem);
+int ad_vault_public_pem(const struct ad_vault *v, char **pem);
 
 #endif
