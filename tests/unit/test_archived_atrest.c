@@ -129,7 +129,7 @@ static void test_nothing_in_the_clear(void **state)
 		cr_id_to_hex(id1, hex);
 		snprintf(path, sizeof(path), "%s/calls/%s/audio.wav", dir, hex);
 		assert_int_equal(access(path, F_OK), 0);
-		assert_int_equal(ad_obj_read_all(k1, AD_OBJ_AUDIO, ad_store_blobs(s), id1, "audio.wav",
+		assert_int_equal(ad_obj_read_all(k1, AD_OBJ_AUDIO, ad_store_objects(s), id1, "audio.wav",
 						 1u << 24, &wav, &len), 0);
 		assert_int_equal(len, 44 + 3 * 16000 * 4);
 		assert_non_null(memmem(wav, len, pattern, sizeof(pattern)));
@@ -159,7 +159,7 @@ static void test_tampering_detected(void **state)
 	uint8_t msg[200], sealed[200 + AD_TAG_BYTES];
 	struct ad_obj_writer w;
 	struct ad_obj_reader r;
-	struct ad_blobs *b;
+	struct ad_objects *b;
 	char *dir = t_tmpdir(), path[4200], hex[33];
 	uint8_t *buf = NULL, *big;
 	size_t len = 0, n = 3 * AD_OBJ_RECORD, i;
@@ -179,7 +179,7 @@ static void test_tampering_detected(void **state)
 	assert_int_equal(ad_chunk_open(key, id, 5, sealed, sizeof(sealed), out), -EBADMSG);
 
 	/* An object of exactly three records (the last one empty) round-trips ... */
-	assert_int_equal(ad_blobs_dir_new(dir, &b), 0);
+	assert_int_equal(ad_objects_open("dir", dir, &b), 0);
 	big = malloc(n);
 	for (i = 0; i < n; i++)
 		big[i] = (uint8_t)(i * 7);

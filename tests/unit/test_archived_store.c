@@ -14,6 +14,7 @@
 #include "vault/crypt.h"
 #include "store/erase.h"
 #include "record/assemble.h"
+#include "objects/dir.h"
 #include "store/internal.h"
 #include "log.h"
 #include "test_archived_helpers.h"
@@ -253,7 +254,7 @@ static uint8_t *decrypt_object(struct ad_store *s, const uint8_t *id, enum ad_ob
 
 	/* The file exists where the directory backend puts it; read it through the store. */
 	if (access(path, F_OK) < 0 || ad_store_call_key(s, id, key) < 0 ||
-	    ad_obj_read_all(key, kind, ad_store_blobs(s), id, name, 64u << 20, &out, len) < 0)
+	    ad_obj_read_all(key, kind, ad_store_objects(s), id, name, 64u << 20, &out, len) < 0)
 		return NULL;
 	return out;
 }
@@ -651,7 +652,7 @@ static void test_segment_roll(void **state)
 	struct stat st;
 	uint64_t seq;
 
-	ad_store_set_segment_max(f->s, 10000); /* each chunk below is 6400 bytes */
+	ad_objects_dir_segment_max(ad_store_objects(f->s), 10000); /* each chunk below is 6400 bytes */
 	open_call(f, "desk1");
 	memcpy(prev, f->open_hash, CR_HASH_BYTES);
 	for (seq = 1; seq <= 3; seq++) {

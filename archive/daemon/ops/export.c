@@ -68,7 +68,6 @@ int ad_export_start(struct ad_conn *c, struct ad_archive *ar, const char *hex, i
 	uint8_t id[CR_CALL_ID_BYTES], key[AD_KEY_BYTES];
 	struct ad_call_info ci;
 	struct ad_export *e;
-	char dir[4096];
 	int rc;
 
 	/* The path is built from the id we parsed and re-encode, never from the request text. */
@@ -83,9 +82,6 @@ int ad_export_start(struct ad_conn *c, struct ad_archive *ar, const char *hex, i
 		return ad_op_end(c, ENOENT, "call erased");
 	if (strcmp(ci.state, "complete") != 0)
 		return ad_op_end(c, EBUSY, "call still recording");
-	rc = ad_store_call_dir(ar->store, id, dir, sizeof(dir));
-	if (rc < 0)
-		return ad_op_end(c, -rc, "bad call directory");
 	rc = ad_store_call_key(ar->store, id, key);
 	if (rc < 0)
 		return ad_op_end(c, rc == -ENOENT ? ENOENT : EIO, "call key unavailable");
@@ -94,11 +90,11 @@ int ad_export_start(struct ad_conn *c, struct ad_archive *ar, const char *hex, i
 		gnutls_memset(key, 0, sizeof(key));
 		return -ENOMEM;
 	}
-	rc = ad_obj_open(&e->rd[0], key, AD_OBJ_AUDIO, ad_store_blobs(ar->store), id,
+	rc = ad_obj_open(&e->rd[0], key, AD_OBJ_AUDIO, ad_store_objects(ar->store), id,
 			 "audio.wav");
 	e->open[0] = rc == 0;
 	if (rc == 0) {
-		rc = ad_obj_open(&e->rd[1], key, AD_OBJ_MANIFEST, ad_store_blobs(ar->store), id,
+		rc = ad_obj_open(&e->rd[1], key, AD_OBJ_MANIFEST, ad_store_objects(ar->store), id,
 				 "manifest.json");
 		e->open[1] = rc == 0;
 	}
@@ -111,8 +107,7 @@ int ad_export_start(struct ad_conn *c, struct ad_archive *ar, const char *hex, i
 	if (rc == 0 && bundle && tree_size)
 		rc = proof_text(ar, id, tree_size, e);
 	if (rc < 0) {
-		cr_err("export %s: cannot open the recording in %s: %s", ci.hex, dir,
-		       strerror(-rc));
+		cr_err("export %s: cannot open the recording: %s", ci.hex, strerror(-rc));
 		ad_export_free(e);
 		return ad_op_end(c, EIO, "recording unreadable");
 	}

@@ -35,7 +35,7 @@ static char *manifest_text(struct ad_store *s, const uint8_t *id)
 
 	if (ad_store_call_key(s, id, key) < 0)
 		return NULL;
-	if (ad_obj_read_all(key, AD_OBJ_MANIFEST, ad_store_blobs(s), id, "manifest.json",
+	if (ad_obj_read_all(key, AD_OBJ_MANIFEST, ad_store_objects(s), id, "manifest.json",
 			    16u << 20, &text, &len) < 0)
 		text = NULL;
 	gnutls_memset(key, 0, sizeof(key));

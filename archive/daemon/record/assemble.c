@@ -1,6 +1,6 @@
 /* Assembly of a closed call: chunks placed at their start frame, holes as silence (listed in
- * the manifest), the WAV and the manifest written atomically (temp, fsync, rename, fsync dir),
- * then the call marked complete. Rerunning after a crash rewrites the same files. */
+ * the manifest), the WAV and the manifest written as objects (each visible only once durable),
+ * then the call marked complete. Rerunning after a crash rewrites the same objects. */
 #include "record/assemble.h"
 
 #include <errno.h>
@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "vault/crypt.h"
-#include "fsutil.h"
 #include "log.h"
 #include "record/manifest.h"
 #include "record/mlog.h"
@@ -104,6 +103,7 @@ struct wav_job {
 /* Chunks in timeline order into the sink; holes become silence and are recorded. */
 static int write_audio(struct wav_job *j, struct sink *sf)
 {
+	struct ad_objects *ob = ad_store_objects(j->s);
 	uint8_t *buf = NULL, *sealed = NULL;
 	uint64_t pos = 0;
 	size_t i;
@@ -140,7 +140,7 @@ static int write_audio(struct wav_job *j, struct sink *sf)
 				continue;
 		}
 		if (rc == 0)
-			rc = ad_store_read_chunk(j->s, c, sealed);
+			rc = ob->ops->seg_read(ob, c->segment, c->offset, sealed, (size_t)c->length);
 		if (rc == 0)
 			rc = ad_chunk_open(j->key, j->id, c->seq, sealed, c->length, buf);
 		if (rc == 0) {
@@ -196,7 +196,7 @@ static void wav_header(uint8_t h[44], uint64_t frames, unsigned rate)
 }
 
 /* audio.wav, encrypted, via a temporary file; the hash of the plaintext WAV into hex. */
-static int write_wav(struct wav_job *j, const char *dir, char hex[2 * CR_HASH_BYTES + 1])
+static int write_wav(struct wav_job *j, char hex[2 * CR_HASH_BYTES + 1])
 {
 	uint8_t hdr[44], digest[CR_HASH_BYTES];
 	struct sink k;
@@ -207,8 +207,7 @@ static int write_wav(struct wav_job *j, const char *dir, char hex[2 * CR_HASH_BY
 		return -EFBIG;
 	if (gnutls_hash_init(&k.h, GNUTLS_DIG_SHA256) < 0)
 		return -ENOMEM;
-	(void)dir;
-	rc = ad_obj_create(&k.w, j->key, AD_OBJ_AUDIO, ad_store_blobs(j->s), j->id, "audio.wav");
+	rc = ad_obj_create(&k.w, j->key, AD_OBJ_AUDIO, ad_store_objects(j->s), j->id, "audio.wav");
 	if (rc < 0) {
 		gnutls_hash_deinit(k.h, digest);
 		return rc;
@@ -228,7 +227,7 @@ static int write_wav(struct wav_job *j, const char *dir, char hex[2 * CR_HASH_BY
 	return rc;
 }
 
-static int write_manifest(struct wav_job *j, const struct ad_call_info *call, const char *dir,
+static int write_manifest(struct wav_job *j, const struct ad_call_info *call,
 			  const char *audio_hex, char **out)
 {
 	struct ad_obj_writer w;
@@ -246,8 +245,7 @@ static int write_manifest(struct wav_job *j, const struct ad_call_info *call, co
 	json_decref(m);
 	if (!text)
 		return -ENOMEM;
-	(void)dir;
-	rc = ad_obj_create(&w, j->key, AD_OBJ_MANIFEST, ad_store_blobs(j->s), j->id,
+	rc = ad_obj_create(&w, j->key, AD_OBJ_MANIFEST, ad_store_objects(j->s), j->id,
 			   "manifest.json");
 	if (rc == 0)
 		rc = ad_obj_write(&w, text, strlen(text));
@@ -273,7 +271,7 @@ static int by_seq(const void *a, const void *b)
 int ad_assemble_call(const struct ad_mlog *m, struct ad_store *s,
 		     const uint8_t id[CR_CALL_ID_BYTES])
 {
-	char dir[4096], audio_hex[2 * CR_HASH_BYTES + 1];
+	char audio_hex[2 * CR_HASH_BYTES + 1];
 	struct chunk_vec cv = { 0 };
 	struct ad_call_info call;
 	struct wav_job j = { .s = s, .id = id, .cv = &cv };
@@ -288,10 +286,6 @@ int ad_assemble_call(const struct ad_mlog *m, struct ad_store *s,
 		rc = ad_store_call_key(s, id, j.key);
 	if (rc == 0)
 		rc = ad_store_chunks(s, id, collect, &cv);
-	if (rc == 0)
-		rc = ad_store_call_dir(s, id, dir, sizeof(dir));
-	if (rc == 0)
-		rc = cr_mkdir_p(dir, 0700);
 	if (rc < 0)
 		goto out;
 	j.total = closed_frames(call.close_json);
@@ -299,12 +293,12 @@ int ad_assemble_call(const struct ad_mlog *m, struct ad_store *s,
 	if (!j.rate)
 		j.rate = AD_RATE; /* refused at CALL_OPEN; only an old index could hold one */
 	qsort(cv.v, cv.n, sizeof(*cv.v), by_start);
-	rc = write_wav(&j, dir, audio_hex);
+	rc = write_wav(&j, audio_hex);
 	if (rc < 0)
 		goto out;
 	qsort(cv.v, cv.n, sizeof(*cv.v), by_seq); /* the manifest lists the chain in order */
 	j.expires = ad_retention_deadline(call.meta_json);
-	rc = write_manifest(&j, &call, dir, audio_hex, &manifest);
+	rc = write_manifest(&j, &call, audio_hex, &manifest);
 	if (rc == 0)
 		rc = ad_mlog_complete(m, s, id, audio_hex, manifest, strlen(manifest));
 	if (rc == 0)

@@ -46,7 +46,7 @@ static int delete_objects(struct ad_store *s, const uint8_t *id)
 	char hex[2 * CR_CALL_ID_BYTES + 1];
 	int r, rc;
 
-	rc = s->blobs->ops->remove_call(s->blobs, id);
+	rc = s->objects->ops->remove_call(s->objects, id);
 	if (rc < 0) {
 		cr_id_to_hex(id, hex);
 		cr_err("erase: cannot remove the objects of %s: %s", hex, strerror(-rc));
@@ -54,24 +54,13 @@ static int delete_objects(struct ad_store *s, const uint8_t *id)
 	}
 	if (!st)
 		return -EIO;
-	/* The segments are shared with other calls: punch the chunks' bytes out (they are
-	 * ciphertext under a destroyed key already; this also frees the space). */
+	/* The chunks' bytes in the segments, which other calls share: ciphertext under a
+	 * destroyed key already; discarding them frees the space where the store can. */
 	sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		char path[4200];
-		int fd;
-
-		snprintf(path, sizeof(path), "%s/segments/%08u.seg", s->dir,
-			 (unsigned)sqlite3_column_int64(st, 0));
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			      (off_t)sqlite3_column_int64(st, 1),
-			      (off_t)sqlite3_column_int64(st, 2)) == 0)
-			fdatasync(fd);
-		close(fd);
-	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		(void)s->objects->ops->seg_discard(s->objects, (uint32_t)sqlite3_column_int64(st, 0),
+						   (uint64_t)sqlite3_column_int64(st, 1),
+						   (uint64_t)sqlite3_column_int64(st, 2));
 	ad_stmt_done(st);
 	return 0;
 }

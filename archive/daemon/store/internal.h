@@ -72,19 +72,7 @@ struct ad_store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
 	int lock_fd;
-	/* Current segment. Chunk audio of a turn is gathered in `batch` and written at seg_off
-	 * in one aligned write (O_DIRECT when the file system allows: no page-cache copy). */
-	int seg_fd;
-	int seg_direct;
-	uint32_t seg_no;
-	uint64_t seg_off, seg_max;
-	int seg_dirty;
-	int seg_error;  /* a batch write failed this turn: the commit must fail */
-	uint8_t *batch;
-	size_t batch_len, batch_cap;
-	/* One cached read descriptor for an older segment. */
-	int rd_fd;
-	uint32_t rd_no;
+	int append_failed; /* a segment append failed this turn: the commit's sync must run */
 	/* Staged this turn. */
 	struct staged_call *calls;
 	size_t ncalls, capcalls;
@@ -108,7 +96,7 @@ struct ad_store {
 	 * starts, one notice when it ends (ad_store_commit). */
 	int outage;
 	unsigned outage_commits;
-	struct ad_blobs *blobs; /* the call objects (blobs.h) */
+	struct ad_objects *objects; /* call objects and segments (objects/objects.h) */
 	/* Statements prepared on first use by ad_stmt() (keyed by their SQL text's address). */
 	struct { const char *sql; sqlite3_stmt *st; } extra[48];
 	/* Chunk encryption: a buffer for sealed audio, and the last call key used. */
@@ -161,11 +149,6 @@ int ad_exec(struct ad_store *s, const char *sql);
 int ad_store_call_key(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES],
 		      uint8_t key[AD_KEY_BYTES]);
 
-/* Write audio to the current segment (rolling it when full). 0 or -errno. */
-int ad_segment_append(struct ad_store *s, const void *data, size_t len, uint32_t *seg,
-		      uint64_t *off);
-int ad_segment_sync(struct ad_store *s);
-int ad_segment_open_latest(struct ad_store *s);
 
 /* Call state as seen by staging: committed row or staged this turn. */
 struct call_view {

@@ -168,14 +168,3 @@ int ad_store_closing(struct ad_store *s, uint8_t (**ids)[CR_CALL_ID_BYTES], size
 	*n = cnt;
 	return 0;
 }
-
-int ad_store_call_dir(const struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], char *out,
-		      size_t outlen)
-{
-	char hex[2 * CR_CALL_ID_BYTES + 1];
-	int n;
-
-	cr_id_to_hex(id, hex);
-	n = snprintf(out, outlen, "%s/calls/%s", s->dir, hex);
-	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
-}

@@ -484,9 +484,12 @@ int ad_store_put_chunk(struct ad_store *s, void *tag, const char *device, const 
 	r = seal_chunk(s, &h, audio, bytes);
 	if (r < 0)
 		return r;
-	r = ad_segment_append(s, s->seal, bytes + AD_TAG_BYTES, &k->c.segment, &k->c.offset);
-	if (r < 0)
+	r = s->objects->ops->seg_append(s->objects, s->seal, bytes + AD_TAG_BYTES, &k->c.segment,
+					&k->c.offset);
+	if (r < 0) {
+		s->append_failed = 1;
 		return r;
+	}
 	if (ad_idmap_put(&s->chunk_map, h.call_id, h.seq, s->nchunks) < 0 ||
 	    push_ack(s, tag, h.call_id, h.seq, ACK_CHUNK, 0) < 0)
 		return -ENOMEM;

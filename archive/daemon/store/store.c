@@ -180,14 +180,12 @@ int ad_store_open(const struct ad_store_cfg *cfg, struct ad_store **out)
 {
 	struct ad_store *s = calloc(1, sizeof(*s));
 	const char *dir = cfg->data_dir;
-	char sub[4096];
 	int rc;
 
 	if (!s)
 		return -ENOMEM;
 	s->cfg = *cfg;
-	s->lock_fd = s->seg_fd = s->rd_fd = -1;
-	s->seg_max = AD_SEGMENT_MAX_BYTES;
+	s->lock_fd = -1;
 	s->dir = strdup(dir);
 	if (!s->dir) {
 		rc = -ENOMEM;
@@ -198,24 +196,11 @@ int ad_store_open(const struct ad_store_cfg *cfg, struct ad_store **out)
 		cr_err("storage: cannot create %s: %s", dir, strerror(-rc));
 		goto fail;
 	}
-	snprintf(sub, sizeof(sub), "%s/segments", dir);
-	rc = cr_mkdir_p(sub, 0700);
-	if (rc == 0) {
-		snprintf(sub, sizeof(sub), "%s/calls", dir);
-		rc = cr_mkdir_p(sub, 0700);
-	}
-	if (rc < 0) {
-		cr_err("storage: cannot create %s: %s", sub, strerror(-rc));
-		goto fail;
-	}
 	rc = lock_dir(s);
 	if (rc == 0)
-		rc = ad_blobs_dir_new(dir, &s->blobs);
+		rc = ad_objects_open(NULL, dir, &s->objects);
 	if (rc == 0)
 		rc = open_db(s);
-	if (rc < 0)
-		goto fail;
-	rc = ad_segment_open_latest(s);
 	if (rc < 0)
 		goto fail;
 	s->cfg.data_dir = s->dir;
@@ -238,9 +223,9 @@ int ad_store_open_peer(struct ad_store *parent, struct ad_store **out)
 	if (!s)
 		return -ENOMEM;
 	s->cfg = parent->cfg;
-	s->lock_fd = s->seg_fd = s->rd_fd = -1;
+	s->lock_fd = -1;
 	s->dir = strdup(parent->dir);
-	rc = s->dir ? ad_blobs_dir_new(s->dir, &s->blobs) : -ENOMEM;
+	rc = s->dir ? parent->objects->ops->open_peer(parent->objects, &s->objects) : -ENOMEM;
 	if (rc == 0)
 		rc = open_db(s);
 	if (rc < 0) {
@@ -257,9 +242,9 @@ const char *ad_store_dir(const struct ad_store *s)
 	return s->dir;
 }
 
-struct ad_blobs *ad_store_blobs(const struct ad_store *s)
+struct ad_objects *ad_store_objects(const struct ad_store *s)
 {
-	return s->blobs;
+	return s->objects;
 }
 
 static void clear_staged(struct ad_store *s)
@@ -297,20 +282,15 @@ void ad_store_close(struct ad_store *s)
 		sqlite3_finalize(s->extra[i].st);
 	if (s->seal)
 		free(s->seal);
-	if (s->blobs)
-		s->blobs->ops->free(s->blobs);
+	if (s->objects)
+		s->objects->ops->free(s->objects);
 	gnutls_memset(s->key, 0, sizeof(s->key));
 	for (i = 0; i < s->ncalls; i++)
 		gnutls_memset(s->calls[i].key, 0, sizeof(s->calls[i].key));
 	if (s->db)
 		sqlite3_close(s->db);
-	if (s->seg_fd >= 0)
-		close(s->seg_fd);
-	if (s->rd_fd >= 0)
-		close(s->rd_fd);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
-	free(s->batch);
 	free(s->calls);
 	free(s->chunks);
 	free(s->beats);
@@ -329,11 +309,6 @@ void ad_store_close(struct ad_store *s)
 	free(s->got_erase_reason);
 	free(s->dir);
 	free(s);
-}
-
-void ad_store_set_segment_max(struct ad_store *s, uint64_t bytes)
-{
-	s->seg_max = bytes;
 }
 
 static size_t fresh_closes(const struct ad_store *s)
@@ -592,8 +567,9 @@ int ad_store_commit(struct ad_store *s, ad_ack_fn ack, void *arg)
 	if (!ad_store_staged(s))
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (s->nchunks || s->seg_error) {
-		rc = ad_segment_sync(s);
+	if (s->nchunks || s->append_failed) {
+		rc = s->objects->ops->seg_sync(s->objects);
+		s->append_failed = 0;
 		sync_ms = elapsed_ms(&t0);
 	}
 	if (rc == 0)
@@ -621,6 +597,7 @@ int ad_store_commit(struct ad_store *s, ad_ack_fn ack, void *arg)
 			       "recovers; agents keep their spools and resend", strerror(-rc));
 		s->outage = rc;
 		s->outage_commits++;
+		s->objects->quiet = 1;
 		for (i = 0; i < s->ncloses; i++)
 			s->closes[i].result = 0;
 	}
@@ -633,6 +610,7 @@ int ad_store_commit(struct ad_store *s, ad_ack_fn ack, void *arg)
 			  s->outage_commits, strerror(-s->outage));
 		s->outage = 0;
 		s->outage_commits = 0;
+		s->objects->quiet = 0;
 	}
 	ad_erase_deferred(s, rc);
 	report(s, ack, arg, rc);

@@ -20,8 +20,6 @@
 #include "testhooks.h"
 #include "vault/vault.h"
 
-#define AD_SEGMENT_MAX_BYTES (256ull * 1024 * 1024)
-
 struct ad_store;
 
 /* Acknowledgement of a staged item after the commit: status >= 0 is an enum cr_ack_status to
@@ -50,8 +48,6 @@ void ad_store_close(struct ad_store *s);
 int ad_store_open_peer(struct ad_store *s, struct ad_store **out);
 /* The data directory. */
 const char *ad_store_dir(const struct ad_store *s);
-/* Segment roll size (tests use small values). */
-void ad_store_set_segment_max(struct ad_store *s, uint64_t bytes);
 
 /* Stage a CALL_OPEN / CHUNK / CALL_CLOSE body from `device` (the certificate CN); `software`
  * is what the client's HELLO said (may be NULL). Invalid content is staged with its ACK
@@ -109,14 +105,9 @@ int ad_store_call_get(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES],
 /* A call's chunks in sequence order. */
 int ad_store_chunks(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES],
 		    int (*fn)(void *arg, const struct ad_chunk_info *c), void *arg);
-/* Read a chunk's audio (c->length bytes) into buf. 0 or -errno (-EIO on a short segment). */
-int ad_store_read_chunk(struct ad_store *s, const struct ad_chunk_info *c, void *buf);
 /* Calls whose close is stored but whose recording is not assembled yet (malloc'd array). */
 int ad_store_closing(struct ad_store *s, uint8_t (**ids)[CR_CALL_ID_BYTES], size_t *n);
-/* The object storage holding each call's encrypted WAV and manifest (blobs.h). */
-struct ad_blobs *ad_store_blobs(const struct ad_store *s);
-/* Directory of a call's recording: DATA/calls/HEX (from the archive's own hex). */
-int ad_store_call_dir(const struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], char *out,
-		      size_t outlen);
+/* The object store: each call's encrypted WAV and manifest, and the segments. */
+struct ad_objects *ad_store_objects(const struct ad_store *s);
 
 #endif

@@ -79,12 +79,12 @@ static void record_params(const uint8_t hdr[AD_OBJ_HDR], uint64_t index, int las
 }
 
 int ad_obj_create(struct ad_obj_writer *w, const uint8_t key[AD_KEY_BYTES], enum ad_obj_kind kind,
-		  struct ad_blobs *b, const uint8_t id[CR_CALL_ID_BYTES], const char *name)
+		  struct ad_objects *b, const uint8_t id[CR_CALL_ID_BYTES], const char *name)
 {
 	int rc;
 
 	memset(w, 0, sizeof(*w));
-	w->blobs = b;
+	w->objects = b;
 	memcpy(w->hdr, "CRE1", 4);
 	cr_put_u32(w->hdr + 4, (uint32_t)kind);
 	if (gnutls_rnd(GNUTLS_RND_NONCE, w->hdr + 8, AD_NONCE_BYTES) < 0)
@@ -115,7 +115,7 @@ static int flush_record(struct ad_obj_writer *w, int last)
 	rc = gnutls_aead_cipher_encrypt(w->h, nonce, sizeof(nonce), aad, sizeof(aad), AD_TAG_BYTES,
 					w->buf, w->used, out, &olen) < 0 ? -EIO : 0;
 	if (rc == 0)
-		rc = w->blobs->ops->write(w->o, out, olen);
+		rc = w->objects->ops->write(w->o, out, olen);
 	free(out);
 	gnutls_memset(w->buf, 0, w->used);
 	w->used = 0;
@@ -151,7 +151,7 @@ int ad_obj_commit(struct ad_obj_writer *w)
 	int rc = flush_record(w, 1);
 
 	if (rc == 0) {
-		rc = w->blobs->ops->commit(w->o);
+		rc = w->objects->ops->commit(w->o);
 		w->o = NULL;
 	}
 	ad_obj_abort(w);
@@ -161,7 +161,7 @@ int ad_obj_commit(struct ad_obj_writer *w)
 void ad_obj_abort(struct ad_obj_writer *w)
 {
 	if (w->o)
-		w->blobs->ops->abort(w->o);
+		w->objects->ops->abort(w->o);
 	w->o = NULL;
 	if (w->h)
 		gnutls_aead_cipher_deinit(w->h);
@@ -178,7 +178,7 @@ static ssize_t read_full(struct ad_obj_reader *r, uint8_t *p, size_t len)
 	size_t got = 0;
 
 	while (got < len) {
-		ssize_t n = r->blobs->ops->read(r->o, p + got, len - got);
+		ssize_t n = r->objects->ops->read(r->o, p + got, len - got);
 
 		if (n < 0)
 			return n;
@@ -190,13 +190,13 @@ static ssize_t read_full(struct ad_obj_reader *r, uint8_t *p, size_t len)
 }
 
 int ad_obj_open(struct ad_obj_reader *r, const uint8_t key[AD_KEY_BYTES], enum ad_obj_kind kind,
-		struct ad_blobs *b, const uint8_t id[CR_CALL_ID_BYTES], const char *name)
+		struct ad_objects *b, const uint8_t id[CR_CALL_ID_BYTES], const char *name)
 {
 	ssize_t n;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	r->blobs = b;
+	r->objects = b;
 	rc = b->ops->open(b, id, name, &r->o);
 	if (rc < 0) {
 		r->o = NULL;
@@ -287,7 +287,7 @@ ssize_t ad_obj_read(struct ad_obj_reader *r, void *out, size_t len)
 void ad_obj_close(struct ad_obj_reader *r)
 {
 	if (r->o)
-		r->blobs->ops->close(r->o);
+		r->objects->ops->close(r->o);
 	r->o = NULL;
 	if (r->h)
 		gnutls_aead_cipher_deinit(r->h);
@@ -298,7 +298,7 @@ void ad_obj_close(struct ad_obj_reader *r)
 	r->buf = NULL;
 }
 
-int ad_obj_read_all(const uint8_t key[AD_KEY_BYTES], enum ad_obj_kind kind, struct ad_blobs *b,
+int ad_obj_read_all(const uint8_t key[AD_KEY_BYTES], enum ad_obj_kind kind, struct ad_objects *b,
 		    const uint8_t id[CR_CALL_ID_BYTES], const char *name, size_t max, uint8_t **out,
 		    size_t *len)
 {

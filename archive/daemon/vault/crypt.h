@@ -9,7 +9,7 @@
  * base, then records of AD_OBJ_RECORD plaintext bytes (the last one shorter, possibly empty),
  * each sealed with nonce = base XOR record index and associated data = header || index ||
  * last flag, so records can be neither reordered, dropped nor truncated. Objects go through
- * the object storage interface (blobs.h). Plaintext never touches the disk. */
+ * the object store (objects/objects.h). Plaintext never touches the disk. */
 #ifndef CALLREC_ARCHIVED_VAULT_CRYPT_H
 #define CALLREC_ARCHIVED_VAULT_CRYPT_H
 
@@ -36,8 +36,8 @@ int ad_chunk_open(const uint8_t key[AD_KEY_BYTES], const uint8_t id[CR_CALL_ID_B
 
 struct ad_obj_writer {
 	gnutls_aead_cipher_hd_t h;
-	struct ad_blobs *blobs;
-	struct ad_blob *o;
+	struct ad_objects *objects;
+	struct ad_object *o;
 	uint8_t hdr[AD_OBJ_HDR];
 	uint64_t index;
 	uint8_t *buf; /* AD_OBJ_RECORD + AD_TAG_BYTES */
@@ -45,7 +45,7 @@ struct ad_obj_writer {
 };
 /* Start object `name` of call `id`. 0 or -errno. */
 int ad_obj_create(struct ad_obj_writer *w, const uint8_t key[AD_KEY_BYTES], enum ad_obj_kind kind,
-		  struct ad_blobs *b, const uint8_t id[CR_CALL_ID_BYTES], const char *name);
+		  struct ad_objects *b, const uint8_t id[CR_CALL_ID_BYTES], const char *name);
 int ad_obj_write(struct ad_obj_writer *w, const void *data, size_t len);
 /* Last record, then durable and visible. 0 or -errno; the writer is released either way. */
 int ad_obj_commit(struct ad_obj_writer *w);
@@ -53,8 +53,8 @@ void ad_obj_abort(struct ad_obj_writer *w);
 
 struct ad_obj_reader {
 	gnutls_aead_cipher_hd_t h;
-	struct ad_blobs *blobs;
-	struct ad_blob *o;
+	struct ad_objects *objects;
+	struct ad_object *o;
 	uint8_t hdr[AD_OBJ_HDR];
 	uint64_t index;
 	int done;
@@ -65,13 +65,13 @@ struct ad_obj_reader {
 };
 /* Open an object of the given kind. 0, -ENOENT, -EBADMSG (not an object of that kind). */
 int ad_obj_open(struct ad_obj_reader *r, const uint8_t key[AD_KEY_BYTES], enum ad_obj_kind kind,
-		struct ad_blobs *b, const uint8_t id[CR_CALL_ID_BYTES], const char *name);
+		struct ad_objects *b, const uint8_t id[CR_CALL_ID_BYTES], const char *name);
 /* Up to len plaintext bytes; 0 at the (authenticated) end; -EBADMSG when altered or
  * truncated. Only authenticated bytes are returned. */
 ssize_t ad_obj_read(struct ad_obj_reader *r, void *out, size_t len);
 void ad_obj_close(struct ad_obj_reader *r);
 /* A whole (small) object into a malloc'd NUL-terminated buffer. 0 or -errno. */
-int ad_obj_read_all(const uint8_t key[AD_KEY_BYTES], enum ad_obj_kind kind, struct ad_blobs *b,
+int ad_obj_read_all(const uint8_t key[AD_KEY_BYTES], enum ad_obj_kind kind, struct ad_objects *b,
 		    const uint8_t id[CR_CALL_ID_BYTES], const char *name, size_t max, uint8_t **out,
 		    size_t *len);
 
