@@ -38,6 +38,7 @@ int ad_archive_open(struct ad_archive *a, const struct ad_config *cfg,
 	rc = ad_store_open(&sc, &a->store);
 	if (rc < 0)
 		goto fail;
+	a->index = ad_store_index(a->store);
 	a->mlog = (struct ad_mlog){ .checkpoint_every = cfg->checkpoint_every ?
 						cfg->checkpoint_every : AD_CHECKPOINT_EVERY,
 				    .timestamp_command = cfg->timestamp_command,

@@ -21,6 +21,7 @@ struct ad_archive {
 	struct ad_vault *vault;
 	struct ad_audit *audit;
 	struct ad_store *store;   /* the event loop's; the worker opens a peer */
+	struct ad_index *index;   /* the store's index, for the operator requests */
 	struct ad_health *health; /* event loop only */
 	struct ad_mlog mlog;
 	struct ad_retention retention;

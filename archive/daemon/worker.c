@@ -47,9 +47,6 @@ static void *worker(void *arg)
 
 	pthread_mutex_lock(&w->lock);
 	while (!w->stop) {
-		uint8_t (*ids)[CR_CALL_ID_BYTES] = NULL;
-		size_t n = 0, i;
-
 		if (!w->pending) {
 			struct timespec now;
 
@@ -67,10 +64,7 @@ static void *worker(void *arg)
 		}
 		w->pending = 0;
 		pthread_mutex_unlock(&w->lock);
-		if (ad_store_closing(w->reader, &ids, &n) == 0)
-			for (i = 0; i < n && !__atomic_load_n(&w->stop, __ATOMIC_RELAXED); i++)
-				ad_assemble_call(&w->ar->mlog, w->reader, ids[i]);
-		free(ids);
+		ad_assemble_closed(&w->ar->mlog, w->reader, &w->stop);
 		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);

@@ -87,7 +87,7 @@ static void store_call(struct ad_archive *ar, const uint8_t id[CR_CALL_ID_BYTES]
 	t_close_body(id, (uint64_t)chunks + 1, close, &b);
 	assert_int_equal(ad_store_call_close(s, &b, "desk1", b.b, b.len), 0);
 	assert_int_equal(ad_store_commit(s, no_ack, NULL), 0);
-	assert_int_equal(ad_assemble_closed(&ar->mlog, s), 1);
+	assert_int_equal(ad_assemble_closed(&ar->mlog, s, NULL), 1);
 }
 
 static void test_nothing_in_the_clear(void **state)

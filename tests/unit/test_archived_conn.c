@@ -254,7 +254,7 @@ static void test_operator_list_and_export(void **state)
 	ad_buf_append_frame(&dev.rx, CR_F_CALL_CLOSE, b.b, b.len, NULL, 0);
 	assert_int_equal(ad_conn_process(&dev, &f->a), 0);
 	assert_int_equal(ad_store_commit(f->s, on_ack, NULL), 0);
-	assert_int_equal(ad_assemble_closed(&f->a.mlog, f->s), 1);
+	assert_int_equal(ad_assemble_closed(&f->a.mlog, f->s, NULL), 1);
 	ad_conn_release(&dev);
 
 	assert_int_equal(ad_conn_set_identity(&f->c, "op1", "operator"), 0);

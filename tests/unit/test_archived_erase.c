@@ -84,23 +84,18 @@ static void stage_erase(struct fx *f, const uint8_t *id, const char *device)
 
 static int q_chunks(struct fx *f, const uint8_t *id)
 {
-	sqlite3_stmt *st;
-	int n;
+	struct ad_index *ix = ad_store_index(f->s);
+	uint64_t n = 0;
 
-	assert_int_equal(sqlite3_prepare_v2(f->s->db, "SELECT COUNT(*) FROM chunks WHERE call_id = ?1",
-					    -1, &st, NULL), SQLITE_OK);
-	sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	assert_int_equal(ix->ops->chunk_count(ix, id, 0, UINT64_MAX, &n), 0);
+	return (int)n;
 }
 
 static const char *state_of(struct fx *f, const uint8_t *id)
 {
 	struct ad_call_info c;
 
-	assert_int_equal(ad_store_call_get(f->s, id, &c), 0);
+	assert_int_equal(ad_store_index(f->s)->ops->call_get(ad_store_index(f->s), id, &c), 0);
 	return c.state;
 }
 
@@ -130,7 +125,7 @@ static void test_erase_after_and_in_the_same_turn(void **state)
 	assert_int_equal(f->acks.n, 1);
 	assert_int_equal(f->acks.seq[0], 0);
 	assert_int_equal(f->acks.status[0], CR_ACK_OK);
-	assert_int_equal(ad_store_call_get(f->s, a, &c), 0);
+	assert_int_equal(ad_store_index(f->s)->ops->call_get(ad_store_index(f->s), a, &c), 0);
 	assert_string_equal(c.state, "erased");
 	assert_string_equal(c.meta_json, "{}");
 	assert_string_equal(c.erase_reason, "private");

@@ -601,7 +601,7 @@ static void end_of_turn(struct ad_server *srv)
 		if (srv->worker)
 			ad_worker_kick(srv->worker);
 		else
-			ad_assemble_closed(&srv->ar.mlog, srv->ar.store);
+			ad_assemble_closed(&srv->ar.mlog, srv->ar.store, NULL);
 	}
 	/* Only peers with something to send: the turn costs what happened in it, not the
 	 * number of connections. */

@@ -6,7 +6,6 @@
 #include "log.h"
 #include "ops/health.h"
 #include "ops/request.h"
-#include "store/devices.h"
 
 struct devices_walk {
 	struct ad_conn *c;
@@ -45,7 +44,7 @@ int ad_op_devices(struct ad_conn *c, struct ad_archive *ar, json_t *req)
 		return ad_op_end(c, EINVAL, "stale_s must be a number of seconds");
 	if (stale)
 		w.stale_s = (int64_t)json_integer_value(stale);
-	rc = ad_store_devices(ar->store, reply_device, &w);
+	rc = ar->index->ops->devices(ar->index, reply_device, &w);
 	if (rc < 0)
 		return ad_op_end(c, -rc, "cannot list devices");
 	cr_info("operator %s (%s): devices: %u, %u unhealthy", c->cn, c->grant, w.n, w.unhealthy);

@@ -15,7 +15,6 @@
 #include "log.h"
 #include "record/mlog.h"
 #include "ops/request.h"
-#include "store/internal.h"
 #include "vault/vault.h"
 
 #define NSTREAMS 5
@@ -73,7 +72,7 @@ int ad_export_start(struct ad_conn *c, struct ad_archive *ar, const char *hex, i
 	/* The path is built from the id we parsed and re-encode, never from the request text. */
 	if (strlen(hex) != 2 * CR_CALL_ID_BYTES || cr_id_from_hex(hex, id) < 0)
 		return ad_op_end(c, ENOENT, "no such call");
-	rc = ad_store_call_get(ar->store, id, &ci);
+	rc = ar->index->ops->call_get(ar->index, id, &ci);
 	if (rc == -ENOENT)
 		return ad_op_end(c, ENOENT, "no such call");
 	if (rc < 0)

@@ -85,6 +85,8 @@ json_t *ad_op_list_entry(const struct ad_call_info *ci)
 	const char *state = ci->state ? ci->state : "recording";
 	unsigned rate = ad_meta_rate(meta) ? ad_meta_rate(meta) : AD_RATE;
 
+	if (strcmp(state, "closing") == 0)
+		state = "recording"; /* closed, its recording being written: not exportable yet */
 	if (strcmp(state, "complete") == 0 && ci->hold_reason)
 		state = "held";
 	if (o) {
@@ -205,7 +207,7 @@ static int op_list(struct ad_conn *c, struct ad_archive *ar, json_t *j)
 			      .purpose = opt(j, "purpose"), .tag = opt(j, "tag"),
 			      .state = opt(j, "state") };
 	char detail[160];
-	int rc = ad_store_list(ar->store, reply_one, &q);
+	int rc = ar->index->ops->call_list(ar->index, reply_one, &q);
 
 	snprintf(detail, sizeof(detail), "%zu listed, %zu not visible to the role", q.shown,
 		 q.hidden);
@@ -227,7 +229,7 @@ static int op_export(struct ad_conn *c, struct ad_archive *ar, json_t *j)
 		ad_audit(ar->audit, c->cn, c->grant, "export", NULL, "refused", "no such call");
 		return 0;
 	}
-	rc = ad_store_call_get(ar->store, id, &ci);
+	rc = ar->index->ops->call_get(ar->index, id, &ci);
 	if (rc == 0 && !ad_may_retrieve(c->grant, ci.meta_json)) {
 		cr_warn("operator %s (%s): export of %s refused: role not in the purpose's access",
 			c->cn, c->grant, hex);

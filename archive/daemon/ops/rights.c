@@ -16,7 +16,6 @@
 #include "log.h"
 #include "record/mlog.h"
 #include "ops/request.h"
-#include "store/internal.h"
 
 static int refuse(struct ad_conn *c, struct ad_archive *ar, const char *action,
 		  const char *hex, int err, const char *why)
@@ -52,7 +51,7 @@ int ad_op_show(struct ad_conn *c, struct ad_archive *ar, json_t *j)
 
 	if (ad_op_call_id(c, j, id, hex) < 0)
 		return 0;
-	rc = ad_store_call_get(ar->store, id, &ci);
+	rc = ar->index->ops->call_get(ar->index, id, &ci);
 	if (rc == -ENOENT)
 		return refuse(c, ar, "show", hex, ENOENT, "no such call");
 	if (rc < 0)

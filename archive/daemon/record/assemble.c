@@ -16,7 +16,6 @@
 #include "record/manifest.h"
 #include "record/mlog.h"
 #include "store/meta.h"
-#include "store/internal.h"
 
 #define FRAME_BYTES (AD_CHANNELS * 2u)
 
@@ -268,9 +267,11 @@ static int by_seq(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-int ad_assemble_call(const struct ad_mlog *m, struct ad_store *s,
-		     const uint8_t id[CR_CALL_ID_BYTES])
+/* The call is claimed: nobody else assembles it meanwhile. */
+static int assemble(const struct ad_mlog *m, struct ad_store *s,
+		    const uint8_t id[CR_CALL_ID_BYTES])
 {
+	struct ad_index *ix = ad_store_index(s);
 	char audio_hex[2 * CR_HASH_BYTES + 1];
 	struct chunk_vec cv = { 0 };
 	struct ad_call_info call;
@@ -279,13 +280,13 @@ int ad_assemble_call(const struct ad_mlog *m, struct ad_store *s,
 	int rc;
 
 	memset(&call, 0, sizeof(call));
-	rc = ad_store_call_get(s, id, &call);
+	rc = ix->ops->call_get(ix, id, &call);
 	if (rc == 0 && strcmp(call.state, "closing") != 0)
 		goto out; /* erased (or done) meanwhile */
 	if (rc == 0)
 		rc = ad_store_call_key(s, id, j.key);
 	if (rc == 0)
-		rc = ad_store_chunks(s, id, collect, &cv);
+		rc = ix->ops->chunks(ix, id, collect, &cv);
 	if (rc < 0)
 		goto out;
 	j.total = closed_frames(call.close_json);
@@ -314,18 +315,31 @@ out:
 	return rc;
 }
 
-int ad_assemble_closed(const struct ad_mlog *m, struct ad_store *s)
+int ad_assemble_call(const struct ad_mlog *m, struct ad_store *s,
+		     const uint8_t id[CR_CALL_ID_BYTES])
 {
-	uint8_t (*ids)[CR_CALL_ID_BYTES] = NULL;
-	size_t n = 0, i;
-	int rc, done = 0;
+	struct ad_index *ix = ad_store_index(s);
+	int rc = ix->ops->claim(ix, AD_CLAIM_ASSEMBLE, id);
 
-	rc = ad_store_closing(s, &ids, &n);
 	if (rc < 0)
 		return rc;
-	for (i = 0; i < n; i++)
-		if (ad_assemble_call(m, s, ids[i]) == 0)
+	rc = assemble(m, s, id);
+	ix->ops->release(ix, AD_CLAIM_ASSEMBLE, id);
+	return rc;
+}
+
+int ad_assemble_closed(const struct ad_mlog *m, struct ad_store *s, const int *stop)
+{
+	struct ad_index *ix = ad_store_index(s);
+	struct ad_ids ids = { 0 };
+	size_t i;
+	int rc, done = 0;
+
+	rc = ix->ops->calls_in_state(ix, "closing", ad_ids_add, &ids);
+	for (i = 0; rc == 0 && i < ids.n && !(stop && __atomic_load_n(stop, __ATOMIC_RELAXED));
+	     i++)
+		if (ad_assemble_call(m, s, ids.v[i]) == 0)
 			done++;
-	free(ids);
-	return done;
+	ad_ids_free(&ids);
+	return rc < 0 ? rc : done;
 }

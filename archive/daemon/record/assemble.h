@@ -6,11 +6,13 @@
 #include "record/mlog.h"
 #include "store/store.h"
 
-/* Assemble one closed call and mark it complete. 0 or -errno (logged). */
+/* Assemble one closed call and mark it complete: 0, -EBUSY when another thread or archive is
+ * assembling it (claimed through the index), or -errno (logged). */
 int ad_assemble_call(const struct ad_mlog *m, struct ad_store *s,
 		     const uint8_t id[CR_CALL_ID_BYTES]);
 /* Assemble every call whose close is stored but whose recording is not written yet (after a
- * commit, and at start-up after a crash). The number assembled, or -errno. */
-int ad_assemble_closed(const struct ad_mlog *m, struct ad_store *s);
+ * commit, and at start-up after a crash), until *stop is set (stop may be NULL). The number
+ * assembled, or -errno. */
+int ad_assemble_closed(const struct ad_mlog *m, struct ad_store *s, const int *stop);
 
 #endif

@@ -1,4 +1,4 @@
-/* Manifest log. See mlog.h. */
+/* Manifest log. See mlog.h. The log itself (leaves, checkpoints) is kept by the index. */
 #include "record/mlog.h"
 
 #include <errno.h>
@@ -9,77 +9,24 @@
 #include "log.h"
 #include "record/manifest.h"
 #include "record/merkle.h"
-#include "store/internal.h"
-
-static const char sql_complete[] =
-	"UPDATE calls SET state = 'complete', audio_sha256 = ?2, manifest_sig = ?3,"
-	" leaf = (SELECT COUNT(*) FROM mlog) WHERE id = ?1 AND state = 'closing'";
-static const char sql_append[] =
-	"INSERT INTO mlog(idx, call_id, leaf) VALUES((SELECT COUNT(*) FROM mlog), ?1, ?2)";
-static const char sql_count[] = "SELECT COUNT(*) FROM mlog";
-static const char sql_leaves[] = "SELECT leaf FROM mlog WHERE idx < ?1 ORDER BY idx";
-static const char sql_sig[] = "SELECT manifest_sig, leaf FROM calls WHERE id = ?1";
-static const char sql_cp_get[] = "SELECT json, sig FROM checkpoints WHERE size = ?1";
-static const char sql_cp_put[] = "INSERT OR IGNORE INTO checkpoints(size, json, sig)"
-				 " VALUES(?1, ?2, ?3)";
-
-static int count(struct ad_store *s, uint64_t *n)
-{
-	sqlite3_stmt *st = ad_stmt(s, sql_count);
-	int r;
-
-	if (!st)
-		return -EIO;
-	r = sqlite3_step(st);
-	*n = r == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-	ad_stmt_done(st);
-	return r == SQLITE_ROW ? 0 : ad_sqlite_err(s, "count log");
-}
 
 int ad_mlog_complete(const struct ad_mlog *m, struct ad_store *s,
 		     const uint8_t id[CR_CALL_ID_BYTES], const char *audio_sha256_hex,
 		     const void *manifest, size_t len)
 {
+	struct ad_index *ix = ad_store_index(s);
 	uint8_t sig[AD_SIG_BYTES], leaf[AD_HASH];
-	sqlite3_stmt *st;
 	uint64_t n = 0;
-	int r, rc;
+	int rc, appended;
 
 	rc = ad_vault_sign(m->vault, manifest, len, sig);
 	if (rc < 0)
 		return rc;
 	ad_merkle_leaf(manifest, len, leaf);
-	rc = ad_exec(s, "BEGIN IMMEDIATE");
+	rc = ix->ops->complete(ix, id, audio_sha256_hex, sig, leaf, &appended);
 	if (rc < 0)
 		return rc;
-	st = ad_stmt(s, sql_complete);
-	rc = st ? 0 : -EIO;
-	if (rc == 0) {
-		sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, audio_sha256_hex, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 3, sig, AD_SIG_BYTES, SQLITE_STATIC);
-		r = sqlite3_step(st);
-		ad_stmt_done(st);
-		rc = r == SQLITE_DONE ? 0 : ad_sqlite_err(s, "mark complete");
-	}
-	if (rc == 0 && sqlite3_changes(s->db) == 1) {
-		st = ad_stmt(s, sql_append);
-		rc = st ? 0 : -EIO;
-		if (rc == 0) {
-			sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
-			sqlite3_bind_blob(st, 2, leaf, AD_HASH, SQLITE_STATIC);
-			r = sqlite3_step(st);
-			ad_stmt_done(st);
-			rc = r == SQLITE_DONE ? 0 : ad_sqlite_err(s, "append to the log");
-		}
-	}
-	if (rc == 0)
-		rc = ad_exec(s, "COMMIT");
-	if (rc < 0) {
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return rc;
-	}
-	if (count(s, &n) == 0 && n && n % m->checkpoint_every == 0) {
+	if (appended && ix->ops->log_size(ix, &n) == 0 && n && n % m->checkpoint_every == 0) {
 		char *json = NULL;
 
 		if (ad_mlog_checkpoint(m, s, &json, sig, &n) == 0) {
@@ -94,74 +41,37 @@ int ad_mlog_complete(const struct ad_mlog *m, struct ad_store *s,
 int ad_mlog_signature(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES],
 		      uint8_t sig[AD_SIG_BYTES])
 {
-	sqlite3_stmt *st = ad_stmt(s, sql_sig);
-	int r, rc = -ENOENT;
+	struct ad_index *ix = ad_store_index(s);
+	uint64_t leaf;
 
-	if (!st)
-		return -EIO;
-	sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW && sqlite3_column_bytes(st, 0) == AD_SIG_BYTES) {
-		memcpy(sig, sqlite3_column_blob(st, 0), AD_SIG_BYTES);
-		rc = 0;
-	} else if (r != SQLITE_ROW && r != SQLITE_DONE) {
-		rc = ad_sqlite_err(s, "read signature");
-	}
-	ad_stmt_done(st);
-	return rc;
+	return ix->ops->log_entry(ix, id, &leaf, sig);
 }
 
-static int load_leaves(struct ad_store *s, uint64_t n, uint8_t (**out)[AD_HASH])
+/* The first n leaves (malloc'd). */
+static int load_leaves(struct ad_index *ix, uint64_t n, uint8_t (**out)[AD_HASH])
 {
-	sqlite3_stmt *st = ad_stmt(s, sql_leaves);
 	uint8_t (*v)[AD_HASH] = calloc(n ? n : 1, AD_HASH);
-	uint64_t i = 0;
-	int r;
+	int rc = v ? ix->ops->log_leaves(ix, n, v) : -ENOMEM;
 
-	if (!v || !st) {
+	if (rc < 0) {
 		free(v);
-		return st ? -ENOMEM : -EIO;
-	}
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)n);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW && i < n)
-		if (sqlite3_column_bytes(st, 0) == AD_HASH)
-			memcpy(v[i++], sqlite3_column_blob(st, 0), AD_HASH);
-	ad_stmt_done(st);
-	if (i != n) {
-		free(v);
-		return -EIO;
+		return rc;
 	}
 	*out = v;
 	return 0;
 }
 
-int ad_mlog_checkpoint(const struct ad_mlog *m, struct ad_store *s, char **json,
-		       uint8_t sig[AD_SIG_BYTES], uint64_t *size)
+/* The signed checkpoint of the log's first n leaves, made now. */
+static int make_checkpoint(const struct ad_mlog *m, struct ad_index *ix, uint64_t n,
+			   char **json, uint8_t sig[AD_SIG_BYTES])
 {
 	uint8_t (*leaves)[AD_HASH] = NULL, root[AD_HASH];
 	char root_hex[2 * AD_HASH + 1], when[32];
-	sqlite3_stmt *st;
-	uint64_t n;
 	json_t *j;
 	char *text;
-	int r, rc;
+	int rc;
 
-	rc = count(s, &n);
-	if (rc < 0)
-		return rc;
-	st = ad_stmt(s, sql_cp_get);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)n);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 1) == AD_SIG_BYTES) {
-		*json = strdup((const char *)sqlite3_column_text(st, 0));
-		memcpy(sig, sqlite3_column_blob(st, 1), AD_SIG_BYTES);
-		ad_stmt_done(st);
-		*size = n;
-		return *json ? 0 : -ENOMEM;
-	}
-	ad_stmt_done(st);
-	rc = load_leaves(s, n, &leaves);
+	rc = load_leaves(ix, n, &leaves);
 	if (rc < 0)
 		return rc;
 	ad_merkle_root((const uint8_t(*)[AD_HASH])leaves, n, root);
@@ -175,48 +85,62 @@ int ad_mlog_checkpoint(const struct ad_mlog *m, struct ad_store *s, char **json,
 	if (!text)
 		return -ENOMEM;
 	rc = ad_vault_sign(m->vault, text, strlen(text), sig);
-	st = rc == 0 ? ad_stmt(s, sql_cp_put) : NULL;
-	if (rc == 0 && st) {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)n);
-		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 3, sig, AD_SIG_BYTES, SQLITE_STATIC);
-		r = sqlite3_step(st);
-		ad_stmt_done(st);
-		if (r != SQLITE_DONE)
-			rc = ad_sqlite_err(s, "store checkpoint");
-	} else if (rc == 0) {
-		rc = -EIO;
-	}
 	if (rc < 0) {
 		free(text);
 		return rc;
 	}
 	*json = text;
-	*size = n;
 	return 0;
+}
+
+int ad_mlog_checkpoint(const struct ad_mlog *m, struct ad_store *s, char **json,
+		       uint8_t sig[AD_SIG_BYTES], uint64_t *size)
+{
+	struct ad_index *ix = ad_store_index(s);
+	uint64_t n;
+	int rc;
+
+	rc = ix->ops->log_size(ix, &n);
+	if (rc < 0)
+		return rc;
+	*size = n;
+	rc = ix->ops->checkpoint_get(ix, n, json, sig, NULL, NULL);
+	if (rc != -ENOENT)
+		return rc;
+	rc = make_checkpoint(m, ix, n, json, sig);
+	if (rc == 0)
+		rc = ix->ops->checkpoint_put(ix, n, *json, sig);
+	if (rc == -EEXIST) {
+		/* Another thread or archive stored one of this size first: that one counts. */
+		free(*json);
+		rc = ix->ops->checkpoint_get(ix, n, json, sig, NULL, NULL);
+	}
+	if (rc < 0) {
+		free(*json);
+		*json = NULL;
+	}
+	return rc;
 }
 
 int ad_mlog_proof(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], uint64_t size,
 		  json_t **out)
 {
-	uint8_t (*leaves)[AD_HASH] = NULL, path[64][AD_HASH], root[AD_HASH];
+	uint8_t (*leaves)[AD_HASH] = NULL, path[64][AD_HASH], root[AD_HASH], sig[AD_SIG_BYTES];
+	struct ad_index *ix = ad_store_index(s);
 	char hex[2 * AD_HASH + 1];
-	sqlite3_stmt *st = ad_stmt(s, sql_sig);
-	int left[64], r, rc;
-	int64_t index = -1;
+	uint64_t index, logged;
+	int left[64], rc;
 	size_t len, i;
 	json_t *o, *arr;
 
-	if (!st)
-		return -EIO;
-	sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW && sqlite3_column_type(st, 1) != SQLITE_NULL)
-		index = sqlite3_column_int64(st, 1);
-	ad_stmt_done(st);
-	if (index < 0 || (uint64_t)index >= size)
+	rc = ix->ops->log_entry(ix, id, &index, sig);
+	if (rc == 0)
+		rc = ix->ops->log_size(ix, &logged);
+	if (rc < 0)
+		return rc;
+	if (index >= size || size > logged)
 		return -ENOENT;
-	rc = load_leaves(s, size, &leaves);
+	rc = load_leaves(ix, size, &leaves);
 	if (rc < 0)
 		return rc;
 	ad_merkle_path((const uint8_t(*)[AD_HASH])leaves, size, (size_t)index, path, left, &len);
@@ -224,7 +148,7 @@ int ad_mlog_proof(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], uint64
 	o = json_object();
 	arr = json_array();
 	ad_hex(leaves[index], AD_HASH, hex);
-	json_object_set_new(o, "leaf_index", json_integer(index));
+	json_object_set_new(o, "leaf_index", json_integer((json_int_t)index));
 	json_object_set_new(o, "tree_size", json_integer((json_int_t)size));
 	json_object_set_new(o, "leaf_hash", json_string(hex));
 	for (i = 0; i < len; i++) {

@@ -11,12 +11,8 @@
 
 #include "fsutil.h"
 #include "log.h"
-#include "store/internal.h"
 
 extern char **environ;
-
-static const char sql_get[] = "SELECT json, tsr FROM checkpoints WHERE size = ?1";
-static const char sql_set[] = "UPDATE checkpoints SET tsr = ?2 WHERE size = ?1";
 
 static int run(const char *cmd, const char *in, const char *out)
 {
@@ -38,50 +34,33 @@ static int run(const char *cmd, const char *in, const char *out)
 
 int ad_mlog_timestamp(const struct ad_mlog *m, struct ad_store *s, uint64_t size)
 {
-	const char *cmd = m->timestamp_command;
+	struct ad_index *ix = ad_store_index(s);
+	const char *cmd = m->timestamp_command, *dir = ad_store_dir(s);
 	char in[4200], out[4200], *json = NULL, *tsr = NULL;
-	sqlite3_stmt *st;
+	uint8_t sig[AD_SIG_BYTES], *have = NULL;
 	size_t len = 0;
-	int r, rc = 0, have = 0;
+	int rc;
 
 	if (!cmd)
 		return 0;
-	st = ad_stmt(s, sql_get);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		json = strdup((const char *)sqlite3_column_text(st, 0));
-		have = sqlite3_column_type(st, 1) != SQLITE_NULL;
-	}
-	ad_stmt_done(st);
-	if (!json)
-		return -ENOENT;
-	if (have) {
+	rc = ix->ops->checkpoint_get(ix, size, &json, sig, &have, &len);
+	if (rc < 0 || have) {
 		free(json);
-		return 0;
+		free(have);
+		return rc;
 	}
-	snprintf(in, sizeof(in), "%s/.checkpoint-%llu.json", s->dir, (unsigned long long)size);
-	snprintf(out, sizeof(out), "%s/.checkpoint-%llu.tsr", s->dir, (unsigned long long)size);
-	rc = cr_write_atomic(s->dir, strrchr(in, '/') + 1, json, strlen(json), 0600);
+	/* Scratch files in the daemon's own directory, for the command. */
+	snprintf(in, sizeof(in), "%s/.checkpoint-%llu.json", dir, (unsigned long long)size);
+	snprintf(out, sizeof(out), "%s/.checkpoint-%llu.tsr", dir, (unsigned long long)size);
+	rc = cr_write_atomic(dir, strrchr(in, '/') + 1, json, strlen(json), 0600);
 	if (rc == 0)
 		rc = run(cmd, in, out);
 	if (rc == 0)
 		rc = cr_read_file(out, 1u << 20, &tsr, &len);
 	if (rc == 0 && len == 0)
 		rc = -EIO;
-	if (rc == 0) {
-		st = ad_stmt(s, sql_set);
-		rc = st ? 0 : -EIO;
-		if (st) {
-			sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
-			sqlite3_bind_blob(st, 2, tsr, (int)len, SQLITE_STATIC);
-			r = sqlite3_step(st);
-			ad_stmt_done(st);
-			if (r != SQLITE_DONE)
-				rc = ad_sqlite_err(s, "store timestamp");
-		}
-	}
+	if (rc == 0)
+		rc = ix->ops->checkpoint_set_tsr(ix, size, (const uint8_t *)tsr, len);
 	unlink(in);
 	unlink(out);
 	if (rc < 0)
@@ -97,22 +76,13 @@ int ad_mlog_timestamp(const struct ad_mlog *m, struct ad_store *s, uint64_t size
 
 int ad_mlog_tsr(struct ad_store *s, uint64_t size, uint8_t **tsr, size_t *len)
 {
-	sqlite3_stmt *st = ad_stmt(s, sql_get);
-	int rc = -ENOENT;
+	struct ad_index *ix = ad_store_index(s);
+	uint8_t sig[AD_SIG_BYTES];
+	char *json = NULL;
+	int rc = ix->ops->checkpoint_get(ix, size, &json, sig, tsr, len);
 
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 1) == SQLITE_BLOB) {
-		*len = (size_t)sqlite3_column_bytes(st, 1);
-		*tsr = malloc(*len ? *len : 1);
-		if (*tsr) {
-			memcpy(*tsr, sqlite3_column_blob(st, 1), *len);
-			rc = 0;
-		} else {
-			rc = -ENOMEM;
-		}
-	}
-	ad_stmt_done(st);
+	free(json);
+	if (rc == 0 && !*tsr)
+		rc = -ENOENT;
 	return rc;
 }

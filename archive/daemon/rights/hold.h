@@ -11,7 +11,8 @@
 int ad_hold_place(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], const char *reason,
 		  const char *who, int64_t now);
 /* *released = 1 when this completed the release, 0 when it recorded the request.
- * -ENOENT (unknown), -ENOLINK (not on hold), -EPERM (the same operator approving twice). */
+ * -ENOENT (unknown), -ENOLINK (not on hold), -EPERM (the same operator approving twice),
+ * -EAGAIN (the hold changed meanwhile). */
 int ad_hold_release(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], const char *reason,
 		    const char *who, int *released);
 

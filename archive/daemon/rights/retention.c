@@ -9,42 +9,36 @@
 #include "rights/audit.h"
 #include "store/erase.h"
 #include "log.h"
-#include "store/internal.h"
 
-static const char sql_expired[] =
-	"SELECT id FROM calls WHERE expires IS NOT NULL AND expires <= ?1"
-	" AND hold_reason IS NULL AND state = 'complete' ORDER BY expires LIMIT 256";
+/* At most this many erasures per sweep: the next sweep takes the rest. */
+#define SWEEP_MAX 256
 
 int ad_retention_sweep(const struct ad_retention *rt, struct ad_store *s)
 {
-	sqlite3_stmt *st = ad_stmt(s, sql_expired);
-	uint8_t (*ids)[CR_CALL_ID_BYTES] = NULL;
-	size_t n = 0, cap = 0, i;
+	struct ad_index *ix = ad_store_index(s);
+	struct ad_ids ids = { 0 };
+	size_t i;
 	int r, done = 0;
 
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, ad_clock_now(rt->clock));
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (sqlite3_column_bytes(st, 0) != CR_CALL_ID_BYTES)
-			continue;
-		if (AD_GROW(ids, cap, n) < 0)
-			break;
-		memcpy(ids[n++], sqlite3_column_blob(st, 0), CR_CALL_ID_BYTES);
-	}
-	ad_stmt_done(st);
-	for (i = 0; i < n; i++) {
+	/* One sweeper at a time, however many threads or archives share the index. */
+	r = ix->ops->claim(ix, AD_CLAIM_SWEEP, NULL);
+	if (r < 0)
+		return r == -EBUSY ? 0 : r;
+	r = ix->ops->expired(ix, ad_clock_now(rt->clock), SWEEP_MAX, ad_ids_add, &ids);
+	for (i = 0; r == 0 && i < ids.n; i++) {
 		char hex[2 * CR_CALL_ID_BYTES + 1];
+		int e;
 
-		cr_id_to_hex(ids[i], hex);
-		r = ad_erase_call(s, ids[i], "retention", NULL);
-		ad_audit(rt->audit, "archive", "sweeper", "erase", hex, r == 0 ? "ok" : "error",
-			 r == 0 ? "retention expired" : strerror(-r));
-		if (r == 0) {
+		cr_id_to_hex(ids.v[i], hex);
+		e = ad_erase_call(s, ids.v[i], "retention", NULL);
+		ad_audit(rt->audit, "archive", "sweeper", "erase", hex, e == 0 ? "ok" : "error",
+			 e == 0 ? "retention expired" : strerror(-e));
+		if (e == 0) {
 			cr_notice("retention: call %s expired and was erased", hex);
 			done++;
 		}
 	}
-	free(ids);
-	return done;
+	ix->ops->release(ix, AD_CLAIM_SWEEP, NULL);
+	ad_ids_free(&ids);
+	return r < 0 ? r : done;
 }

@@ -1,31 +1,17 @@
-/* Internals shared by the store_*.c files (not for other modules). */
+/* Internals shared by the files of store/ (and the store's white-box unit tests); other
+ * modules use store.h. */
 #ifndef CALLREC_ARCHIVED_STORE_INTERNAL_H
 #define CALLREC_ARCHIVED_STORE_INTERNAL_H
 
-#include <sqlite3.h>
 #include <stdint.h>
 
+#include "index/index.h"
 #include "objects/objects.h"
 #include "store/idmap.h"
 #include "store/live.h"
 #include "vault/vault.h"
 #include "store/store.h"
 #include "tls.h"
-
-enum ad_stmt {
-	ST_CALL_GET,
-	ST_CALL_INSERT,
-	ST_CALL_CLOSING,
-	ST_CALL_LIST,
-	ST_CALLS_CLOSING,
-	ST_CHUNK_GET,
-	ST_CHUNK_INSERT,
-	ST_CHUNKS_BELOW,
-	ST_CHUNKS_FROM,
-	ST_CHUNKS_OF,
-	ST_DEVICE_SEEN,
-	ST_COUNT
-};
 
 struct staged_call {
 	uint8_t id[CR_CALL_ID_BYTES];
@@ -69,8 +55,6 @@ struct pending_ack {
 struct ad_store {
 	struct ad_store_cfg cfg; /* data_dir is `dir` */
 	char *dir;
-	sqlite3 *db;
-	sqlite3_stmt *st[ST_COUNT];
 	int lock_fd;
 	int append_failed; /* a segment append failed this turn: the commit's sync must run */
 	/* Staged this turn. */
@@ -96,24 +80,15 @@ struct ad_store {
 	 * starts, one notice when it ends (ad_store_commit). */
 	int outage;
 	unsigned outage_commits;
+	struct ad_index *index;     /* calls, chunks, keys, ... (index/index.h) */
 	struct ad_objects *objects; /* call objects and segments (objects/objects.h) */
-	/* Statements prepared on first use by ad_stmt() (keyed by their SQL text's address). */
-	struct { const char *sql; sqlite3_stmt *st; } extra[48];
 	/* Chunk encryption: a buffer for sealed audio, and the last call key used. */
 	uint8_t *seal;
 	size_t seal_cap;
 	uint8_t key_id[CR_CALL_ID_BYTES];
 	uint8_t key[AD_KEY_BYTES];
 	int key_valid;
-	/* Strings returned by ad_store_call_get() live here until the next call. */
-	char *got_device, *got_meta, *got_close, *got_software;
-	char *got_hold, *got_hold_by, *got_release_by, *got_erase_reason;
 };
-
-/* Chunks of call id with seq below (ST_CHUNKS_BELOW) or from (ST_CHUNKS_FROM) seq, into *n.
- * 0 or -errno. */
-int ad_count_chunks(struct ad_store *s, enum ad_stmt which, const uint8_t *id, uint64_t seq,
-		    int64_t *n);
 
 /* After a successful commit: bring s->live up to what the index now holds (store_stage.c). */
 void ad_stage_committed(struct ad_store *s);
@@ -136,19 +111,8 @@ int ad_stage_decided(struct ad_store *s, void *tag, const uint8_t *id, uint64_t 
 /* Run the erasures deferred to after this commit (erase.c). */
 void ad_erase_deferred(struct ad_store *s, int failure);
 
-/* Bind helpers. */
-void ad_stmt_done(sqlite3_stmt *st);
-int ad_sqlite_err(struct ad_store *s, const char *what);
-
-/* A statement for `sql` (a string literal: cached by its address), prepared on first use.
- * NULL when it does not prepare (logged). Reset it with ad_stmt_done() after use. */
-sqlite3_stmt *ad_stmt(struct ad_store *s, const char *sql);
-/* Run SQL without results. 0 or -errno (logged). */
-int ad_exec(struct ad_store *s, const char *sql);
-/* A call's key from the index (unwrapped). 0, -ENOENT (no key: erased), or -errno. */
-int ad_store_call_key(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES],
-		      uint8_t key[AD_KEY_BYTES]);
-
+/* Forget the cached key of `id` (erased). */
+void ad_store_forget_key(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES]);
 
 /* Call state as seen by staging: committed row or staged this turn. */
 struct call_view {

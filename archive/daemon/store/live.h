@@ -4,8 +4,8 @@
  *
  * Why: with thousands of streams every chunk belongs to another call, so the one-key cache and
  * the index were consulted for each chunk (the call, the chunk itself, its two neighbours and
- * the key: five SQLite look-ups and their WAL read locks), a sizeable share of the archive's
- * time at 3,500 streams (docs/performance.md).
+ * the key: five index look-ups, and with SQLite their WAL read locks), a sizeable share of
+ * the archive's time at 3,500 streams (docs/performance.md).
  *
  * An entry holds only while the index's chunks of the call are exactly seq 1..last_seq and the
  * call is in state "recording": the store drops it when a chunk leaves a hole, when the call is

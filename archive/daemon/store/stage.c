@@ -16,8 +16,6 @@
 #include "log.h"
 #include "store/meta.h"
 
-#define SEQ_LIMIT ((uint64_t)INT64_MAX) /* SQLite integers are signed */
-
 static int push_ack(struct ad_store *s, void *tag, const uint8_t *id, uint64_t seq,
 		    enum ack_kind kind, int status)
 {
@@ -95,11 +93,10 @@ static char *json_object_text(const uint8_t *p, size_t len)
 /* 1 found (into *v), 0 unknown, <0 storage error. */
 static int lookup_call(struct ad_store *s, const uint8_t *id, struct call_view *v)
 {
-	sqlite3_stmt *st = s->st[ST_CALL_GET];
+	const struct ad_live_call *l;
+	struct ad_call_info ci;
 	size_t idx;
 	int r;
-
-	const struct ad_live_call *l;
 
 	memset(v, 0, sizeof(*v));
 	if (ad_idmap_get(&s->call_map, id, 0, &idx)) {
@@ -115,34 +112,24 @@ static int lookup_call(struct ad_store *s, const uint8_t *id, struct call_view *
 		return 1; /* recording: not closed, not erased */
 	}
 	v->indexed = 1;
-	sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		const char *state = (const char *)sqlite3_column_text(st, 2);
-
-		snprintf(v->device, sizeof(v->device), "%s", sqlite3_column_text(st, 0));
-		if (sqlite3_column_bytes(st, 1) == CR_HASH_BYTES)
-			memcpy(v->open_hash, sqlite3_column_blob(st, 1), CR_HASH_BYTES);
-		v->closed = state && strcmp(state, "recording") != 0;
-		v->erased = state && (strcmp(state, "erasing") == 0 || strcmp(state, "erased") == 0);
-		v->close_seq = (uint64_t)sqlite3_column_int64(st, 3);
-		v->rate = ad_call_rate((const char *)sqlite3_column_text(st, 4));
-	}
-	ad_stmt_done(st);
-	if (r == SQLITE_ROW)
-		return 1;
-	return r == SQLITE_DONE ? 0 : ad_sqlite_err(s, "look up call");
+	r = s->index->ops->call_get(s->index, id, &ci);
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	snprintf(v->device, sizeof(v->device), "%s", ci.device ? ci.device : "");
+	memcpy(v->open_hash, ci.open_hash, CR_HASH_BYTES);
+	v->closed = strcmp(ci.state, "recording") != 0;
+	v->erased = strcmp(ci.state, "erasing") == 0 || strcmp(ci.state, "erased") == 0;
+	v->close_seq = ci.close_seq;
+	v->rate = ad_call_rate(ci.meta_json);
+	return 1;
 }
 
 /* 1 found (hash and prev into the arrays), 0 unknown, <0 storage error. */
 static int lookup_chunk(struct ad_store *s, const uint8_t *id, uint64_t seq,
 			uint8_t hash[CR_HASH_BYTES], uint8_t prev[CR_HASH_BYTES])
 {
-	sqlite3_stmt *st = s->st[ST_CHUNK_GET];
-	size_t idx;
-	int r, found = 0;
-
 	const struct ad_live_call *l;
+	size_t idx;
 
 	if (ad_idmap_get(&s->chunk_map, id, seq, &idx)) {
 		memcpy(hash, s->chunks[idx].c.sha256, CR_HASH_BYTES);
@@ -158,19 +145,7 @@ static int lookup_chunk(struct ad_store *s, const uint8_t *id, uint64_t seq,
 		memcpy(prev, l->last_prev, CR_HASH_BYTES);
 		return 1;
 	}
-	sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW && sqlite3_column_bytes(st, 0) == CR_HASH_BYTES &&
-	    sqlite3_column_bytes(st, 1) == CR_HASH_BYTES) {
-		memcpy(hash, sqlite3_column_blob(st, 0), CR_HASH_BYTES);
-		memcpy(prev, sqlite3_column_blob(st, 1), CR_HASH_BYTES);
-		found = 1;
-	}
-	ad_stmt_done(st);
-	if (r == SQLITE_ROW || r == SQLITE_DONE)
-		return found;
-	return ad_sqlite_err(s, "look up chunk");
+	return s->index->ops->chunk_get(s->index, id, seq, hash, prev);
 }
 
 /* A recording call found only in the index (opened before this process started, or
@@ -178,11 +153,12 @@ static int lookup_chunk(struct ad_store *s, const uint8_t *id, uint64_t seq,
  * are 1..n without a hole. 0 or -errno (storage errors only; "not now" is 0). */
 static int live_from_index(struct ad_store *s, const uint8_t *id, const struct call_view *v)
 {
+	struct ad_index *ix = s->index;
 	struct ad_live_call l;
-	int64_t n, beyond;
+	uint64_t n, beyond;
 	int r, rc;
 
-	rc = ad_count_chunks(s, ST_CHUNKS_BELOW, id, INT64_MAX, &n);
+	rc = ix->ops->chunk_count(ix, id, 0, UINT64_MAX, &n);
 	if (rc < 0)
 		return rc;
 	memset(&l, 0, sizeof(l));
@@ -191,7 +167,7 @@ static int live_from_index(struct ad_store *s, const uint8_t *id, const struct c
 	memcpy(l.open_hash, v->open_hash, CR_HASH_BYTES);
 	memcpy(l.last_hash, v->open_hash, CR_HASH_BYTES);
 	l.rate = v->rate;
-	l.last_seq = (uint64_t)n;
+	l.last_seq = n;
 	/* n chunks, seq n among them and none above it: exactly 1..n (seqs are unique, >= 1). */
 	if (n > 0) {
 		r = lookup_chunk(s, id, l.last_seq, l.last_hash, l.last_prev);
@@ -199,7 +175,7 @@ static int live_from_index(struct ad_store *s, const uint8_t *id, const struct c
 			rc = r; /* 0: a hole, so not now */
 			goto out;
 		}
-		rc = ad_count_chunks(s, ST_CHUNKS_FROM, id, (uint64_t)n + 1, &beyond);
+		rc = ix->ops->chunk_count(ix, id, n + 1, UINT64_MAX, &beyond);
 		if (rc < 0 || beyond > 0)
 			goto out; /* n chunks, some above n: a hole below them, so not now */
 	}
@@ -420,7 +396,7 @@ int ad_store_put_chunk(struct ad_store *s, void *tag, const char *device, const 
 		return decided(s, tag, id, seq, CR_ACK_INVALID);
 	}
 	cr_id_to_hex(h.call_id, hex);
-	if (h.seq == 0 || h.seq >= SEQ_LIMIT || h.channels != 2 ||
+	if (h.seq == 0 || h.seq >= AD_SEQ_LIMIT || h.channels != 2 ||
 	    h.format != 1 || h.frames == 0 || h.start_frame >= (1ull << 40)) {
 		cr_warn("device %s: call %s seq %llu: unsupported chunk", device, hex,
 			(unsigned long long)h.seq);
@@ -514,7 +490,7 @@ int ad_store_call_close(struct ad_store *s, void *tag, const char *device, const
 		return -EPROTO;
 	cr_id_to_hex(id, hex);
 	json = json_object_text(body + CR_IDSEQ_WIRE, len - CR_IDSEQ_WIRE);
-	if (!json || seq == 0 || seq >= SEQ_LIMIT) {
+	if (!json || seq == 0 || seq >= AD_SEQ_LIMIT) {
 		free(json);
 		cr_warn("device %s: invalid CALL_CLOSE for %s", device, hex);
 		return decided(s, tag, id, seq, CR_ACK_INVALID);

@@ -1,4 +1,4 @@
-/* Storage: opening the data directory, the index schema, and the group commit. See store.h. */
+/* The store: opening it, and the group commit. See store.h. */
 #include "store/internal.h"
 
 #include <errno.h>
@@ -17,56 +17,6 @@
 #include "fsutil.h"
 #include "log.h"
 
-static const char *const schema =
-	"CREATE TABLE IF NOT EXISTS calls("
-	" id BLOB PRIMARY KEY, device TEXT NOT NULL, software TEXT, meta TEXT NOT NULL,"
-	" open_hash BLOB NOT NULL, state TEXT NOT NULL DEFAULT 'recording',"
-	" close_seq INTEGER NOT NULL DEFAULT 0, close_json TEXT, created INTEGER NOT NULL,"
-	" audio_sha256 TEXT, expires INTEGER, hold_reason TEXT, hold_by TEXT, hold_at INTEGER,"
-	" release_by TEXT, release_reason TEXT, erase_reason TEXT, erased_at INTEGER,"
-	" leaf INTEGER, manifest_sig BLOB);"
-	/* Each call's own key, wrapped by the master key; erasure deletes the row (with
-	 * secure_delete, the page is overwritten) and so makes the ciphertext unreadable. */
-	"CREATE TABLE IF NOT EXISTS keys(call_id BLOB PRIMARY KEY, wrapped BLOB NOT NULL)"
-	" WITHOUT ROWID;"
-	/* The Merkle log of manifests (RFC 9162 leaf hashes), append-only. */
-	"CREATE TABLE IF NOT EXISTS mlog(idx INTEGER PRIMARY KEY, call_id BLOB NOT NULL,"
-	" leaf BLOB NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS checkpoints(size INTEGER PRIMARY KEY, json TEXT NOT NULL,"
-	" sig BLOB NOT NULL, tsr BLOB);"
-	"CREATE TABLE IF NOT EXISTS chunks("
-	" call_id BLOB NOT NULL, seq INTEGER NOT NULL, segment INTEGER NOT NULL,"
-	" offset INTEGER NOT NULL, length INTEGER NOT NULL, sha256 BLOB NOT NULL,"
-	" prev_hash BLOB NOT NULL, start_frame INTEGER NOT NULL, frames INTEGER NOT NULL,"
-	" PRIMARY KEY(call_id, seq)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS devices("
-	" name TEXT PRIMARY KEY, last_seen TEXT NOT NULL, seen_at INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS calls_state ON calls(state);";
-
-static const char *const stmt_sql[ST_COUNT] = {
-	[ST_CALL_GET] = "SELECT device, open_hash, state, close_seq, meta, close_json, software,"
-			" expires, hold_reason, hold_by, release_by, erase_reason, erased_at"
-			" FROM calls WHERE id = ?1",
-	[ST_CALL_INSERT] = "INSERT INTO calls(id, device, software, meta, open_hash, created)"
-			   " VALUES(?1, ?2, ?3, ?4, ?5, strftime('%s','now'))",
-	[ST_CALL_CLOSING] = "UPDATE calls SET state = 'closing', close_seq = ?2, close_json = ?3"
-			    " WHERE id = ?1 AND state = 'recording'",
-	[ST_CALL_LIST] = "SELECT id, device, open_hash, state, close_seq, meta, close_json, software,"
-			 " expires, hold_reason, hold_by, release_by, erase_reason, erased_at"
-			 " FROM calls ORDER BY rowid",
-	[ST_CALLS_CLOSING] = "SELECT id FROM calls WHERE state = 'closing' ORDER BY rowid",
-	[ST_CHUNK_GET] = "SELECT sha256, prev_hash FROM chunks WHERE call_id = ?1 AND seq = ?2",
-	[ST_CHUNK_INSERT] = "INSERT INTO chunks(call_id, seq, segment, offset, length, sha256,"
-			    " prev_hash, start_frame, frames) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-	[ST_CHUNKS_BELOW] = "SELECT COUNT(*) FROM chunks WHERE call_id = ?1 AND seq < ?2",
-	[ST_CHUNKS_FROM] = "SELECT COUNT(*) FROM chunks WHERE call_id = ?1 AND seq >= ?2",
-	[ST_CHUNKS_OF] = "SELECT seq, segment, offset, length, sha256, prev_hash, start_frame,"
-			 " frames FROM chunks WHERE call_id = ?1 ORDER BY seq",
-	[ST_DEVICE_SEEN] = "INSERT INTO devices(name, last_seen, seen_at)"
-			   " VALUES(?1, ?2, strftime('%s','now')) ON CONFLICT(name) DO UPDATE"
-			   " SET last_seen = excluded.last_seen, seen_at = excluded.seen_at",
-};
-
 int ad_grow(void **arr, size_t *cap, size_t n, size_t size)
 {
 	size_t want;
@@ -81,82 +31,6 @@ int ad_grow(void **arr, size_t *cap, size_t n, size_t size)
 	*arr = p;
 	*cap = want;
 	return 0;
-}
-
-void ad_stmt_done(sqlite3_stmt *st)
-{
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-}
-
-int ad_sqlite_err(struct ad_store *s, const char *what)
-{
-	int code = sqlite3_errcode(s->db);
-
-	ad_store_err(s, "storage: index %s failed: %s", what, sqlite3_errmsg(s->db));
-	if (code == SQLITE_FULL)
-		return -ENOSPC;
-	if (code == SQLITE_NOMEM)
-		return -ENOMEM;
-	return -EIO;
-}
-
-static int exec(struct ad_store *s, const char *sql)
-{
-	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return ad_sqlite_err(s, sql);
-	return 0;
-}
-
-int ad_exec(struct ad_store *s, const char *sql)
-{
-	return exec(s, sql);
-}
-
-sqlite3_stmt *ad_stmt(struct ad_store *s, const char *sql)
-{
-	size_t i, n = sizeof(s->extra) / sizeof(s->extra[0]);
-
-	for (i = 0; i < n && s->extra[i].sql; i++)
-		if (s->extra[i].sql == sql)
-			return s->extra[i].st;
-	if (i == n) {
-		cr_err("storage: too many prepared statements");
-		return NULL;
-	}
-	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->extra[i].st,
-			       NULL) != SQLITE_OK) {
-		ad_sqlite_err(s, sql);
-		return NULL;
-	}
-	s->extra[i].sql = sql;
-	return s->extra[i].st;
-}
-
-static int open_db(struct ad_store *s)
-{
-	char path[4096];
-	int i, rc;
-
-	snprintf(path, sizeof(path), "%s/index.sqlite", s->dir);
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
-		cr_err("storage: cannot open %s: %s", path,
-		       s->db ? sqlite3_errmsg(s->db) : "out of memory");
-		return -EIO;
-	}
-	/* Two connections (event loop, worker) share the file; waits are short. */
-	sqlite3_busy_timeout(s->db, 10000);
-	/* WAL + FULL: a committed transaction survives power loss; one fsync per commit. */
-	/* secure_delete: a deleted wrapped key is overwritten, not left in a free page. */
-	rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;");
-	if (rc == 0)
-		rc = exec(s, schema);
-	for (i = 0; rc == 0 && i < ST_COUNT; i++)
-		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
-				       NULL) != SQLITE_OK)
-			rc = ad_sqlite_err(s, stmt_sql[i]);
-	return rc;
 }
 
 static int lock_dir(struct ad_store *s)
@@ -198,9 +72,9 @@ int ad_store_open(const struct ad_store_cfg *cfg, struct ad_store **out)
 	}
 	rc = lock_dir(s);
 	if (rc == 0)
-		rc = ad_objects_open(NULL, dir, &s->objects);
+		rc = ad_objects_open(cfg->objects, dir, &s->objects);
 	if (rc == 0)
-		rc = open_db(s);
+		rc = ad_index_open(cfg->index, dir, &s->index);
 	if (rc < 0)
 		goto fail;
 	s->cfg.data_dir = s->dir;
@@ -227,7 +101,7 @@ int ad_store_open_peer(struct ad_store *parent, struct ad_store **out)
 	s->dir = strdup(parent->dir);
 	rc = s->dir ? parent->objects->ops->open_peer(parent->objects, &s->objects) : -ENOMEM;
 	if (rc == 0)
-		rc = open_db(s);
+		rc = parent->index->ops->open_peer(parent->index, &s->index);
 	if (rc < 0) {
 		ad_store_close(s);
 		return rc;
@@ -245,6 +119,11 @@ const char *ad_store_dir(const struct ad_store *s)
 struct ad_objects *ad_store_objects(const struct ad_store *s)
 {
 	return s->objects;
+}
+
+struct ad_index *ad_store_index(const struct ad_store *s)
+{
+	return s->index;
 }
 
 static void clear_staged(struct ad_store *s)
@@ -276,10 +155,6 @@ void ad_store_close(struct ad_store *s)
 	ad_live_free(&s->live);
 	for (i = 0; i < s->ncloses; i++)
 		free(s->closes[i].json);
-	for (i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(s->st[i]);
-	for (i = 0; i < sizeof(s->extra) / sizeof(s->extra[0]) && s->extra[i].sql; i++)
-		sqlite3_finalize(s->extra[i].st);
 	if (s->seal)
 		free(s->seal);
 	if (s->objects)
@@ -287,8 +162,8 @@ void ad_store_close(struct ad_store *s)
 	gnutls_memset(s->key, 0, sizeof(s->key));
 	for (i = 0; i < s->ncalls; i++)
 		gnutls_memset(s->calls[i].key, 0, sizeof(s->calls[i].key));
-	if (s->db)
-		sqlite3_close(s->db);
+	if (s->index)
+		s->index->ops->close(s->index);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
 	free(s->calls);
@@ -299,14 +174,6 @@ void ad_store_close(struct ad_store *s)
 	free(s->erases);
 	ad_idmap_free(&s->call_map);
 	ad_idmap_free(&s->chunk_map);
-	free(s->got_device);
-	free(s->got_meta);
-	free(s->got_close);
-	free(s->got_software);
-	free(s->got_hold);
-	free(s->got_hold_by);
-	free(s->got_release_by);
-	free(s->got_erase_reason);
 	free(s->dir);
 	free(s);
 }
@@ -347,117 +214,30 @@ void ad_store_forget(struct ad_store *s, void *tag)
 
 /* --- the commit ------------------------------------------------------------------------- */
 
-static const char sql_key_insert[] = "INSERT INTO keys(call_id, wrapped) VALUES(?1, ?2)";
-static const char sql_expires[] = "UPDATE calls SET expires = ?2 WHERE id = ?1";
-
-/* The wrapped key, and the retention deadline, in the same transaction as the call. */
-static int insert_key(struct ad_store *s, const struct staged_call *c)
+/* Everything staged, in the index's transaction. */
+static int write_batch(struct ad_store *s)
 {
-	sqlite3_stmt *st = ad_stmt(s, sql_key_insert);
-	int r;
-
-	if (!st)
-		return -EIO;
-	sqlite3_bind_blob(st, 1, c->id, CR_CALL_ID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, c->wrapped, AD_WRAPPED_BYTES, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	ad_stmt_done(st);
-	if (r != SQLITE_DONE)
-		return ad_sqlite_err(s, "insert key");
-	if (!c->expires)
-		return 0;
-	st = ad_stmt(s, sql_expires);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_blob(st, 1, c->id, CR_CALL_ID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, c->expires);
-	r = sqlite3_step(st);
-	ad_stmt_done(st);
-	return r == SQLITE_DONE ? 0 : ad_sqlite_err(s, "set retention");
-}
-
-static int insert_calls(struct ad_store *s)
-{
-	sqlite3_stmt *st = s->st[ST_CALL_INSERT];
+	struct ad_index *ix = s->index;
+	int64_t now = ad_clock_now(s->cfg.clock);
 	size_t i;
+	int rc = 0;
 
-	for (i = 0; i < s->ncalls; i++) {
+	for (i = 0; rc == 0 && i < s->ncalls; i++) {
 		const struct staged_call *c = &s->calls[i];
-		int r;
+		struct ad_index_call row = { .device = c->device, .software = c->software,
+					     .meta = c->meta, .expires = c->expires,
+					     .created = now };
 
-		sqlite3_bind_blob(st, 1, c->id, CR_CALL_ID_BYTES, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, c->device, -1, SQLITE_STATIC);
-		if (c->software)
-			sqlite3_bind_text(st, 3, c->software, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, c->meta, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 5, c->open_hash, CR_HASH_BYTES, SQLITE_STATIC);
-		r = sqlite3_step(st);
-		ad_stmt_done(st);
-		if (r != SQLITE_DONE)
-			return ad_sqlite_err(s, "insert call");
-		r = insert_key(s, c);
-		if (r < 0)
-			return r;
+		memcpy(row.id, c->id, CR_CALL_ID_BYTES);
+		memcpy(row.open_hash, c->open_hash, CR_HASH_BYTES);
+		memcpy(row.wrapped, c->wrapped, AD_WRAPPED_BYTES);
+		rc = ix->ops->put_call(ix, &row);
 	}
-	return 0;
-}
-
-static int insert_chunks(struct ad_store *s)
-{
-	sqlite3_stmt *st = s->st[ST_CHUNK_INSERT];
-	size_t i;
-
-	for (i = 0; i < s->nchunks; i++) {
-		const struct staged_chunk *k = &s->chunks[i];
-		int r;
-
-		sqlite3_bind_blob(st, 1, k->id, CR_CALL_ID_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)k->c.seq);
-		sqlite3_bind_int64(st, 3, k->c.segment);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)k->c.offset);
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)k->c.length);
-		sqlite3_bind_blob(st, 6, k->c.sha256, CR_HASH_BYTES, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 7, k->c.prev_hash, CR_HASH_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 8, (sqlite3_int64)k->c.start_frame);
-		sqlite3_bind_int64(st, 9, k->c.frames);
-		r = sqlite3_step(st);
-		ad_stmt_done(st);
-		if (r != SQLITE_DONE)
-			return ad_sqlite_err(s, "insert chunk");
-	}
-	return 0;
-}
-
-static int insert_beats(struct ad_store *s)
-{
-	sqlite3_stmt *st = s->st[ST_DEVICE_SEEN];
-	size_t i;
-
-	for (i = 0; i < s->nbeats; i++) {
-		int r;
-
-		sqlite3_bind_text(st, 1, s->beats[i].device, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, s->beats[i].json, -1, SQLITE_STATIC);
-		r = sqlite3_step(st);
-		ad_stmt_done(st);
-		if (r != SQLITE_DONE)
-			return ad_sqlite_err(s, "record heartbeat");
-	}
-	return 0;
-}
-
-int ad_count_chunks(struct ad_store *s, enum ad_stmt which, const uint8_t *id, uint64_t seq,
-		    int64_t *n)
-{
-	sqlite3_stmt *st = s->st[which];
-	int r;
-
-	sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-	r = sqlite3_step(st);
-	*n = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	ad_stmt_done(st);
-	return r == SQLITE_ROW ? 0 : ad_sqlite_err(s, "count chunks");
+	for (i = 0; rc == 0 && i < s->nchunks; i++)
+		rc = ix->ops->put_chunk(ix, s->chunks[i].id, &s->chunks[i].c);
+	for (i = 0; rc == 0 && i < s->nbeats; i++)
+		rc = ix->ops->put_heartbeat(ix, s->beats[i].device, s->beats[i].json, now);
+	return rc;
 }
 
 /* Decide each close inside the transaction: complete when seqs 1..seq-1 are all stored. */
@@ -485,36 +265,24 @@ static uint64_t evicted_before(const char *json, uint64_t close_seq)
 
 static int settle_closes(struct ad_store *s)
 {
-	sqlite3_stmt *st = s->st[ST_CALL_CLOSING];
 	size_t i;
 
 	for (i = 0; i < s->ncloses; i++) {
 		struct close_req *c = &s->closes[i];
-		int64_t below, beyond;
+		enum ad_close_result res;
 		int r;
 
 		c->result = 0;
 		if (!c->fresh)
 			continue;
-		r = ad_count_chunks(s, ST_CHUNKS_FROM, c->id, c->seq, &beyond);
-		if (r == 0)
-			r = ad_count_chunks(s, ST_CHUNKS_BELOW, c->id, c->seq, &below);
+		r = s->index->ops->settle_close(s->index, c->id, c->seq, c->json,
+						c->seq - 1 - evicted_before(c->json, c->seq), &res);
 		if (r < 0)
 			return r;
-		if (beyond > 0) {
+		if (res == AD_CLOSE_PAST)
 			c->result = -1 - CR_ACK_INVALID; /* chunks past the end were stored */
-			continue;
-		}
-		if ((uint64_t)below + evicted_before(c->json, c->seq) != c->seq - 1)
-			continue;
-		sqlite3_bind_blob(st, 1, c->id, CR_CALL_ID_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)c->seq);
-		sqlite3_bind_text(st, 3, c->json, -1, SQLITE_STATIC);
-		r = sqlite3_step(st);
-		ad_stmt_done(st);
-		if (r != SQLITE_DONE)
-			return ad_sqlite_err(s, "close call");
-		c->result = 1;
+		else
+			c->result = res == AD_CLOSE_APPLIED;
 	}
 	return 0;
 }
@@ -573,19 +341,16 @@ int ad_store_commit(struct ad_store *s, ad_ack_fn ack, void *arg)
 		sync_ms = elapsed_ms(&t0);
 	}
 	if (rc == 0)
-		rc = exec(s, "BEGIN IMMEDIATE");
+		rc = s->index->ops->begin_batch(s->index);
 	if (rc == 0) {
-		rc = insert_calls(s);
-		if (rc == 0)
-			rc = insert_chunks(s);
-		if (rc == 0)
-			rc = insert_beats(s);
+		int end;
+
+		rc = write_batch(s);
 		if (rc == 0)
 			rc = settle_closes(s);
+		end = s->index->ops->end_batch(s->index, rc == 0);
 		if (rc == 0)
-			rc = exec(s, "COMMIT");
-		if (rc < 0)
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			rc = end;
 	}
 	if (rc < 0) {
 		size_t i;
@@ -597,7 +362,7 @@ int ad_store_commit(struct ad_store *s, ad_ack_fn ack, void *arg)
 			       "recovers; agents keep their spools and resend", strerror(-rc));
 		s->outage = rc;
 		s->outage_commits++;
-		s->objects->quiet = 1;
+		s->objects->quiet = s->index->quiet = 1;
 		for (i = 0; i < s->ncloses; i++)
 			s->closes[i].result = 0;
 	}
@@ -610,7 +375,7 @@ int ad_store_commit(struct ad_store *s, ad_ack_fn ack, void *arg)
 			  s->outage_commits, strerror(-s->outage));
 		s->outage = 0;
 		s->outage_commits = 0;
-		s->objects->quiet = 0;
+		s->objects->quiet = s->index->quiet = 0;
 	}
 	ad_erase_deferred(s, rc);
 	report(s, ack, arg, rc);

@@ -1,13 +1,16 @@
-/* Archive storage: chunk audio in append-only segment files, an SQLite index of calls and
- * chunks, and the assembled recordings (DATA/calls/HEX/{audio.wav,manifest.json}).
+/* The store: what agents send becomes durable here. It owns the two storage backends, the
+ * index (index/index.h: calls, chunks, keys, ...) and the object store (objects/objects.h:
+ * segments of sealed chunk audio, and each call's encrypted WAV and manifest), and checks
+ * every CALL_OPEN / CHUNK / CALL_CLOSE / CALL_ERASE before it stages it (ownership,
+ * idempotency, the hash chain), encrypting chunk audio with the call's own key.
  *
  * Writes are staged and made durable together (group commit): the caller stages everything
- * that arrived in one event-loop turn, then calls ad_store_commit(), which does one fdatasync
- * of the segment and one SQLite transaction and only then reports the acknowledgement of each
- * staged item through a callback. A staged item carries an opaque `tag` (the connection) that
- * the storage never dereferences.
+ * that arrived in one event-loop turn, then calls ad_store_commit(), which syncs the segment
+ * once and writes the index in one transaction, and only then reports the acknowledgement of
+ * each staged item through a callback. A staged item carries an opaque `tag` (the
+ * connection) that the store never dereferences.
  *
- * This interface is what a later S3/PostgreSQL backend implements too. */
+ * Reads go to the backends directly: ad_store_index() and ad_store_objects(). */
 #ifndef CALLREC_ARCHIVED_STORE_STORE_H
 #define CALLREC_ARCHIVED_STORE_STORE_H
 
@@ -16,6 +19,8 @@
 
 #include "clock.h"
 #include "frame.h"
+#include "index/index.h"
+#include "objects/objects.h"
 #include "rights/audit.h"
 #include "testhooks.h"
 #include "vault/vault.h"
@@ -30,7 +35,9 @@ typedef void (*ad_ack_fn)(void *arg, void *tag, const uint8_t id[CR_CALL_ID_BYTE
 
 /* What a store works with; the handles outlive it. */
 struct ad_store_cfg {
-	const char *data_dir;
+	const char *data_dir; /* the daemon's own directory (locked: one daemon each) */
+	const char *index;    /* index/index.h's spec; NULL: SQLite in data_dir */
+	const char *objects;  /* objects/objects.h's spec; NULL: the directory data_dir */
 	struct ad_vault *vault;       /* wraps and unwraps call keys */
 	const struct ad_clock *clock; /* creation and erasure times */
 	struct ad_audit *audit;       /* erasures a device asks for; NULL: not audited */
@@ -71,43 +78,12 @@ int ad_store_commit(struct ad_store *s, ad_ack_fn ack, void *arg);
 /* The tag (connection) is gone: forget closes waiting for it. */
 void ad_store_forget(struct ad_store *s, void *tag);
 
-/* Read access for operators and the worker. */
-struct ad_call_info {
-	uint8_t id[CR_CALL_ID_BYTES];
-	char hex[2 * CR_CALL_ID_BYTES + 1];
-	const char *device;
-	const char *meta_json;  /* CALL_OPEN metadata */
-	const char *close_json; /* CALL_CLOSE JSON or NULL */
-	const char *software;   /* client software from HELLO, or NULL */
-	const char *state;      /* "recording" | "closing" | "complete" | "erasing" | "erased" */
-	uint64_t close_seq;     /* 0 while open */
-	uint8_t open_hash[CR_HASH_BYTES];
-	int64_t expires;        /* retention deadline (unix s), 0 none */
-	const char *hold_reason, *hold_by; /* NULL when not on hold */
-	const char *release_by;  /* first approver of a pending release, or NULL */
-	const char *erase_reason;
-	int64_t erased_at;
-};
-struct ad_chunk_info {
-	uint64_t seq, start_frame;
-	uint32_t frames;
-	uint8_t sha256[CR_HASH_BYTES];
-	uint8_t prev_hash[CR_HASH_BYTES];
-	uint32_t segment;
-	uint64_t offset, length;
-};
-/* Calls in creation order; fn returns non-zero to stop (that value is returned). */
-int ad_store_list(struct ad_store *s, int (*fn)(void *arg, const struct ad_call_info *c),
-		  void *arg);
-/* One call: 0, -ENOENT, or -errno; the strings live until the next store call. */
-int ad_store_call_get(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES],
-		      struct ad_call_info *out);
-/* A call's chunks in sequence order. */
-int ad_store_chunks(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES],
-		    int (*fn)(void *arg, const struct ad_chunk_info *c), void *arg);
-/* Calls whose close is stored but whose recording is not assembled yet (malloc'd array). */
-int ad_store_closing(struct ad_store *s, uint8_t (**ids)[CR_CALL_ID_BYTES], size_t *n);
-/* The object store: each call's encrypted WAV and manifest, and the segments. */
+/* The backends. */
+struct ad_index *ad_store_index(const struct ad_store *s);
 struct ad_objects *ad_store_objects(const struct ad_store *s);
+/* A call's own key (unwrapped with the vault; the last one is cached). 0, -ENOENT (no key:
+ * erased), -EBADMSG (does not unwrap: another master key), or -errno. */
+int ad_store_call_key(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES],
+		      uint8_t key[AD_KEY_BYTES]);
 
 #endif
