@@ -1,21 +1,22 @@
-/* Operator export: the call's WAV (stream 0, decrypted from its object), its manifest
- * (stream 1) and, when the request asks for a bundle, the manifest's Ed25519 signature
- * (stream 2, 64 raw bytes), its inclusion proof in the log (stream 3, JSON) and the
+/* Operator request "export": the call's WAV (stream 0, decrypted from its object), its
+ * manifest (stream 1) and, when the request asks for a bundle, the manifest's Ed25519
+ * signature (stream 2, 64 raw bytes), its inclusion proof in the log (stream 3, JSON) and the
  * proof's own Ed25519 signature (stream 4: the proof's position and size are then bound to
  * the archive as much as its hashes, so no byte of it can change unnoticed) as OP_DATA
- * frames, produced a piece at a time as the
- * socket drains so a large export never blocks the loop or sits in memory whole. */
+ * frames, produced a piece at a time as the socket drains so a large export never blocks the
+ * loop or sits in memory whole. */
 #include <errno.h>
 #include <gnutls/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "vault/crypt.h"
 #include "log.h"
-#include "record/mlog.h"
 #include "ops/request.h"
-#include "vault/vault.h"
+#include "record/mlog.h"
+#include "rights/access.h"
+#include "rights/audit.h"
+#include "vault/crypt.h"
 
 #define NSTREAMS 5
 
@@ -61,25 +62,17 @@ static int proof_text(struct ad_archive *ar, const uint8_t *id, uint64_t size,
 	return ad_vault_sign(ar->vault, e->mem[3], e->memlen[3], e->mem[4]);
 }
 
-int ad_export_start(struct ad_conn *c, struct ad_archive *ar, const char *hex, int bundle,
-		    uint64_t tree_size)
+/* The export of a call the operator may retrieve, in state `state`. */
+static int export_start(struct ad_conn *c, struct ad_archive *ar, const uint8_t *id,
+			const char *hex, const char *state, int bundle, uint64_t tree_size)
 {
-	uint8_t id[CR_CALL_ID_BYTES], key[AD_KEY_BYTES];
-	struct ad_call_info ci;
+	uint8_t key[AD_KEY_BYTES];
 	struct ad_export *e;
 	int rc;
 
-	/* The path is built from the id we parsed and re-encode, never from the request text. */
-	if (strlen(hex) != 2 * CR_CALL_ID_BYTES || cr_id_from_hex(hex, id) < 0)
-		return ad_op_end(c, ENOENT, "no such call");
-	rc = ar->index->ops->call_get(ar->index, id, &ci);
-	if (rc == -ENOENT)
-		return ad_op_end(c, ENOENT, "no such call");
-	if (rc < 0)
-		return ad_op_end(c, -rc, "index unavailable");
-	if (strcmp(ci.state, "erased") == 0 || strcmp(ci.state, "erasing") == 0)
+	if (strcmp(state, "erased") == 0 || strcmp(state, "erasing") == 0)
 		return ad_op_end(c, ENOENT, "call erased");
-	if (strcmp(ci.state, "complete") != 0)
+	if (strcmp(state, "complete") != 0)
 		return ad_op_end(c, EBUSY, "call still recording");
 	rc = ad_store_call_key(ar->store, id, key);
 	if (rc < 0)
@@ -106,12 +99,43 @@ int ad_export_start(struct ad_conn *c, struct ad_archive *ar, const char *hex, i
 	if (rc == 0 && bundle && tree_size)
 		rc = proof_text(ar, id, tree_size, e);
 	if (rc < 0) {
-		cr_err("export %s: cannot open the recording: %s", ci.hex, strerror(-rc));
+		cr_err("export %s: cannot open the recording: %s", hex, strerror(-rc));
 		ad_export_free(e);
 		return ad_op_end(c, EIO, "recording unreadable");
 	}
 	c->exp = e;
 	return ad_export_pump(c);
+}
+
+int ad_op_export(struct ad_conn *c, struct ad_archive *ar, json_t *j)
+{
+	uint8_t id[CR_CALL_ID_BYTES];
+	struct ad_call_info ci;
+	json_t *size = json_object_get(j, "tree_size");
+	char hex[33];
+	int rc;
+
+	if (ad_op_call_id(c, j, id, hex) < 0) {
+		ad_audit(ar->audit, c->cn, c->grant, "export", NULL, "refused", "no such call");
+		return 0;
+	}
+	rc = ar->index->ops->call_get(ar->index, id, &ci);
+	if (rc == 0 && !ad_may_retrieve(c->grant, ci.meta_json)) {
+		cr_warn("operator %s (%s): export of %s refused: role not in the purpose's access",
+			c->cn, c->grant, hex);
+		ad_audit(ar->audit, c->cn, c->grant, "export", hex, "refused",
+			 "role not in the purpose's access list");
+		return ad_op_end(c, EACCES, "your role may not retrieve this recording");
+	}
+	ad_audit(ar->audit, c->cn, c->grant, "export", hex, rc == 0 ? "ok" : "error",
+		 rc == 0 ? "" : "no such call");
+	if (rc == -ENOENT)
+		return ad_op_end(c, ENOENT, "no such call");
+	if (rc < 0)
+		return ad_op_end(c, -rc, "index unavailable");
+	return export_start(c, ar, id, hex, ci.state, json_is_true(json_object_get(j, "bundle")),
+			    json_is_integer(size) && json_integer_value(size) > 0 ?
+			    (uint64_t)json_integer_value(size) : 0);
 }
 
 /* Next bytes of the current stream into p (at most max); 0 at its end, <0 on error. */
