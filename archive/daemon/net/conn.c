@@ -45,6 +45,9 @@ void ad_conn_error(struct ad_conn *c, uint32_t code, const char *text)
 	c->closing = 1;
 }
 
+/* An ACK's body on the wire (docs/protocol.md): call id, u64 seq, u32 status. */
+_Static_assert(CR_IDSEQ_WIRE + 4 == 16 + 8 + 4, "ACK body: 28 bytes");
+
 void ad_conn_ack(struct ad_conn *c, const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq, int status)
 {
 	uint8_t body[CR_IDSEQ_WIRE + 4];

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/crypto.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,31 +174,57 @@ static uint64_t timeline_end(const struct wav_job *j)
 	return end;
 }
 
-static void wav_header(uint8_t h[44], uint64_t frames, unsigned rate)
+/* The canonical 44-byte header of a PCM WAV file, as exported and hashed in the manifest:
+ * byte arrays only, little endian as RIFF wants. */
+struct wav_header {
+	char riff[4];              /* "RIFF" */
+	uint8_t riff_size[4];      /* 36 + data size */
+	char wave_fmt[8];          /* "WAVEfmt " */
+	uint8_t fmt_size[4];       /* 16 */
+	uint8_t format[2];         /* 1: PCM */
+	uint8_t channels[2];
+	uint8_t rate[4];
+	uint8_t byte_rate[4];
+	uint8_t block_align[2];
+	uint8_t bits[2];
+	char data[4];              /* "data" */
+	uint8_t data_size[4];
+};
+_Static_assert(sizeof(struct wav_header) == 44, "a WAV header is 44 bytes");
+_Static_assert(offsetof(struct wav_header, channels) == 22 &&
+	       offsetof(struct wav_header, data_size) == 40, "WAV header fields at RIFF's offsets");
+
+static void le(uint8_t *p, uint32_t v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void wav_header(struct wav_header *h, uint64_t frames, unsigned rate)
 {
 	uint32_t data = (uint32_t)(frames * FRAME_BYTES);
 
-#define LE32(p, v) do { (p)[0] = (uint8_t)(v); (p)[1] = (uint8_t)((v) >> 8); \
-			(p)[2] = (uint8_t)((v) >> 16); (p)[3] = (uint8_t)((v) >> 24); } while (0)
-	memcpy(h, "RIFF", 4);
-	LE32(h + 4, 36 + data);
-	memcpy(h + 8, "WAVEfmt ", 8);
-	LE32(h + 16, 16u);
-	h[20] = 1; h[21] = 0;                 /* PCM */
-	h[22] = AD_CHANNELS; h[23] = 0;
-	LE32(h + 24, rate);
-	LE32(h + 28, rate * FRAME_BYTES);
-	h[32] = FRAME_BYTES; h[33] = 0;
-	h[34] = 16; h[35] = 0;
-	memcpy(h + 36, "data", 4);
-	LE32(h + 40, data);
-#undef LE32
+	memcpy(h->riff, "RIFF", 4);
+	le(h->riff_size, 36 + data, 4);
+	memcpy(h->wave_fmt, "WAVEfmt ", 8);
+	le(h->fmt_size, 16, 4);
+	le(h->format, 1, 2);
+	le(h->channels, AD_CHANNELS, 2);
+	le(h->rate, rate, 4);
+	le(h->byte_rate, rate * FRAME_BYTES, 4);
+	le(h->block_align, FRAME_BYTES, 2);
+	le(h->bits, 16, 2);
+	memcpy(h->data, "data", 4);
+	le(h->data_size, data, 4);
 }
 
-/* audio.wav, encrypted, via a temporary file; the hash of the plaintext WAV into hex. */
+/* audio.wav, encrypted; the hash of the plaintext WAV into hex. */
 static int write_wav(struct wav_job *j, char hex[2 * CR_HASH_BYTES + 1])
 {
-	uint8_t hdr[44], digest[CR_HASH_BYTES];
+	uint8_t digest[CR_HASH_BYTES];
+	struct wav_header hdr;
 	struct sink k;
 	uint64_t frames = timeline_end(j);
 	int rc;
@@ -211,8 +238,8 @@ static int write_wav(struct wav_job *j, char hex[2 * CR_HASH_BYTES + 1])
 		gnutls_hash_deinit(k.h, digest);
 		return rc;
 	}
-	wav_header(hdr, frames, j->rate);
-	rc = sink_write(&k, hdr, sizeof(hdr));
+	wav_header(&hdr, frames, j->rate);
+	rc = sink_write(&k, &hdr, sizeof(hdr));
 	if (rc == 0)
 		rc = write_audio(j, &k);
 	gnutls_hash_deinit(k.h, digest);

@@ -14,26 +14,27 @@ static int cipher(gnutls_aead_cipher_hd_t *h, const uint8_t key[AD_KEY_BYTES])
 }
 
 static void chunk_nonce_aad(const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq,
-			    uint8_t nonce[AD_NONCE_BYTES], uint8_t aad[CR_CALL_ID_BYTES + 8])
+			    struct ad_chunk_nonce *nonce, struct ad_chunk_aad *aad)
 {
-	memset(nonce, 0, 4);
-	cr_put_u64(nonce + 4, seq);
-	memcpy(aad, id, CR_CALL_ID_BYTES);
-	cr_put_u64(aad + CR_CALL_ID_BYTES, seq);
+	memset(nonce->zero, 0, sizeof(nonce->zero));
+	cr_put_u64(nonce->seq, seq);
+	memcpy(aad->call_id, id, CR_CALL_ID_BYTES);
+	cr_put_u64(aad->seq, seq);
 }
 
 int ad_chunk_seal(const uint8_t key[AD_KEY_BYTES], const uint8_t id[CR_CALL_ID_BYTES],
 		  uint64_t seq, const void *in, size_t len, uint8_t *out)
 {
-	uint8_t nonce[AD_NONCE_BYTES], aad[CR_CALL_ID_BYTES + 8];
+	struct ad_chunk_nonce nonce;
+	struct ad_chunk_aad aad;
 	gnutls_aead_cipher_hd_t h;
 	size_t olen = len + AD_TAG_BYTES;
 	int rc = cipher(&h, key);
 
 	if (rc < 0)
 		return rc;
-	chunk_nonce_aad(id, seq, nonce, aad);
-	if (gnutls_aead_cipher_encrypt(h, nonce, sizeof(nonce), aad, sizeof(aad), AD_TAG_BYTES,
+	chunk_nonce_aad(id, seq, &nonce, &aad);
+	if (gnutls_aead_cipher_encrypt(h, &nonce, sizeof(nonce), &aad, sizeof(aad), AD_TAG_BYTES,
 				       in, len, out, &olen) < 0)
 		rc = -EIO;
 	gnutls_aead_cipher_deinit(h);
@@ -43,7 +44,8 @@ int ad_chunk_seal(const uint8_t key[AD_KEY_BYTES], const uint8_t id[CR_CALL_ID_B
 int ad_chunk_open(const uint8_t key[AD_KEY_BYTES], const uint8_t id[CR_CALL_ID_BYTES],
 		  uint64_t seq, const uint8_t *in, size_t len, uint8_t *out)
 {
-	uint8_t nonce[AD_NONCE_BYTES], aad[CR_CALL_ID_BYTES + 8];
+	struct ad_chunk_nonce nonce;
+	struct ad_chunk_aad aad;
 	gnutls_aead_cipher_hd_t h;
 	size_t olen = len;
 	int rc;
@@ -53,8 +55,8 @@ int ad_chunk_open(const uint8_t key[AD_KEY_BYTES], const uint8_t id[CR_CALL_ID_B
 	rc = cipher(&h, key);
 	if (rc < 0)
 		return rc;
-	chunk_nonce_aad(id, seq, nonce, aad);
-	if (gnutls_aead_cipher_decrypt(h, nonce, sizeof(nonce), aad, sizeof(aad), AD_TAG_BYTES,
+	chunk_nonce_aad(id, seq, &nonce, &aad);
+	if (gnutls_aead_cipher_decrypt(h, &nonce, sizeof(nonce), &aad, sizeof(aad), AD_TAG_BYTES,
 				       in, len, out, &olen) < 0)
 		rc = -EBADMSG;
 	gnutls_aead_cipher_deinit(h);
@@ -63,19 +65,17 @@ int ad_chunk_open(const uint8_t key[AD_KEY_BYTES], const uint8_t id[CR_CALL_ID_B
 
 /* --- objects ------------------------------------------------------------------------------ */
 
-static void record_params(const uint8_t hdr[AD_OBJ_HDR], uint64_t index, int last,
-			  uint8_t nonce[AD_NONCE_BYTES], uint8_t aad[AD_OBJ_HDR + 9])
+static void record_params(const struct ad_obj_header *hdr, uint64_t index, int last,
+			  uint8_t nonce[AD_NONCE_BYTES], struct ad_obj_record_aad *aad)
 {
-	uint8_t ix[8];
-	int i;
+	size_t i;
 
-	memcpy(nonce, hdr + 8, AD_NONCE_BYTES);
-	cr_put_u64(ix, index);
-	for (i = 0; i < 8; i++)
-		nonce[4 + i] ^= ix[i];
-	memcpy(aad, hdr, AD_OBJ_HDR);
-	memcpy(aad + AD_OBJ_HDR, ix, 8);
-	aad[AD_OBJ_HDR + 8] = (uint8_t)(last != 0);
+	aad->header = *hdr;
+	cr_put_u64(aad->index, index);
+	aad->last = (uint8_t)(last != 0);
+	memcpy(nonce, hdr->nonce_base, AD_NONCE_BYTES);
+	for (i = 0; i < sizeof(aad->index); i++)
+		nonce[AD_NONCE_BYTES - sizeof(aad->index) + i] ^= aad->index[i];
 }
 
 int ad_obj_create(struct ad_obj_writer *w, const uint8_t key[AD_KEY_BYTES], enum ad_obj_kind kind,
@@ -85,9 +85,9 @@ int ad_obj_create(struct ad_obj_writer *w, const uint8_t key[AD_KEY_BYTES], enum
 
 	memset(w, 0, sizeof(*w));
 	w->objects = b;
-	memcpy(w->hdr, "CRE1", 4);
-	cr_put_u32(w->hdr + 4, (uint32_t)kind);
-	if (gnutls_rnd(GNUTLS_RND_NONCE, w->hdr + 8, AD_NONCE_BYTES) < 0)
+	memcpy(w->hdr.magic, "CRE1", sizeof(w->hdr.magic));
+	cr_put_u32(w->hdr.kind, (uint32_t)kind);
+	if (gnutls_rnd(GNUTLS_RND_NONCE, w->hdr.nonce_base, sizeof(w->hdr.nonce_base)) < 0)
 		return -EIO;
 	w->buf = malloc(AD_OBJ_RECORD + AD_TAG_BYTES);
 	if (!w->buf)
@@ -96,7 +96,7 @@ int ad_obj_create(struct ad_obj_writer *w, const uint8_t key[AD_KEY_BYTES], enum
 	if (rc == 0)
 		rc = b->ops->create(b, id, name, &w->o);
 	if (rc == 0)
-		rc = b->ops->write(w->o, w->hdr, AD_OBJ_HDR);
+		rc = b->ops->write(w->o, &w->hdr, sizeof(w->hdr));
 	if (rc < 0)
 		ad_obj_abort(w);
 	return rc;
@@ -104,15 +104,16 @@ int ad_obj_create(struct ad_obj_writer *w, const uint8_t key[AD_KEY_BYTES], enum
 
 static int flush_record(struct ad_obj_writer *w, int last)
 {
-	uint8_t nonce[AD_NONCE_BYTES], aad[AD_OBJ_HDR + 9], *out;
+	uint8_t nonce[AD_NONCE_BYTES], *out;
+	struct ad_obj_record_aad aad;
 	size_t olen = w->used + AD_TAG_BYTES;
 	int rc;
 
 	out = malloc(olen);
 	if (!out)
 		return -ENOMEM;
-	record_params(w->hdr, w->index, last, nonce, aad);
-	rc = gnutls_aead_cipher_encrypt(w->h, nonce, sizeof(nonce), aad, sizeof(aad), AD_TAG_BYTES,
+	record_params(&w->hdr, w->index, last, nonce, &aad);
+	rc = gnutls_aead_cipher_encrypt(w->h, nonce, sizeof(nonce), &aad, sizeof(aad), AD_TAG_BYTES,
 					w->buf, w->used, out, &olen) < 0 ? -EIO : 0;
 	if (rc == 0)
 		rc = w->objects->ops->write(w->o, out, olen);
@@ -202,9 +203,9 @@ int ad_obj_open(struct ad_obj_reader *r, const uint8_t key[AD_KEY_BYTES], enum a
 		r->o = NULL;
 		return rc;
 	}
-	n = read_full(r, r->hdr, AD_OBJ_HDR);
-	if (n != AD_OBJ_HDR || memcmp(r->hdr, "CRE1", 4) != 0 ||
-	    cr_get_u32(r->hdr + 4) != (uint32_t)kind) {
+	n = read_full(r, (uint8_t *)&r->hdr, sizeof(r->hdr));
+	if (n != sizeof(r->hdr) || memcmp(r->hdr.magic, "CRE1", sizeof(r->hdr.magic)) != 0 ||
+	    cr_get_u32(r->hdr.kind) != (uint32_t)kind) {
 		ad_obj_close(r);
 		return n < 0 ? (int)n : -EBADMSG;
 	}
@@ -219,7 +220,8 @@ int ad_obj_open(struct ad_obj_reader *r, const uint8_t key[AD_KEY_BYTES], enum a
  * which case it must be the last. One byte is read ahead to know which. */
 static int next_record(struct ad_obj_reader *r)
 {
-	uint8_t nonce[AD_NONCE_BYTES], aad[AD_OBJ_HDR + 9], *in;
+	uint8_t nonce[AD_NONCE_BYTES], *in;
+	struct ad_obj_record_aad aad;
 	size_t want = AD_OBJ_RECORD + AD_TAG_BYTES, got = 0, olen;
 	ssize_t n;
 	int last, rc = 0;
@@ -248,9 +250,9 @@ static int next_record(struct ad_obj_reader *r)
 		rc = -EBADMSG;
 		goto out;
 	}
-	record_params(r->hdr, r->index, last, nonce, aad);
+	record_params(&r->hdr, r->index, last, nonce, &aad);
 	olen = got;
-	if (gnutls_aead_cipher_decrypt(r->h, nonce, sizeof(nonce), aad, sizeof(aad), AD_TAG_BYTES,
+	if (gnutls_aead_cipher_decrypt(r->h, nonce, sizeof(nonce), &aad, sizeof(aad), AD_TAG_BYTES,
 				       in, got, r->buf, &olen) < 0) {
 		rc = -EBADMSG;
 		goto out;

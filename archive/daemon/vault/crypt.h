@@ -26,6 +26,40 @@
 
 enum ad_obj_kind { AD_OBJ_AUDIO = 1, AD_OBJ_MANIFEST = 2 };
 
+/* The layouts below are on disk (and in every backup) for as long as recordings are kept:
+ * byte arrays only (no padding, no byte order of this machine), their sizes pinned. */
+
+/* The first bytes of every object. */
+struct ad_obj_header {
+	char magic[4];                      /* "CRE1" */
+	uint8_t kind[4];                    /* enum ad_obj_kind, big endian */
+	uint8_t nonce_base[AD_NONCE_BYTES]; /* random per object */
+};
+_Static_assert(sizeof(struct ad_obj_header) == AD_OBJ_HDR, "object header: 20 bytes");
+_Static_assert(offsetof(struct ad_obj_header, kind) == 4 &&
+	       offsetof(struct ad_obj_header, nonce_base) == 8, "object header: magic, kind, nonce");
+
+/* What each record of an object is authenticated with: the header, the record's index and
+ * whether it is the last, so records cannot be reordered, dropped or cut off. */
+struct ad_obj_record_aad {
+	struct ad_obj_header header;
+	uint8_t index[8]; /* big endian; also XORed into the nonce base's last 8 bytes */
+	uint8_t last;     /* 1 for the last record, else 0 */
+};
+_Static_assert(sizeof(struct ad_obj_record_aad) == AD_OBJ_HDR + 9, "record AAD: 29 bytes");
+
+/* A chunk's AEAD nonce and associated data in its segment. */
+struct ad_chunk_nonce {
+	uint8_t zero[4];
+	uint8_t seq[8]; /* big endian */
+};
+struct ad_chunk_aad {
+	uint8_t call_id[CR_CALL_ID_BYTES];
+	uint8_t seq[8]; /* big endian */
+};
+_Static_assert(sizeof(struct ad_chunk_nonce) == AD_NONCE_BYTES, "chunk nonce: 12 bytes");
+_Static_assert(sizeof(struct ad_chunk_aad) == CR_CALL_ID_BYTES + 8, "chunk AAD: 24 bytes");
+
 /* out receives len + AD_TAG_BYTES bytes. 0 or -errno. */
 int ad_chunk_seal(const uint8_t key[AD_KEY_BYTES], const uint8_t id[CR_CALL_ID_BYTES],
 		  uint64_t seq, const void *in, size_t len, uint8_t *out);
@@ -38,7 +72,7 @@ struct ad_obj_writer {
 	gnutls_aead_cipher_hd_t h;
 	struct ad_objects *objects;
 	struct ad_object *o;
-	uint8_t hdr[AD_OBJ_HDR];
+	struct ad_obj_header hdr;
 	uint64_t index;
 	uint8_t *buf; /* AD_OBJ_RECORD + AD_TAG_BYTES */
 	size_t used;
@@ -55,7 +89,7 @@ struct ad_obj_reader {
 	gnutls_aead_cipher_hd_t h;
 	struct ad_objects *objects;
 	struct ad_object *o;
-	uint8_t hdr[AD_OBJ_HDR];
+	struct ad_obj_header hdr;
 	uint64_t index;
 	int done;
 	int have_next; /* one byte read ahead (tells whether a record is the last) */

@@ -148,19 +148,19 @@ static int wrap_cipher(const struct ad_vault *v, gnutls_aead_cipher_hd_t *h)
 int ad_vault_new_call_key(const struct ad_vault *v, const uint8_t id[CR_CALL_ID_BYTES],
 			  uint8_t key[AD_KEY_BYTES], uint8_t wrapped[AD_WRAPPED_BYTES])
 {
-	size_t out = AD_KEY_BYTES + AD_TAG_BYTES;
+	struct ad_wrapped_key *w = (struct ad_wrapped_key *)wrapped; /* bytes only: no alignment */
+	size_t out = sizeof(w->sealed) + sizeof(w->tag);
 	gnutls_aead_cipher_hd_t h;
 	int rc;
 
 	if (gnutls_rnd(GNUTLS_RND_KEY, key, AD_KEY_BYTES) < 0 ||
-	    gnutls_rnd(GNUTLS_RND_NONCE, wrapped, AD_NONCE_BYTES) < 0)
+	    gnutls_rnd(GNUTLS_RND_NONCE, w->nonce, sizeof(w->nonce)) < 0)
 		return -EIO;
 	rc = wrap_cipher(v, &h);
 	if (rc < 0)
 		return rc;
-	if (gnutls_aead_cipher_encrypt(h, wrapped, AD_NONCE_BYTES, id, CR_CALL_ID_BYTES,
-				       AD_TAG_BYTES, key, AD_KEY_BYTES, wrapped + AD_NONCE_BYTES,
-				       &out) < 0)
+	if (gnutls_aead_cipher_encrypt(h, w->nonce, sizeof(w->nonce), id, CR_CALL_ID_BYTES,
+				       AD_TAG_BYTES, key, AD_KEY_BYTES, w->sealed, &out) < 0)
 		rc = -EIO;
 	gnutls_aead_cipher_deinit(h);
 	return rc;
@@ -169,18 +169,19 @@ int ad_vault_new_call_key(const struct ad_vault *v, const uint8_t id[CR_CALL_ID_
 int ad_vault_unwrap(const struct ad_vault *v, const uint8_t id[CR_CALL_ID_BYTES],
 		    const uint8_t *wrapped, size_t len, uint8_t key[AD_KEY_BYTES])
 {
+	const struct ad_wrapped_key *w = (const struct ad_wrapped_key *)wrapped;
 	size_t out = AD_KEY_BYTES;
 	gnutls_aead_cipher_hd_t h;
 	int rc;
 
-	if (len != AD_WRAPPED_BYTES)
+	if (len != sizeof(*w))
 		return -EBADMSG;
 	rc = wrap_cipher(v, &h);
 	if (rc < 0)
 		return rc;
-	if (gnutls_aead_cipher_decrypt(h, wrapped, AD_NONCE_BYTES, id, CR_CALL_ID_BYTES,
-				       AD_TAG_BYTES, wrapped + AD_NONCE_BYTES,
-				       AD_KEY_BYTES + AD_TAG_BYTES, key, &out) < 0 ||
+	if (gnutls_aead_cipher_decrypt(h, w->nonce, sizeof(w->nonce), id, CR_CALL_ID_BYTES,
+				       AD_TAG_BYTES, w->sealed, sizeof(w->sealed) + sizeof(w->tag),
+				       key, &out) < 0 ||
 	    out != AD_KEY_BYTES)
 		rc = -EBADMSG;
 	gnutls_aead_cipher_deinit(h);

@@ -18,6 +18,18 @@
 #define AD_WRAPPED_BYTES (AD_NONCE_BYTES + AD_KEY_BYTES + AD_TAG_BYTES)
 #define AD_SIG_BYTES 64
 
+/* A wrapped call key as the index keeps it (and its backups hold it): AES-256-GCM under the
+ * master key with the call id as associated data. */
+struct ad_wrapped_key {
+	uint8_t nonce[AD_NONCE_BYTES];  /* random */
+	uint8_t sealed[AD_KEY_BYTES];   /* the call key, encrypted */
+	uint8_t tag[AD_TAG_BYTES];
+};
+_Static_assert(sizeof(struct ad_wrapped_key) == AD_WRAPPED_BYTES, "wrapped key: 60 bytes");
+_Static_assert(offsetof(struct ad_wrapped_key, sealed) == AD_NONCE_BYTES &&
+	       offsetof(struct ad_wrapped_key, tag) == AD_NONCE_BYTES + AD_KEY_BYTES,
+	       "wrapped key: nonce | sealed key | tag, GCM's ciphertext-then-tag order");
+
 struct ad_vault;
 
 /* master: a file of 64 hex digits (mode 0600 expected); signing: PEM PKCS#8 Ed25519.
