@@ -66,22 +66,32 @@ int ad_split_hostport(const char *s, char *host, size_t hostlen, char *port, siz
 	return 0;
 }
 
-int ad_config_load(const char *path, struct ad_config *cfg, struct cr_diags *d)
+int ad_yaml_load(const char *path, struct cr_ynode **root, struct cr_diags *d)
 {
-	struct cr_ynode *root = NULL;
-	const struct cr_ynode *n;
-	char dir[PATH_MAX];
 	char *buf = NULL;
 	size_t len;
 	int rc;
 
-	memset(cfg, 0, sizeof(*cfg));
+	*root = NULL;
 	rc = cr_read_file(path, CR_Y_MAX_INPUT, &buf, &len);
 	if (rc < 0) {
 		cr_diag_add(d, 0, 0, "cannot read: %s", rc == -EFBIG ? "file too large" : strerror(-rc));
 		return rc;
 	}
-	rc = cr_yaml_parse(buf, len, &root, d);
+	rc = cr_yaml_parse(buf, len, root, d);
+	free(buf);
+	return rc;
+}
+
+int ad_config_load(const char *path, struct ad_config *cfg, struct cr_diags *d)
+{
+	struct cr_ynode *root = NULL;
+	const struct cr_ynode *n;
+	char dir[PATH_MAX];
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	rc = ad_yaml_load(path, &root, d);
 	if (rc < 0)
 		goto out;
 	cr_dirname(path, dir, sizeof(dir));
@@ -101,7 +111,6 @@ out:
 	if (rc < 0)
 		ad_config_free(cfg);
 	cr_yaml_free(root);
-	free(buf);
 	return rc;
 }
 

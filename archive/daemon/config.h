@@ -5,6 +5,7 @@
 #define CALLREC_ARCHIVED_CONFIG_H
 
 #include "diag.h"
+#include "yamltree.h"
 #include "testhooks.h"
 
 struct ad_config {
@@ -16,7 +17,7 @@ struct ad_config {
 	char *master_key;  /* archive master key (hex, 0600): wraps every call's key */
 	unsigned long long sweep_interval_ms; /* retention sweeper period (default 60 s) */
 	unsigned long long checkpoint_every;  /* signed Merkle checkpoint every N manifests */
-	char *timestamp_command; /* optional: RFC 3161 timestamps of checkpoints (mlog.h) */
+	char *timestamp_command; /* optional: RFC 3161 timestamps of checkpoints (record/mlog.h) */
 	/* Parsed from `listen`. */
 	char host[256];
 	char port[8];
@@ -28,6 +29,9 @@ struct ad_config {
 /* Read and check the file. 0, or a negative errno with diagnostics in d. */
 int ad_config_load(const char *path, struct ad_config *cfg, struct cr_diags *d);
 void ad_config_free(struct ad_config *cfg);
+
+/* Read and parse the YAML file at path (diagnostics FILE:LINE:COL in d). 0 or -errno. */
+int ad_yaml_load(const char *path, struct cr_ynode **root, struct cr_diags *d);
 
 /* Split "HOST:PORT" or "[V6]:PORT" (port 0..65535; HOST may be "*" for every address).
  * 0 or -EINVAL. Exposed for tests. */

@@ -484,7 +484,7 @@ static void test_list_and_reopen(void **state)
 	assert_string_equal(ls.state[1], "recording");
 }
 
-/* The policy's recording.rate (SPEC 4.2) reaches the archive in CALL_OPEN: chunks at another
+/* The policy's recording.rate reaches the archive in CALL_OPEN: chunks at another
  * rate are refused, the WAV and the manifest have the call's rate, and a rate outside
  * 8/16/32/48 kHz is refused at the open. */
 static void test_call_rate_from_open(void **state)

@@ -86,22 +86,22 @@ sqlite3_stmt *sq_stmt(struct sq_index *q, const char *sql)
 	return q->stmts[i].st;
 }
 
-int sq_run_id(struct sq_index *q, const char *sql, const uint8_t *id, const char *what,
-	      int *changes)
+int sq_run(struct sq_index *q, sqlite3_stmt *st, const char *what)
+{
+	int r = sqlite3_step(st);
+
+	sq_done(st);
+	return r == SQLITE_DONE ? 0 : sq_err(q, what);
+}
+
+int sq_run_id(struct sq_index *q, const char *sql, const uint8_t *id, const char *what)
 {
 	sqlite3_stmt *st = sq_stmt(q, sql);
-	int r;
 
 	if (!st)
 		return -EIO;
 	sq_bind_id(st, 1, id);
-	r = sqlite3_step(st);
-	sq_done(st);
-	if (r != SQLITE_DONE)
-		return sq_err(q, what);
-	if (changes)
-		*changes = sqlite3_changes(q->db);
-	return 0;
+	return sq_run(q, st, what);
 }
 
 int sq_walk_ids(struct sq_index *q, sqlite3_stmt *st, ad_id_fn fn, void *arg, const char *what)
@@ -169,18 +169,15 @@ static int sq_put_call(struct ad_index *ix, const struct ad_index_call *c)
 	sqlite3_bind_int64(st, 6, c->created);
 	if (c->expires)
 		sqlite3_bind_int64(st, 7, c->expires);
-	r = sqlite3_step(st);
-	sq_done(st);
-	if (r != SQLITE_DONE)
-		return sq_err(q, "insert call");
+	r = sq_run(q, st, "insert call");
+	if (r < 0)
+		return r;
 	st = sq_stmt(q, sql_key_insert);
 	if (!st)
 		return -EIO;
 	sq_bind_id(st, 1, c->id);
 	sqlite3_bind_blob(st, 2, c->wrapped, AD_WRAPPED_BYTES, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	sq_done(st);
-	return r == SQLITE_DONE ? 0 : sq_err(q, "insert key");
+	return sq_run(q, st, "insert key");
 }
 
 static const char sql_chunk_insert[] =
@@ -192,7 +189,6 @@ static int sq_put_chunk(struct ad_index *ix, const uint8_t id[CR_CALL_ID_BYTES],
 {
 	struct sq_index *q = (struct sq_index *)ix;
 	sqlite3_stmt *st = sq_stmt(q, sql_chunk_insert);
-	int r;
 
 	if (!st)
 		return -EIO;
@@ -205,9 +201,7 @@ static int sq_put_chunk(struct ad_index *ix, const uint8_t id[CR_CALL_ID_BYTES],
 	sqlite3_bind_blob(st, 7, c->prev_hash, CR_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)c->start_frame);
 	sqlite3_bind_int64(st, 9, c->frames);
-	r = sqlite3_step(st);
-	sq_done(st);
-	return r == SQLITE_DONE ? 0 : sq_err(q, "insert chunk");
+	return sq_run(q, st, "insert chunk");
 }
 
 static const char sql_device_seen[] =
@@ -220,16 +214,13 @@ static int sq_put_heartbeat(struct ad_index *ix, const char *device, const char 
 {
 	struct sq_index *q = (struct sq_index *)ix;
 	sqlite3_stmt *st = sq_stmt(q, sql_device_seen);
-	int r;
 
 	if (!st)
 		return -EIO;
 	sq_bind_text(st, 1, device);
 	sq_bind_text(st, 2, json);
 	sqlite3_bind_int64(st, 3, at);
-	r = sqlite3_step(st);
-	sq_done(st);
-	return r == SQLITE_DONE ? 0 : sq_err(q, "record heartbeat");
+	return sq_run(q, st, "record heartbeat");
 }
 
 static const char sql_close[] =
@@ -262,10 +253,9 @@ static int sq_settle_close(struct ad_index *ix, const uint8_t id[CR_CALL_ID_BYTE
 	sq_bind_id(st, 1, id);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
 	sq_bind_text(st, 3, json);
-	r = sqlite3_step(st);
-	sq_done(st);
-	if (r != SQLITE_DONE)
-		return sq_err(q, "close call");
+	r = sq_run(q, st, "close call");
+	if (r < 0)
+		return r;
 	*result = AD_CLOSE_APPLIED;
 	return 0;
 }

@@ -46,10 +46,11 @@ void sq_done(sqlite3_stmt *st);
 int sq_err(struct sq_index *q, const char *what);
 /* Run SQL without results. */
 int sq_exec(struct sq_index *q, const char *sql);
-/* Run `sql` with the call id as ?1 (and nothing else), expecting no rows. *changes: rows
- * changed (may be NULL). */
-int sq_run_id(struct sq_index *q, const char *sql, const uint8_t *id, const char *what,
-	      int *changes);
+/* Step a bound statement that returns no rows, and reset it; 0 or -errno (logged as `what`).
+ * sqlite3_changes() still tells what it changed. */
+int sq_run(struct sq_index *q, sqlite3_stmt *st, const char *what);
+/* Run `sql` with the call id as ?1 (and nothing else), expecting no rows. */
+int sq_run_id(struct sq_index *q, const char *sql, const uint8_t *id, const char *what);
 /* Each id of the first column of `st` (bound, not yet stepped) to fn. */
 int sq_walk_ids(struct sq_index *q, sqlite3_stmt *st, ad_id_fn fn, void *arg, const char *what);
 /* Column i as text (NULL for NULL). */

@@ -19,7 +19,7 @@ int sq_complete(struct ad_index *ix, const uint8_t id[CR_CALL_ID_BYTES],
 {
 	struct sq_index *q = (struct sq_index *)ix;
 	sqlite3_stmt *st;
-	int r, rc;
+	int rc;
 
 	*appended = 0;
 	rc = sq_exec(q, "BEGIN IMMEDIATE");
@@ -31,9 +31,7 @@ int sq_complete(struct ad_index *ix, const uint8_t id[CR_CALL_ID_BYTES],
 		sq_bind_id(st, 1, id);
 		sq_bind_text(st, 2, audio_sha256_hex);
 		sqlite3_bind_blob(st, 3, sig, AD_SIG_BYTES, SQLITE_STATIC);
-		r = sqlite3_step(st);
-		sq_done(st);
-		rc = r == SQLITE_DONE ? 0 : sq_err(q, "mark complete");
+		rc = sq_run(q, st, "mark complete");
 	}
 	if (rc == 0 && sqlite3_changes(q->db) == 1) {
 		st = sq_stmt(q, sql_append);
@@ -41,9 +39,7 @@ int sq_complete(struct ad_index *ix, const uint8_t id[CR_CALL_ID_BYTES],
 		if (rc == 0) {
 			sq_bind_id(st, 1, id);
 			sqlite3_bind_blob(st, 2, leaf, CR_HASH_BYTES, SQLITE_STATIC);
-			r = sqlite3_step(st);
-			sq_done(st);
-			rc = r == SQLITE_DONE ? 0 : sq_err(q, "append to the log");
+			rc = sq_run(q, st, "append to the log");
 		}
 		*appended = rc == 0;
 	}
@@ -170,10 +166,9 @@ int sq_checkpoint_put(struct ad_index *ix, uint64_t size, const char *json,
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
 	sq_bind_text(st, 2, json);
 	sqlite3_bind_blob(st, 3, sig, AD_SIG_BYTES, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	sq_done(st);
-	if (r != SQLITE_DONE)
-		return sq_err(q, "store checkpoint");
+	r = sq_run(q, st, "store checkpoint");
+	if (r < 0)
+		return r;
 	return sqlite3_changes(q->db) == 1 ? 0 : -EEXIST;
 }
 
@@ -183,13 +178,10 @@ int sq_checkpoint_set_tsr(struct ad_index *ix, uint64_t size, const uint8_t *tsr
 {
 	struct sq_index *q = (struct sq_index *)ix;
 	sqlite3_stmt *st = sq_stmt(q, sql_cp_tsr);
-	int r;
 
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
 	sqlite3_bind_blob(st, 2, tsr, (int)len, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	sq_done(st);
-	return r == SQLITE_DONE ? 0 : sq_err(q, "store timestamp");
+	return sq_run(q, st, "store timestamp");
 }

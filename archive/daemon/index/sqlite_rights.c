@@ -64,10 +64,9 @@ int sq_hold_place(struct ad_index *ix, const uint8_t id[CR_CALL_ID_BYTES], const
 	sq_bind_text(st, 2, reason);
 	sq_bind_text(st, 3, who);
 	sqlite3_bind_int64(st, 4, at);
-	r = sqlite3_step(st);
-	sq_done(st);
-	if (r != SQLITE_DONE)
-		return sq_err(q, "place hold");
+	r = sq_run(q, st, "place hold");
+	if (r < 0)
+		return r;
 	if (sqlite3_changes(q->db) == 1)
 		return 0;
 	r = why(q, id, &w);
@@ -91,10 +90,9 @@ int sq_hold_request_release(struct ad_index *ix, const uint8_t id[CR_CALL_ID_BYT
 	sq_bind_id(st, 1, id);
 	sq_bind_text(st, 2, who);
 	sq_bind_text(st, 3, reason);
-	r = sqlite3_step(st);
-	sq_done(st);
-	if (r != SQLITE_DONE)
-		return sq_err(q, "request release");
+	r = sq_run(q, st, "request release");
+	if (r < 0)
+		return r;
 	if (sqlite3_changes(q->db) == 1)
 		return 0;
 	r = why(q, id, &w);
@@ -116,10 +114,9 @@ int sq_hold_clear(struct ad_index *ix, const uint8_t id[CR_CALL_ID_BYTES],
 		return -EIO;
 	sq_bind_id(st, 1, id);
 	sq_bind_text(st, 2, requested_by);
-	r = sqlite3_step(st);
-	sq_done(st);
-	if (r != SQLITE_DONE)
-		return sq_err(q, "release hold");
+	r = sq_run(q, st, "release hold");
+	if (r < 0)
+		return r;
 	return sqlite3_changes(q->db) == 1 ? 0 : -ESTALE;
 }
 
@@ -156,10 +153,9 @@ int sq_erase_begin(struct ad_index *ix, const uint8_t id[CR_CALL_ID_BYTES], cons
 	sq_bind_id(st, 1, id);
 	sq_bind_text(st, 2, reason ? reason : "");
 	sqlite3_bind_int64(st, 3, at);
-	r = sqlite3_step(st);
-	sq_done(st);
-	if (r != SQLITE_DONE)
-		return sq_err(q, "mark erasing");
+	r = sq_run(q, st, "mark erasing");
+	if (r < 0)
+		return r;
 	if (sqlite3_changes(q->db) == 1)
 		return 0;
 	r = why(q, id, &w);
@@ -173,7 +169,7 @@ int sq_erase_begin(struct ad_index *ix, const uint8_t id[CR_CALL_ID_BYTES], cons
 int sq_key_delete(struct ad_index *ix, const uint8_t id[CR_CALL_ID_BYTES])
 {
 	struct sq_index *q = (struct sq_index *)ix;
-	int rc = sq_run_id(q, "DELETE FROM keys WHERE call_id = ?1", id, "delete key", NULL);
+	int rc = sq_run_id(q, "DELETE FROM keys WHERE call_id = ?1", id, "delete key");
 
 	if (rc == 0)
 		sq_truncate_wal(q);
@@ -196,9 +192,9 @@ int sq_erase_finish(struct ad_index *ix, const uint8_t id[CR_CALL_ID_BYTES])
 
 	if (rc < 0)
 		return rc;
-	rc = sq_run_id(q, sql_tombstone, id, "write tombstone", NULL);
+	rc = sq_run_id(q, sql_tombstone, id, "write tombstone");
 	if (rc == 0)
-		rc = sq_run_id(q, sql_chunks_drop, id, "drop chunk rows", NULL);
+		rc = sq_run_id(q, sql_chunks_drop, id, "drop chunk rows");
 	if (rc == 0)
 		rc = sq_exec(q, "COMMIT");
 	if (rc < 0) {

@@ -136,7 +136,7 @@ static int on_device_frame(struct ad_conn *c, struct ad_archive *ar, const struc
 	case CR_F_CALL_CLOSE:
 		rc = ad_store_call_close(ar->store, c, c->cn, f->body, f->length);
 		break;
-	case CR_F_CALL_ERASE: /* the user marked the call private (erase.h) */
+	case CR_F_CALL_ERASE: /* the user marked the call private (store/erase.h) */
 		rc = ad_store_call_erase(ar->store, c, c->cn, f->body, f->length);
 		break;
 	case CR_F_HEARTBEAT:

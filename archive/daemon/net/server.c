@@ -37,8 +37,8 @@
 #define READ_BUDGET (512u * 1024u) /* per connection per turn: fairness */
 #define SEND_PIECE 16384u
 #define MAX_EVENTS 512
-/* TLS 1.3 session tickets: a reconnecting agent resumes instead of a full handshake (SPEC 5,
- * reconnect storms). Clients must read past the NewSessionTicket that follows the handshake
+/* TLS 1.3 session tickets: a reconnecting agent resumes instead of a full handshake (after an
+ * archive restart every agent reconnects at once). Clients must read past the NewSessionTicket that follows the handshake
  * (the operator tool's recv_some() does). */
 #ifndef AD_SESSION_TICKETS
 #define AD_SESSION_TICKETS 1

@@ -30,7 +30,8 @@ static json_t *time_or_null(int64_t t)
 	return json_string(buf);
 }
 
-/* The object `callrec-archive list --json` prints (SPEC 6.4). */
+/* The object `callrec-archive list --json` prints (docs/man/callrec-archive.1 lists the
+ * fields scripts may rely on). */
 json_t *ad_op_list_entry(const struct ad_call_info *ci)
 {
 	json_t *meta = ci->meta_json ? json_loads(ci->meta_json, 0, NULL) : NULL;
@@ -127,9 +128,8 @@ static int reply_one(void *arg, const struct ad_call_info *ci)
 	struct list_req *q = arg;
 	const char *role = q->c->grant;
 	json_t *o;
-	char *text;
-	int rc, erased = ci->state && (strcmp(ci->state, "erased") == 0 ||
-				       strcmp(ci->state, "erasing") == 0);
+	int erased = ci->state && (strcmp(ci->state, "erased") == 0 ||
+				   strcmp(ci->state, "erasing") == 0);
 
 	/* Only what the role may retrieve; tombstones only to those who may erase. */
 	if (erased ? !ad_may(role, AD_RIGHT_ERASE) : !ad_may_retrieve(role, ci->meta_json)) {
@@ -141,14 +141,8 @@ static int reply_one(void *arg, const struct ad_call_info *ci)
 		json_decref(o);
 		return 0;
 	}
-	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (!text)
-		return -ENOMEM;
-	rc = ad_buf_append_frame(&q->c->tx, CR_F_OP_REPLY, text, strlen(text), NULL, 0);
-	free(text);
 	q->shown++;
-	return rc;
+	return ad_op_reply(q->c, o);
 }
 
 static const char *opt(json_t *j, const char *key)
@@ -192,7 +186,7 @@ int ad_op_show(struct ad_conn *c, struct ad_archive *ar, json_t *j)
 {
 	uint8_t id[CR_CALL_ID_BYTES];
 	struct ad_call_info ci;
-	char hex[33], *text, *m = NULL;
+	char hex[33], *m = NULL;
 	json_t *o;
 	int rc, erased;
 
@@ -213,13 +207,10 @@ int ad_op_show(struct ad_conn *c, struct ad_archive *ar, json_t *j)
 	if (o && m)
 		json_object_set_new(o, "manifest", json_loads(m, 0, NULL));
 	free(m);
-	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (!text)
+	if (!o)
 		return -ENOMEM;
 	ad_audit(ar->audit, c->cn, c->grant, "show", hex, "ok", "");
-	rc = ad_buf_append_frame(&c->tx, CR_F_OP_REPLY, text, strlen(text), NULL, 0);
-	free(text);
+	rc = ad_op_reply(c, o);
 	return rc < 0 ? rc : ad_op_end(c, 0, NULL);
 }
 

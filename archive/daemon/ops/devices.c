@@ -18,18 +18,11 @@ static int reply_device(void *arg, const char *name, const char *json, int64_t s
 {
 	struct devices_walk *w = arg;
 	json_t *o = ad_health_view(w->health, name, json, seen_at, w->now, w->stale_s);
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	int rc;
 
 	if (o && !json_is_true(json_object_get(o, "healthy")))
 		w->unhealthy++;
-	json_decref(o);
-	if (!text)
-		return -ENOMEM;
-	rc = ad_buf_append_frame(&w->c->tx, CR_F_OP_REPLY, text, strlen(text), NULL, 0);
-	free(text);
 	w->n++;
-	return rc;
+	return ad_op_reply(w->c, o);
 }
 
 int ad_op_devices(struct ad_conn *c, struct ad_archive *ar, json_t *req)

@@ -9,17 +9,28 @@
 #include "log.h"
 #include "rights/audit.h"
 
-int ad_op_end_with(struct ad_conn *c, json_t *end)
+/* A frame whose body is the object o as compact JSON (o's reference is taken). */
+static int send_json(struct ad_conn *c, uint8_t type, json_t *o)
 {
-	char *text = end ? json_dumps(end, JSON_COMPACT) : NULL;
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	int rc;
 
-	json_decref(end);
+	json_decref(o);
 	if (!text)
 		return -ENOMEM;
-	rc = ad_buf_append_frame(&c->tx, CR_F_OP_END, text, strlen(text), NULL, 0);
+	rc = ad_buf_append_frame(&c->tx, type, text, strlen(text), NULL, 0);
 	free(text);
 	return rc;
+}
+
+int ad_op_reply(struct ad_conn *c, json_t *o)
+{
+	return send_json(c, CR_F_OP_REPLY, o);
+}
+
+int ad_op_end_with(struct ad_conn *c, json_t *end)
+{
+	return send_json(c, CR_F_OP_END, end);
 }
 
 int ad_op_end(struct ad_conn *c, int status, const char *error)

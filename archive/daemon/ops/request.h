@@ -40,6 +40,8 @@ json_t *ad_op_list_entry(const struct ad_call_info *ci);
 int ad_op_call_id(struct ad_conn *c, json_t *j, uint8_t id[CR_CALL_ID_BYTES], char hex[33]);
 /* Append OP_DATA frames of one stream. 0 or -errno. */
 int ad_op_data(struct ad_conn *c, uint8_t stream, const void *data, size_t len);
+/* Append OP_REPLY with the object o (its reference is taken; NULL: -ENOMEM). */
+int ad_op_reply(struct ad_conn *c, json_t *o);
 /* Append OP_END {"status":status[,"error":error]}. */
 int ad_op_end(struct ad_conn *c, int status, const char *error);
 /* Append OP_END with the object `end` (its reference is taken; NULL: -ENOMEM). */

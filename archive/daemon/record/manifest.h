@@ -1,7 +1,7 @@
-/* The manifest of an assembled call (SPEC 6.2): who, what, when, gaps, every chunk hash and
- * the audio hash, as JSON; the policy's decision as the agent sent it (purpose, legal basis,
+/* The manifest of an assembled call: who, what, when, gaps, every chunk hash and the audio
+ * hash, as JSON; the policy's decision as the agent sent it (purpose, legal basis,
  * retention and its deadline, access roles, policy hash, disclosure), pauses and tags. The
- * bytes are signed and logged (mlog.h), so the output must be deterministic. */
+ * bytes are signed and logged (record/mlog.h), so the output must be deterministic. */
 #ifndef CALLREC_ARCHIVED_RECORD_MANIFEST_H
 #define CALLREC_ARCHIVED_RECORD_MANIFEST_H
 

@@ -1,4 +1,4 @@
-/* Who may do what (SPEC 6.3). Roles come from roles.yaml; a call's purpose lists the roles
+/* Who may do what. Roles come from roles.yaml; a call's purpose lists the roles
  * that may retrieve it (CALL_OPEN "access"). Decisions:
  *  - retrieve (list, show, export) a call: a role in its purpose's access list; the DPO
  *    ("dpo") for every call (subject access requests); "admin" only for calls recorded

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
+#include "config.h"
 #include "tls.h"
 #include "yamltree.h"
 
@@ -54,16 +54,10 @@ int ad_roles_load(const char *path, struct ad_roles *out, struct cr_diags *d)
 	struct ad_roles r = { 0 };
 	struct cr_ynode *root = NULL;
 	const struct cr_ynode *ops;
-	char *buf = NULL;
-	size_t len, i;
+	size_t i;
 	int rc;
 
-	rc = cr_read_file(path, CR_Y_MAX_INPUT, &buf, &len);
-	if (rc < 0) {
-		cr_diag_add(d, 0, 0, "cannot read: %s", rc == -EFBIG ? "file too large" : strerror(-rc));
-		return rc;
-	}
-	rc = cr_yaml_parse(buf, len, &root, d);
+	rc = ad_yaml_load(path, &root, d);
 	if (rc < 0)
 		goto out;
 	if (root->type != CR_Y_MAP) {
@@ -94,7 +88,6 @@ out:
 		ad_roles_free(&r);
 	}
 	cr_yaml_free(root);
-	free(buf);
 	return rc;
 }
 
