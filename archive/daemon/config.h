@@ -5,8 +5,8 @@
 #define CALLREC_ARCHIVED_CONFIG_H
 
 #include "diag.h"
-#include "yamltree.h"
 #include "testhooks.h"
+#include "yamltree.h"
 
 struct ad_config {
 	char *listen;      /* HOST:PORT as written */

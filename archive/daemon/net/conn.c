@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/erase.h"
-#include "ops/health.h"
 #include "log.h"
+#include "ops/health.h"
 #include "ops/request.h"
+#include "store/erase.h"
 
 void ad_conn_init(struct ad_conn *c)
 {

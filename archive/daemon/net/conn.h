@@ -6,9 +6,9 @@
 
 #include <stdint.h>
 
-#include "net/buf.h"
-#include "frame.h"
 #include "archive.h"
+#include "frame.h"
+#include "net/buf.h"
 #include "tls.h"
 
 enum ad_conn_state {

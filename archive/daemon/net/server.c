@@ -23,13 +23,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "record/assemble.h"
-#include "worker.h"
-#include "net/conn.h"
-#include "ops/request.h"
 #include "diag.h"
 #include "log.h"
+#include "net/conn.h"
+#include "ops/request.h"
+#include "record/assemble.h"
 #include "tls.h"
+#include "worker.h"
 
 #define HANDSHAKE_TIMEOUT_MS 10000
 #define HELLO_TIMEOUT_MS 10000

@@ -12,11 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vault/crypt.h"
 #include "log.h"
 #include "record/manifest.h"
 #include "record/mlog.h"
 #include "store/meta.h"
+#include "vault/crypt.h"
 
 #define FRAME_BYTES (AD_CHANNELS * 2u)
 

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "rights/audit.h"
 #include "store/erase.h"
-#include "log.h"
 
 /* At most this many erasures per sweep: the next sweep takes the rest. */
 #define SWEEP_MAX 256

@@ -9,9 +9,9 @@
 #include "objects/objects.h"
 #include "store/idmap.h"
 #include "store/live.h"
-#include "vault/vault.h"
 #include "store/store.h"
 #include "tls.h"
+#include "vault/vault.h"
 
 struct staged_call {
 	uint8_t id[CR_CALL_ID_BYTES];

@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rights/audit.h"
-#include "vault/crypt.h"
-#include "store/erase.h"
 #include "log.h"
+#include "rights/audit.h"
+#include "store/erase.h"
 #include "store/meta.h"
+#include "vault/crypt.h"
 
 static int push_ack(struct ad_store *s, void *tag, const uint8_t *id, uint64_t seq,
 		    enum ack_kind kind, int status)

@@ -13,9 +13,9 @@
 
 #include <gnutls/crypto.h>
 
-#include "store/erase.h"
 #include "fsutil.h"
 #include "log.h"
+#include "store/erase.h"
 
 int ad_grow(void **arr, size_t *cap, size_t n, size_t size)
 {
@@ -240,7 +240,6 @@ static int write_batch(struct ad_store *s)
 	return rc;
 }
 
-/* Decide each close inside the transaction: complete when seqs 1..seq-1 are all stored. */
 /* Chunks the agent evicted from a full spool (its CALL_CLOSE lists them as "evicted_seqs")
  * will never arrive: a close need not wait for them. Counts distinct seqs in [1, close). */
 static uint64_t evicted_before(const char *json, uint64_t close_seq)
@@ -263,6 +262,8 @@ static uint64_t evicted_before(const char *json, uint64_t close_seq)
 	return n;
 }
 
+/* Decide each close inside the transaction: complete when seqs 1..seq-1 are all stored
+ * (but for the evicted ones). */
 static int settle_closes(struct ad_store *s)
 {
 	size_t i;
