@@ -299,15 +299,15 @@ static int sq_claim(struct ad_index *ix, enum ad_claim what, const uint8_t *id)
 	return rc;
 }
 
-/* Drop the claims `ix` holds that match (what, id); all of them when all is set. */
-static void drop_claims(struct ad_index *ix, int all, enum ad_claim what, const uint8_t *id)
+/* Drop the claims `ix` holds that match (what, id), or every one it holds when what is NULL. */
+static void drop_claims(struct ad_index *ix, const enum ad_claim *what, const uint8_t *id)
 {
 	struct sq_claims *cl = ((struct sq_index *)ix)->claims;
 	size_t i, j = 0;
 
 	pthread_mutex_lock(&cl->lock);
 	for (i = 0; i < cl->n; i++)
-		if (cl->v[i].holder != ix || (!all && !same_claim(&cl->v[i], what, id)))
+		if (cl->v[i].holder != ix || (what && !same_claim(&cl->v[i], *what, id)))
 			cl->v[j++] = cl->v[i];
 	cl->n = j;
 	pthread_mutex_unlock(&cl->lock);
@@ -315,7 +315,7 @@ static void drop_claims(struct ad_index *ix, int all, enum ad_claim what, const 
 
 static void sq_release(struct ad_index *ix, enum ad_claim what, const uint8_t *id)
 {
-	drop_claims(ix, 0, what, id);
+	drop_claims(ix, &what, id);
 }
 
 /* --- opening ------------------------------------------------------------------------------- */
@@ -328,7 +328,7 @@ static void sq_close(struct ad_index *ix)
 	if (!q)
 		return;
 	if (q->claims) {
-		drop_claims(ix, 1, AD_CLAIM_SWEEP, NULL);
+		drop_claims(ix, NULL, NULL); /* a closed handle's claims lapse */
 		pthread_mutex_lock(&q->claims->lock);
 		i = (size_t)--q->claims->refs;
 		pthread_mutex_unlock(&q->claims->lock);
@@ -394,23 +394,23 @@ static int sq_connect(const char *path, struct sq_claims *claims, struct ad_inde
 	if (!q)
 		return -ENOMEM;
 	q->base.ops = &sqlite_ops;
-	q->path = strdup(path);
 	if (!claims) {
 		claims = calloc(1, sizeof(*claims));
-		if (claims)
-			pthread_mutex_init(&claims->lock, NULL);
-	}
-	if (!q->path || !claims) {
-		free(q->path);
-		free(q);
-		return -ENOMEM;
+		if (!claims) {
+			free(q);
+			return -ENOMEM;
+		}
+		pthread_mutex_init(&claims->lock, NULL);
 	}
 	pthread_mutex_lock(&claims->lock);
 	claims->refs++;
 	pthread_mutex_unlock(&claims->lock);
-	q->claims = claims;
-	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
+	q->claims = claims; /* from here on sq_close() releases everything */
+	q->path = strdup(path);
+	if (!q->path)
+		rc = -ENOMEM;
+	if (rc == 0 && sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+				       NULL) != SQLITE_OK) {
 		cr_err("storage: cannot open %s: %s", path,
 		       q->db ? sqlite3_errmsg(q->db) : "out of memory");
 		rc = -EIO;
