@@ -33,7 +33,9 @@ endif
 COMMON_SRCS := $(wildcard common/*.c)
 PLUGIN_SRCS := $(wildcard plugin/*.c) common/ring.c
 AGENT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c))
-ARCHIVED_SRCS := $(filter-out archive/daemon/main.c,$(wildcard archive/daemon/*.c))
+# The archive daemon is one folder per concern (archive/daemon/README.md); its files include
+# each other as "FOLDER/NAME.h" from archive/daemon.
+ARCHIVED_SRCS := $(filter-out archive/daemon/main.c,$(wildcard archive/daemon/*.c archive/daemon/*/*.c))
 ARCHIVE_SRCS := $(filter-out archive/cli/main.c,$(wildcard archive/cli/*.c))
 TOOLS_SRCS := $(filter-out tools/callrec.c,$(wildcard tools/*.c))
 
@@ -70,6 +72,9 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+# The daemon, its unit tests and the fuzz target that drives its manifest code.
+ARCHIVED_INC := -Iarchive/daemon
+$(B)/obj/archive/daemon/%.o $(B)/obj/tests/unit/test_archived_%.o: CFLAGS += $(ARCHIVED_INC)
 
 $(B)/%.a:
 	@mkdir -p $(dir $@)
@@ -106,6 +111,20 @@ $(B)/callrec: $(call obj,tools/callrec.c) $(LIBTOOLS) $(LIBCOMMON)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
 # --- tests ----------------------------------------------------------------------------------
+# The archive daemon with its fault-injection hooks (archive/daemon/testhooks.h): every daemon
+# object built again with -DCALLREC_TEST_HOOKS. Only the crash and retention tests run it; the
+# installed callrec-archived has no such code.
+TESTHOOKS := $(B)/tests/callrec-archived-testhooks
+$(B)/testhooks/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (test hooks)")
+	$(Q)$(CC) $(CFLAGS) $(ARCHIVED_INC) -DCALLREC_TEST_HOOKS $(DEPFLAGS) -c $< -o $@
+$(TESTHOOKS): $(patsubst %.c,$(B)/testhooks/obj/%.o,archive/daemon/main.c $(ARCHIVED_SRCS)) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+-include $(shell find $(B)/testhooks/obj -name '*.d' 2>/dev/null)
+
 # tests/unit/test_*.c: cmocka programs, linked with every component library.
 # tests/slave/*.c: ALSA test-double slave plugins (ioplug), alsa-lib only.
 # tests/tools/*.c: one program per file, used by integration tests and the demo.
@@ -163,6 +182,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_COMMON := $(patsubst %.c,$(B)/fuzz/obj/%.o,$(COMMON_SRCS))
 FUZZ_SECONDS ?= 60
 
+$(B)/fuzz/obj/archive/daemon/%.o $(B)/fuzz/obj/tests/fuzz/fuzz_manifest.o: CFLAGS += $(ARCHIVED_INC)
 $(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZCC  $<")
@@ -188,7 +208,8 @@ fuzz: $(FUZZ_BINS)
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(B)/fuzz/corpus-$$n tests/fuzz/corpus/$$n \
 			|| exit 1; done
 
-test-build: all $(UNIT_BINS) $(SLAVE_LIBS) $(TOOL_BINS) $(FUZZ_BINS) $(PROBE_LIBS) $(BENCH_BINS)
+test-build: all $(UNIT_BINS) $(SLAVE_LIBS) $(TOOL_BINS) $(FUZZ_BINS) $(PROBE_LIBS) $(BENCH_BINS) \
+	    $(TESTHOOKS)
 
 # --- the README's two commands ----------------------------------------------------------------
 deps:

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "fsutil.h"
+#include "record/mlog.h"
+#include "rights/retention.h"
 #include "yamltree.h"
 
 static const struct cr_cfg_field tls_fields[] = {
@@ -24,7 +26,7 @@ static const struct cr_cfg_field config_fields[] = {
 	{ "listen", CR_CFG_STRING, offsetof(struct ad_config, listen), 1 },
 	{ "data", CR_CFG_PATH, offsetof(struct ad_config, data), 1 },
 	{ "tls", CR_CFG_MAP, 0, 1, 0, 0, tls_fields },
-	{ "signing_key", CR_CFG_PATH, offsetof(struct ad_config, signing_key), 0 },
+	{ "signing_key", CR_CFG_PATH, offsetof(struct ad_config, signing_key), 1 },
 	{ "roles", CR_CFG_PATH, offsetof(struct ad_config, roles), 0 },
 	{ "master_key", CR_CFG_PATH, offsetof(struct ad_config, master_key), 1 },
 	{ "sweep_interval", CR_CFG_DURATION_MS, offsetof(struct ad_config, sweep_interval_ms), 0 },
@@ -64,30 +66,40 @@ int ad_split_hostport(const char *s, char *host, size_t hostlen, char *port, siz
 	return 0;
 }
 
-int ad_config_load(const char *path, struct ad_config *cfg, struct cr_diags *d)
+int ad_yaml_load(const char *path, struct cr_ynode **root, struct cr_diags *d)
 {
-	struct cr_ynode *root = NULL;
-	const struct cr_ynode *n;
-	char dir[PATH_MAX];
 	char *buf = NULL;
 	size_t len;
 	int rc;
 
-	memset(cfg, 0, sizeof(*cfg));
+	*root = NULL;
 	rc = cr_read_file(path, CR_Y_MAX_INPUT, &buf, &len);
 	if (rc < 0) {
 		cr_diag_add(d, 0, 0, "cannot read: %s", rc == -EFBIG ? "file too large" : strerror(-rc));
 		return rc;
 	}
-	rc = cr_yaml_parse(buf, len, &root, d);
+	rc = cr_yaml_parse(buf, len, root, d);
+	free(buf);
+	return rc;
+}
+
+int ad_config_load(const char *path, struct ad_config *cfg, struct cr_diags *d)
+{
+	struct cr_ynode *root = NULL;
+	const struct cr_ynode *n;
+	char dir[PATH_MAX];
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	rc = ad_yaml_load(path, &root, d);
 	if (rc < 0)
 		goto out;
 	cr_dirname(path, dir, sizeof(dir));
 	rc = cr_cfg_read(root, config_fields, cfg, dir, d);
 	if (!cfg->sweep_interval_ms)
-		cfg->sweep_interval_ms = 60000;
+		cfg->sweep_interval_ms = AD_SWEEP_INTERVAL_MS;
 	if (!cfg->checkpoint_every)
-		cfg->checkpoint_every = 16;
+		cfg->checkpoint_every = AD_CHECKPOINT_EVERY;
 	n = cr_ymap_get(root, "listen");
 	if (cfg->listen && n &&
 	    ad_split_hostport(cfg->listen, cfg->host, sizeof(cfg->host), cfg->port,
@@ -99,7 +111,6 @@ out:
 	if (rc < 0)
 		ad_config_free(cfg);
 	cr_yaml_free(root);
-	free(buf);
 	return rc;
 }
 

@@ -1,6 +1,8 @@
-/* callrec-archived: the archive daemon (SPEC 5, 6; docs/design.md).
+/* callrec-archived: the archive daemon (docs/archive.md, docs/architecture.md).
  *
  *   callrec-archived --config FILE [--ready-file FILE] [-v] [--help] [--version]
+ *
+ * The test build (testhooks.h) also takes --test-crash-at POINT and --test-clock-offset S.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -8,18 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
 #include "config.h"
 #include "diag.h"
 #include "fsutil.h"
 #include "log.h"
-#include "manifest.h"
-#include "mlog.h"
-#include "retention.h"
-#include "roles.h"
-#include "server.h"
-#include "store.h"
-#include "vault.h"
+#include "net/server.h"
+#include "record/manifest.h"
+#include "rights/roles.h"
 
 static void usage(FILE *out)
 {
@@ -28,6 +25,11 @@ static void usage(FILE *out)
 	      "                     roles, sweep_interval, checkpoint_every)\n"
 	      "  --ready-file FILE  write the bound HOST:PORT there once listening\n"
 	      "  -v, --verbose      debug log\n"
+#ifdef CALLREC_TEST_HOOKS
+	      "test build only:\n"
+	      "  --test-crash-at POINT       _exit(99) at that crash point (testhooks.h)\n"
+	      "  --test-clock-offset SECONDS move the archive's clock\n"
+#endif
 	      "  --help, --version\n"
 	      "Runs in the foreground and logs to stderr. SIGTERM/SIGINT stop, SIGHUP reloads\n"
 	      "roles and the CRL.\n", out);
@@ -51,12 +53,18 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+#ifdef CALLREC_TEST_HOOKS
+		{ "test-crash-at", required_argument, NULL, 'X' },
+		{ "test-clock-offset", required_argument, NULL, 'T' },
+#endif
 		{ NULL, 0, NULL, 0 },
 	};
+#ifdef CALLREC_TEST_HOOKS
+	struct ad_testhooks test = { 0 };
+#endif
 	const char *config = NULL, *ready = NULL;
 	struct ad_config cfg;
 	struct ad_roles roles = { 0 };
-	struct ad_store *store = NULL;
 	struct ad_server *srv = NULL;
 	struct cr_diags d;
 	int verbose = 0, c, rc = 1;
@@ -68,6 +76,10 @@ int main(int argc, char **argv)
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': puts(AD_SOFTWARE); return 0;
+#ifdef CALLREC_TEST_HOOKS
+		case 'X': test.crash_at = optarg; break;
+		case 'T': test.clock_offset_s = strtoll(optarg, NULL, 10); break;
+#endif
 		default: usage(stderr); return 2;
 		}
 	}
@@ -81,6 +93,9 @@ int main(int argc, char **argv)
 		cr_diags_print(&d, stderr);
 		return 1;
 	}
+#ifdef CALLREC_TEST_HOOKS
+	cfg.test = test;
+#endif
 	if (cfg.roles) {
 		cr_diags_init(&d, cfg.roles);
 		if (ad_roles_load(cfg.roles, &roles, &d) < 0) {
@@ -90,16 +105,7 @@ int main(int argc, char **argv)
 	} else {
 		cr_warn("%s: no roles file: operators will be refused", config);
 	}
-	/* Keys before the store: it encrypts with them from the first chunk on. */
-	if (ad_vault_load(cfg.master_key, cfg.signing_key) < 0)
-		goto out;
-	ad_retention_configure(cfg.sweep_interval_ms);
-	ad_mlog_configure(cfg.checkpoint_every, cfg.timestamp_command);
-	if (ad_store_open(cfg.data, &store) < 0)
-		goto out;
-	if (ad_audit_open(cfg.data) < 0)
-		goto out;
-	if (ad_server_new(&cfg, config, store, &roles, &srv) < 0)
+	if (ad_server_new(&cfg, config, &roles, &srv) < 0)
 		goto out;
 	if (ready && write_ready(ready, ad_server_address(srv)) < 0) {
 		cr_err("%s: cannot write the ready file", ready);
@@ -108,9 +114,6 @@ int main(int argc, char **argv)
 	rc = ad_server_run(srv) < 0;
 out:
 	ad_server_free(srv);
-	ad_store_close(store);
-	ad_audit_close();
-	ad_vault_free();
 	ad_roles_free(&roles);
 	ad_config_free(&cfg);
 	return rc;

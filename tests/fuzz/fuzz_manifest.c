@@ -24,10 +24,10 @@
 #include <string.h>
 
 #include "../../archive/cli/verify_core.h"
-#include "../../archive/daemon/access.h"
-#include "../../archive/daemon/manifest.h"
-#include "../../archive/daemon/op.h"
-#include "../../archive/daemon/retention.h"
+#include "rights/access.h"
+#include "record/manifest.h"
+#include "ops/request.h"
+#include "rights/retention.h"
 
 enum {
 	P_META, P_CLOSE, P_SOFTWARE, P_TIMELINE, P_MANIFEST, P_PROOF, P_CHECKPOINT, P_ID, P_SIG,

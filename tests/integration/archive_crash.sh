@@ -1,6 +1,6 @@
 #!/bin/bash
-# Erasure is crash-consistent (issue 6): the archive is killed (test-only
-# CALLREC_TEST_CRASH_AT makes it _exit right after a step) after marking the call erasing,
+# Erasure is crash-consistent (issue 6): the archive is killed (its test build's
+# --test-crash-at makes it _exit right after a step) after marking the call erasing,
 # after deleting its key, after deleting its files, and also by SIGKILL in the middle of a
 # batch of erasures; after a restart the index, the keys and the files agree: the call is a
 # tombstone with no key, no files and no chunk rows, and the other calls are intact and
@@ -31,7 +31,7 @@ consistent() {
 }
 
 for point in erase-after-mark erase-after-key erase-after-objects; do
-	start_archive_env CALLREC_TEST_CRASH_AT=$point || { not_ok "archive starts ($point)"; continue; }
+	start_archive_testhooks --test-crash-at $point || { not_ok "archive starts ($point)"; continue; }
 	id=$(upload --meta '{}')
 	wait_state "$id" complete || not_ok "call assembled ($point)"
 	as dpo1 erase --call "$id" --reason "crash test" >/dev/null 2>&1

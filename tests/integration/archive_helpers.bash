@@ -30,11 +30,12 @@ wait_state() {
 	done
 	return 1
 }
-# start_archive_env VAR=VALUE...: start_archive with extra environment
-start_archive_env() {
+# start_archive_testhooks OPTION...: start_archive, but the daemon's test build with its
+# fault-injection options (--test-crash-at POINT, --test-clock-offset SECONDS)
+start_archive_testhooks() {
 	rm -f "$T/archived.ready"
-	env "$@" "$BUILD/callrec-archived" --config "$PKI/archived.yaml" \
-		--ready-file "$T/archived.ready" 2>>"$T/archived.log" &
+	"$BUILD/tests/callrec-archived-testhooks" --config "$PKI/archived.yaml" \
+		--ready-file "$T/archived.ready" "$@" 2>>"$T/archived.log" &
 	ARCHIVED_PID=$!
 	_pids+=("$ARCHIVED_PID")
 	wait_file "$T/archived.ready" 10

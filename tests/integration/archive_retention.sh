@@ -1,7 +1,7 @@
 #!/bin/bash
 # Retention (issue 6): the sweeper erases a recording past its deadline (key gone, files
 # gone, tombstone kept, audited) while a held one and one with a longer retention survive.
-# Time is moved with the test-only CALLREC_TEST_NOW_OFFSET; sweep_interval is short.
+# Time is moved with the daemon test build's --test-clock-offset; sweep_interval is short.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/archive_helpers.bash"
 
@@ -22,7 +22,7 @@ check "keys exist before the sweep" test "$(keys_of $E)" = 1
 stop_pid "$ARCHIVED_PID"
 
 # Three days later.
-start_archive_env CALLREC_TEST_NOW_OFFSET=259200 || { not_ok "archive restarts"; exit 1; }
+start_archive_testhooks --test-clock-offset 259200 || { not_ok "archive restarts"; exit 1; }
 check "the sweeper erases the expired recording" wait_state "$E" erased 10
 check "its key is gone" test "$(keys_of $E)" = 0
 check "its files are gone" test ! -e "$(DATA)/calls/$E"

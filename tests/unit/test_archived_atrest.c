@@ -13,9 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../archive/daemon/crypt.h"
-#include "../../archive/daemon/erase.h"
-#include "../../archive/daemon/store_int.h"
+#include "vault/crypt.h"
+#include "store/erase.h"
+#include "record/assemble.h"
+#include "store/internal.h"
 #include "log.h"
 #include "test_archived_helpers.h"
 
@@ -64,9 +65,10 @@ static int tree_contains(const char *dir, const void *needle, size_t n)
 }
 
 /* A call of `chunks` one-second chunks with sample value `v`, closed and assembled. */
-static void store_call(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], int chunks,
+static void store_call(struct ad_archive *ar, const uint8_t id[CR_CALL_ID_BYTES], int chunks,
 		       int16_t v)
 {
+	struct ad_store *s = ar->store;
 	uint8_t prev[CR_HASH_BYTES], hash[CR_HASH_BYTES];
 	static struct t_body b;
 	char close[128];
@@ -85,7 +87,7 @@ static void store_call(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], i
 	t_close_body(id, (uint64_t)chunks + 1, close, &b);
 	assert_int_equal(ad_store_call_close(s, &b, "desk1", b.b, b.len), 0);
 	assert_int_equal(ad_store_commit(s, no_ack, NULL), 0);
-	assert_int_equal(ad_store_assemble_closed(s), 1);
+	assert_int_equal(ad_assemble_closed(&ar->mlog, s, NULL), 1);
 }
 
 static void test_nothing_in_the_clear(void **state)
@@ -95,6 +97,7 @@ static void test_nothing_in_the_clear(void **state)
 	const int16_t v = 0x4b43;
 	uint8_t pattern[64], id1[CR_CALL_ID_BYTES], id2[CR_CALL_ID_BYTES];
 	uint8_t k1[AD_KEY_BYTES], k2[AD_KEY_BYTES];
+	struct ad_archive ar;
 	struct ad_store *s;
 	char *dir = t_tmpdir();
 	char path[4200], hex[33];
@@ -109,11 +112,12 @@ static void test_nothing_in_the_clear(void **state)
 		pattern[i + 3] = (uint8_t)((uint16_t)r >> 8);
 	}
 	cr_log_init("test", 0);
-	assert_int_equal(ad_store_open(dir, &s), 0);
+	assert_int_equal(t_archive_open(&ar, dir), 0);
+	s = ar.store;
 	t_id(id1, 1);
 	t_id(id2, 2);
-	store_call(s, id1, 3, v);
-	store_call(s, id2, 2, v);
+	store_call(&ar, id1, 3, v);
+	store_call(&ar, id2, 2, v);
 	assert_int_equal(ad_store_call_key(s, id1, k1), 0);
 	assert_int_equal(ad_store_call_key(s, id2, k2), 0);
 	assert_memory_not_equal(k1, k2, AD_KEY_BYTES);
@@ -125,7 +129,7 @@ static void test_nothing_in_the_clear(void **state)
 		cr_id_to_hex(id1, hex);
 		snprintf(path, sizeof(path), "%s/calls/%s/audio.wav", dir, hex);
 		assert_int_equal(access(path, F_OK), 0);
-		assert_int_equal(ad_obj_read_all(k1, AD_OBJ_AUDIO, ad_store_blobs(s), id1, "audio.wav",
+		assert_int_equal(ad_obj_read_all(k1, AD_OBJ_AUDIO, ad_store_objects(s), id1, "audio.wav",
 						 1u << 24, &wav, &len), 0);
 		assert_int_equal(len, 44 + 3 * 16000 * 4);
 		assert_non_null(memmem(wav, len, pattern, sizeof(pattern)));
@@ -144,7 +148,7 @@ static void test_nothing_in_the_clear(void **state)
 	assert_int_equal(ad_store_call_key(s, id2, k2), 0);
 	assert_false(tree_contains(dir, pattern, sizeof(pattern)));
 	assert_false(tree_contains(dir, k2, AD_KEY_BYTES));
-	ad_store_close(s);
+	ad_archive_close(&ar);
 	t_rmrf(dir);
 	free(dir);
 }
@@ -155,7 +159,7 @@ static void test_tampering_detected(void **state)
 	uint8_t msg[200], sealed[200 + AD_TAG_BYTES];
 	struct ad_obj_writer w;
 	struct ad_obj_reader r;
-	struct ad_blobs *b;
+	struct ad_objects *b;
 	char *dir = t_tmpdir(), path[4200], hex[33];
 	uint8_t *buf = NULL, *big;
 	size_t len = 0, n = 3 * AD_OBJ_RECORD, i;
@@ -175,7 +179,7 @@ static void test_tampering_detected(void **state)
 	assert_int_equal(ad_chunk_open(key, id, 5, sealed, sizeof(sealed), out), -EBADMSG);
 
 	/* An object of exactly three records (the last one empty) round-trips ... */
-	assert_int_equal(ad_blobs_dir_new(dir, &b), 0);
+	assert_int_equal(ad_objects_open("dir", dir, &b), 0);
 	big = malloc(n);
 	for (i = 0; i < n; i++)
 		big[i] = (uint8_t)(i * 7);
@@ -220,18 +224,21 @@ static void test_key_wrap(void **state)
 {
 	uint8_t id[CR_CALL_ID_BYTES], other[CR_CALL_ID_BYTES], key[AD_KEY_BYTES];
 	uint8_t wrapped[AD_WRAPPED_BYTES], back[AD_KEY_BYTES];
+	struct ad_vault *v;
 
 	(void)state;
+	assert_int_equal(ad_vault_ephemeral(&v), 0);
 	t_id(id, 4);
 	t_id(other, 5);
-	assert_int_equal(ad_vault_new_call_key(id, key, wrapped), 0);
+	assert_int_equal(ad_vault_new_call_key(v, id, key, wrapped), 0);
 	assert_null(memmem(wrapped, sizeof(wrapped), key, 8));
-	assert_int_equal(ad_vault_unwrap(id, wrapped, sizeof(wrapped), back), 0);
+	assert_int_equal(ad_vault_unwrap(v, id, wrapped, sizeof(wrapped), back), 0);
 	assert_memory_equal(back, key, AD_KEY_BYTES);
 	/* Bound to its call: another call's id does not unwrap it. */
-	assert_int_equal(ad_vault_unwrap(other, wrapped, sizeof(wrapped), back), -EBADMSG);
+	assert_int_equal(ad_vault_unwrap(v, other, wrapped, sizeof(wrapped), back), -EBADMSG);
 	wrapped[20] ^= 1;
-	assert_int_equal(ad_vault_unwrap(id, wrapped, sizeof(wrapped), back), -EBADMSG);
+	assert_int_equal(ad_vault_unwrap(v, id, wrapped, sizeof(wrapped), back), -EBADMSG);
+	ad_vault_free(v);
 }
 
 int main(void)

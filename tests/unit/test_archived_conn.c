@@ -9,16 +9,17 @@
 #include <errno.h>
 #include <jansson.h>
 
-#include "../../archive/daemon/conn.h"
-#include "../../archive/daemon/op.h"
+#include "net/conn.h"
+#include "ops/request.h"
+#include "record/assemble.h"
 #include "log.h"
 #include "test_archived_helpers.h"
 
 struct fixture {
 	char *dir;
-	struct ad_store *s;
+	struct ad_store *s; /* a.store */
 	struct ad_roles roles;
-	struct ad_ctx ctx;
+	struct ad_archive a;
 	struct ad_conn c;
 };
 
@@ -28,14 +29,14 @@ static int setup(void **state)
 
 	cr_log_init("test", 0);
 	f->dir = t_tmpdir();
-	assert_int_equal(ad_store_open(f->dir, &f->s), 0);
+	assert_int_equal(t_archive_open(&f->a, f->dir), 0);
+	f->s = f->a.store;
 	f->roles.n = 1;
 	f->roles.names = calloc(2, sizeof(char *));
 	f->roles.roles = calloc(2, sizeof(char *));
 	f->roles.names[0] = strdup("op1");
 	f->roles.roles[0] = strdup("admin");
-	f->ctx.store = f->s;
-	f->ctx.roles = &f->roles;
+	f->a.roles = &f->roles;
 	ad_conn_init(&f->c);
 	*state = f;
 	return 0;
@@ -46,7 +47,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	ad_conn_release(&f->c);
-	ad_store_close(f->s);
+	ad_archive_close(&f->a);
 	ad_roles_free(&f->roles);
 	t_rmrf(f->dir);
 	free(f->dir);
@@ -132,7 +133,7 @@ static void test_device_session(void **state)
 	t_chunk_body(id, 1, 0, 1600, 7, oh, &b, h1);
 	feed(f, CR_F_CHUNK, b.b, b.len);
 	feed(f, CR_F_HEARTBEAT, "{\"state\":\"ok\"}", 14);
-	assert_int_equal(ad_conn_process(&f->c, &f->ctx), 0);
+	assert_int_equal(ad_conn_process(&f->c, &f->a), 0);
 	assert_int_equal(f->c.state, AD_CONN_DEVICE);
 	j = next_json(f, CR_F_HELLO_OK);
 	assert_string_equal(json_string_value(json_object_get(j, "identity")), "desk1");
@@ -147,10 +148,10 @@ static void test_device_session(void **state)
 	/* A frame split across reads is handled once complete. */
 	t_close_body(id, 2, "{\"end\":\"z\",\"frames\":1600}", &b);
 	assert_int_equal(ad_buf_append(&f->c.rx, "CR", 2), 0);
-	assert_int_equal(ad_conn_process(&f->c, &f->ctx), 0);
+	assert_int_equal(ad_conn_process(&f->c, &f->a), 0);
 	ad_buf_free(&f->c.rx);
 	feed(f, CR_F_CALL_CLOSE, b.b, b.len);
-	assert_int_equal(ad_conn_process(&f->c, &f->ctx), 0);
+	assert_int_equal(ad_conn_process(&f->c, &f->a), 0);
 	assert_int_equal(ad_store_commit(f->s, on_ack, NULL), 0);
 	expect_ack(f, 2, CR_ACK_OK);
 }
@@ -164,7 +165,7 @@ static void test_role_mismatch_refused(void **state)
 	assert_int_equal(ad_conn_set_identity(&f->c, "desk1", "device"), 0);
 	hello(f, CR_ROLE_OPERATOR);
 	feed(f, CR_F_OP_REQUEST, "{\"op\":\"list\"}", 13);
-	assert_int_equal(ad_conn_process(&f->c, &f->ctx), 0);
+	assert_int_equal(ad_conn_process(&f->c, &f->a), 0);
 	assert_true(f->c.closing);
 	assert_int_equal(next_out(f, &b, &len), CR_F_ERROR);
 	assert_int_equal(cr_get_u32(b), EACCES);
@@ -179,7 +180,7 @@ static void test_unlisted_operator_refused(void **state)
 
 	assert_int_equal(ad_conn_set_identity(&f->c, "op2", "operator"), 0);
 	hello(f, CR_ROLE_OPERATOR);
-	assert_int_equal(ad_conn_process(&f->c, &f->ctx), 0);
+	assert_int_equal(ad_conn_process(&f->c, &f->a), 0);
 	assert_true(f->c.closing);
 	assert_int_equal(next_out(f, &b, &len), CR_F_ERROR);
 }
@@ -192,7 +193,7 @@ static void test_bad_identity(void **state)
 	assert_int_equal(ad_conn_set_identity(&f->c, "../x", "device"), -EACCES);
 	/* Without an identity nothing is parsed at all. */
 	hello(f, CR_ROLE_DEVICE);
-	assert_int_equal(ad_conn_process(&f->c, &f->ctx), 0);
+	assert_int_equal(ad_conn_process(&f->c, &f->a), 0);
 	assert_int_equal(ad_buf_used(&f->c.tx), 0);
 }
 
@@ -204,21 +205,21 @@ static void test_protocol_errors(void **state)
 	assert_int_equal(ad_conn_set_identity(&f->c, "desk1", "device"), 0);
 	/* First frame not HELLO. */
 	feed(f, CR_F_HEARTBEAT, "{}", 2);
-	assert_int_equal(ad_conn_process(&f->c, &f->ctx), -EPROTO);
+	assert_int_equal(ad_conn_process(&f->c, &f->a), -EPROTO);
 	ad_buf_free(&f->c.rx);
 	/* Garbage. */
 	assert_int_equal(ad_buf_append(&f->c.rx, "GET / HTTP/1.1\r\n", 16), 0);
-	assert_int_equal(ad_conn_process(&f->c, &f->ctx), -EPROTO);
+	assert_int_equal(ad_conn_process(&f->c, &f->a), -EPROTO);
 	ad_buf_free(&f->c.rx);
 	/* Oversized: refused from the header alone. */
 	hello(f, CR_ROLE_DEVICE);
 	cr_frame_put_hdr(hdr, CR_F_CHUNK, CR_FRAME_MAX_BODY + 1);
 	assert_int_equal(ad_buf_append(&f->c.rx, hdr, sizeof(hdr)), 0);
-	assert_int_equal(ad_conn_process(&f->c, &f->ctx), -EMSGSIZE);
+	assert_int_equal(ad_conn_process(&f->c, &f->a), -EMSGSIZE);
 	ad_buf_free(&f->c.rx);
 	/* An operator frame from a device. */
 	feed(f, CR_F_OP_REQUEST, "{\"op\":\"list\"}", 13);
-	assert_int_equal(ad_conn_process(&f->c, &f->ctx), -EPROTO);
+	assert_int_equal(ad_conn_process(&f->c, &f->a), -EPROTO);
 }
 
 /* A complete call through a device connection, then an operator lists and exports it. */
@@ -251,15 +252,15 @@ static void test_operator_list_and_export(void **state)
 	}
 	t_close_body(id, 6, "{\"end\":\"e\",\"frames\":80000}", &b);
 	ad_buf_append_frame(&dev.rx, CR_F_CALL_CLOSE, b.b, b.len, NULL, 0);
-	assert_int_equal(ad_conn_process(&dev, &f->ctx), 0);
+	assert_int_equal(ad_conn_process(&dev, &f->a), 0);
 	assert_int_equal(ad_store_commit(f->s, on_ack, NULL), 0);
-	assert_int_equal(ad_store_assemble_closed(f->s), 1);
+	assert_int_equal(ad_assemble_closed(&f->a.mlog, f->s, NULL), 1);
 	ad_conn_release(&dev);
 
 	assert_int_equal(ad_conn_set_identity(&f->c, "op1", "operator"), 0);
 	hello(f, CR_ROLE_OPERATOR);
 	feed(f, CR_F_OP_REQUEST, "{\"op\":\"list\"}", 13);
-	assert_int_equal(ad_conn_process(&f->c, &f->ctx), 0);
+	assert_int_equal(ad_conn_process(&f->c, &f->a), 0);
 	j = next_json(f, CR_F_HELLO_OK);
 	assert_string_equal(json_string_value(json_object_get(j, "role")), "operator");
 	json_decref(j);
@@ -279,7 +280,7 @@ static void test_operator_list_and_export(void **state)
 
 	snprintf(req, sizeof(req), "{\"op\":\"export\",\"call\":\"%s\"}", hex);
 	feed(f, CR_F_OP_REQUEST, req, strlen(req));
-	assert_int_equal(ad_conn_process(&f->c, &f->ctx), 0);
+	assert_int_equal(ad_conn_process(&f->c, &f->a), 0);
 	for (;;) {
 		if (!ad_buf_used(&f->c.tx))
 			assert_int_equal(ad_conn_pump(&f->c), 0);
@@ -305,7 +306,7 @@ static void test_operator_list_and_export(void **state)
 	feed(f, CR_F_OP_REQUEST, "{\"op\":\"export\",\"call\":\"00000000000000000000000000000000\"}",
 	     57);
 	feed(f, CR_F_OP_REQUEST, "{\"op\":\"export\",\"call\":\"../../etc/passwd\"}", 41);
-	assert_int_equal(ad_conn_process(&f->c, &f->ctx), 0);
+	assert_int_equal(ad_conn_process(&f->c, &f->a), 0);
 	j = next_json(f, CR_F_OP_END);
 	assert_int_equal(json_integer_value(json_object_get(j, "status")), 2);
 	assert_string_equal(json_string_value(json_object_get(j, "error")), "no such call");

@@ -9,9 +9,9 @@
 
 #include <errno.h>
 
-#include "../../archive/daemon/erase.h"
-#include "../../archive/daemon/hold.h"
-#include "../../archive/daemon/store_int.h"
+#include "store/erase.h"
+#include "rights/hold.h"
+#include "store/internal.h"
 #include "log.h"
 #include "test_archived_helpers.h"
 
@@ -34,7 +34,8 @@ static void collect(void *arg, void *tag, const uint8_t id[CR_CALL_ID_BYTES], ui
 
 struct fx {
 	char *dir;
-	struct ad_store *s;
+	struct ad_archive a;
+	struct ad_store *s; /* a.store */
 	struct acks acks;
 	struct t_body b;
 	int tag;
@@ -46,7 +47,8 @@ static int setup(void **state)
 
 	cr_log_init("test", 0);
 	f->dir = t_tmpdir();
-	assert_int_equal(ad_store_open(f->dir, &f->s), 0);
+	assert_int_equal(t_archive_open(&f->a, f->dir), 0);
+	f->s = f->a.store;
 	*state = f;
 	return 0;
 }
@@ -55,7 +57,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	ad_store_close(f->s);
+	ad_archive_close(&f->a);
 	t_rmrf(f->dir);
 	free(f->dir);
 	free(f);
@@ -82,23 +84,18 @@ static void stage_erase(struct fx *f, const uint8_t *id, const char *device)
 
 static int q_chunks(struct fx *f, const uint8_t *id)
 {
-	sqlite3_stmt *st;
-	int n;
+	struct ad_index *ix = ad_store_index(f->s);
+	uint64_t n = 0;
 
-	assert_int_equal(sqlite3_prepare_v2(f->s->db, "SELECT COUNT(*) FROM chunks WHERE call_id = ?1",
-					    -1, &st, NULL), SQLITE_OK);
-	sqlite3_bind_blob(st, 1, id, CR_CALL_ID_BYTES, SQLITE_STATIC);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	assert_int_equal(ix->ops->chunk_count(ix, id, 0, UINT64_MAX, &n), 0);
+	return (int)n;
 }
 
 static const char *state_of(struct fx *f, const uint8_t *id)
 {
 	struct ad_call_info c;
 
-	assert_int_equal(ad_store_call_get(f->s, id, &c), 0);
+	assert_int_equal(ad_store_index(f->s)->ops->call_get(ad_store_index(f->s), id, &c), 0);
 	return c.state;
 }
 
@@ -128,7 +125,7 @@ static void test_erase_after_and_in_the_same_turn(void **state)
 	assert_int_equal(f->acks.n, 1);
 	assert_int_equal(f->acks.seq[0], 0);
 	assert_int_equal(f->acks.status[0], CR_ACK_OK);
-	assert_int_equal(ad_store_call_get(f->s, a, &c), 0);
+	assert_int_equal(ad_store_index(f->s)->ops->call_get(ad_store_index(f->s), a, &c), 0);
 	assert_string_equal(c.state, "erased");
 	assert_string_equal(c.meta_json, "{}");
 	assert_string_equal(c.erase_reason, "private");
@@ -159,8 +156,8 @@ static void test_hold_blocks_erasure(void **state)
 	t_id(a, 3);
 	stage_open(f, a, h);
 	commit(f);
-	assert_int_equal(ad_hold_place(f->s, a, "case 1", "legal1"), 0);
-	assert_int_equal(ad_hold_place(f->s, a, "case 2", "legal2"), -EALREADY);
+	assert_int_equal(ad_hold_place(f->s, a, "case 1", "legal1", 1000), 0);
+	assert_int_equal(ad_hold_place(f->s, a, "case 2", "legal2", 1000), -EALREADY);
 	assert_int_equal(ad_erase_call(f->s, a, "op", "dpo1"), -EBUSY);
 	stage_erase(f, a, "desk1"); /* a hold outranks the private mark: kept, but acknowledged */
 	commit(f);
@@ -176,7 +173,7 @@ static void test_hold_blocks_erasure(void **state)
 	assert_int_equal(ad_hold_release(f->s, a, "ok", "legal2", &released), -ENOLINK);
 	assert_int_equal(ad_erase_call(f->s, a, "op", "dpo1"), 0);
 	assert_string_equal(state_of(f, a), "erased");
-	assert_int_equal(ad_hold_place(f->s, a, "late", "legal1"), -ENOENT);
+	assert_int_equal(ad_hold_place(f->s, a, "late", "legal1", 1000), -ENOENT);
 }
 
 int main(void)

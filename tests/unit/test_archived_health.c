@@ -1,4 +1,4 @@
-/* Desktop health view: backlog trend, drops, staleness (archive/daemon/health.c). */
+/* Desktop health view: backlog trend, drops, staleness (archive/daemon/ops/health.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -6,23 +6,31 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "../../archive/daemon/health.h"
+#include "ops/health.h"
+
+static struct ad_health *health; /* fresh for every test */
+
+static int setup(void **state)
+{
+	(void)state;
+	return ad_health_new(&health);
+}
 
 static int teardown(void **state)
 {
 	(void)state;
-	ad_health_reset();
+	ad_health_free(health);
 	return 0;
 }
 
 static void beat(const char *dev, const char *json)
 {
-	ad_health_beat(dev, json, strlen(json));
+	ad_health_beat(health, dev, json, strlen(json));
 }
 
 static json_t *view(const char *dev, const char *json, int64_t age, int64_t stale)
 {
-	json_t *o = ad_health_view(dev, json, 1000000, 1000000 + age, stale);
+	json_t *o = ad_health_view(health, dev, json, 1000000, 1000000 + age, stale);
 
 	assert_non_null(o);
 	return o;
@@ -127,11 +135,11 @@ static void test_garbage_heartbeat_is_harmless(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_growing_backlog_flagged, teardown),
-		cmocka_unit_test_teardown(test_trends_are_per_device, teardown),
-		cmocka_unit_test_teardown(test_drops_and_stale, teardown),
-		cmocka_unit_test_teardown(test_spool_losses_and_state, teardown),
-		cmocka_unit_test_teardown(test_garbage_heartbeat_is_harmless, teardown),
+		cmocka_unit_test_setup_teardown(test_growing_backlog_flagged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trends_are_per_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drops_and_stale, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spool_losses_and_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_heartbeat_is_harmless, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

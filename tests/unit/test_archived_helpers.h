@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive.h"
 #include "frame.h"
 
 #define T_META "{\"version\":1,\"user\":\"alice\",\"uid\":1000,\"application\":\"baresip\"," \
@@ -87,6 +88,32 @@ static inline char *t_tmpdir(void)
 	char *d = mkdtemp(tmpl);
 
 	return d ? strdup(d) : NULL;
+}
+
+/* A whole archive on dir (keys made up for the test, an audit log in dir), as the server
+ * opens it. 0 or -errno. */
+static inline int t_archive_open(struct ad_archive *a, const char *dir)
+{
+	struct ad_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.data = (char *)dir;
+	return ad_archive_open(a, &cfg, NULL);
+}
+
+/* The store of a, closed and opened again with the same keys: what a restart finds. */
+static inline int t_store_reopen(struct ad_archive *a)
+{
+	struct ad_store_cfg sc = { .vault = a->vault, .clock = &a->clock, .audit = a->audit };
+	char *dir = strdup(ad_store_dir(a->store));
+	int rc;
+
+	sc.data_dir = dir;
+	ad_store_close(a->store);
+	a->store = NULL;
+	rc = ad_store_open(&sc, &a->store);
+	free(dir);
+	return rc;
 }
 
 static inline void t_rmrf(const char *dir)

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <gnutls/crypto.h>
 
-#include "../../archive/daemon/merkle.h"
+#include "record/merkle.h"
 #include "test_archived_helpers.h"
 
 static void test_small_roots(void **state)

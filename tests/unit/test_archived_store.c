@@ -11,9 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../archive/daemon/crypt.h"
-#include "../../archive/daemon/erase.h"
-#include "../../archive/daemon/store_int.h"
+#include "vault/crypt.h"
+#include "store/erase.h"
+#include "record/assemble.h"
+#include "objects/dir.h"
+#include "store/internal.h"
 #include "log.h"
 #include "test_archived_helpers.h"
 
@@ -55,7 +57,8 @@ static int ack_of(const struct acks *k, uint64_t seq)
 
 struct fixture {
 	char *dir;
-	struct ad_store *s;
+	struct ad_archive a;
+	struct ad_store *s; /* a.store */
 	uint8_t id[CR_CALL_ID_BYTES];
 	uint8_t open_hash[CR_HASH_BYTES];
 	struct t_body body;
@@ -69,7 +72,8 @@ static int setup(void **state)
 	cr_log_init("test", 0);
 	f->dir = t_tmpdir();
 	assert_non_null(f->dir);
-	assert_int_equal(ad_store_open(f->dir, &f->s), 0);
+	assert_int_equal(t_archive_open(&f->a, f->dir), 0);
+	f->s = f->a.store;
 	t_id(f->id, 1);
 	*state = f;
 	return 0;
@@ -79,7 +83,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	ad_store_close(f->s);
+	ad_archive_close(&f->a);
 	t_rmrf(f->dir);
 	free(f->dir);
 	free(f);
@@ -250,7 +254,7 @@ static uint8_t *decrypt_object(struct ad_store *s, const uint8_t *id, enum ad_ob
 
 	/* The file exists where the directory backend puts it; read it through the store. */
 	if (access(path, F_OK) < 0 || ad_store_call_key(s, id, key) < 0 ||
-	    ad_obj_read_all(key, kind, ad_store_blobs(s), id, name, 64u << 20, &out, len) < 0)
+	    ad_obj_read_all(key, kind, ad_store_objects(s), id, name, 64u << 20, &out, len) < 0)
 		return NULL;
 	return out;
 }
@@ -322,7 +326,7 @@ static void test_close_waits_and_assembles_with_hole(void **state)
 	commit(f);
 	assert_int_equal(ack_of(&f->acks, 3), CR_ACK_OK);
 	assert_int_equal(ack_of(&f->acks, 4), CR_ACK_OK);
-	assert_int_equal(ad_store_assemble_closed(f->s), 1);
+	assert_int_equal(ad_assemble_closed(&f->a.mlog, f->s, NULL), 1);
 
 	cr_id_to_hex(f->id, hex);
 	snprintf(path, sizeof(path), "%s/calls/%s/audio.wav", f->dir, hex);
@@ -391,8 +395,8 @@ static void test_close_with_evicted_chunks(void **state)
 	assert_int_equal(ad_store_call_close(f->s, f, "desk1", b.b, b.len), 0);
 	commit(f);
 	assert_int_equal(ack_of(&f->acks, 4), -1000);
-	ad_store_close(f->s);
-	assert_int_equal(ad_store_open(f->dir, &f->s), 0);
+	assert_int_equal(t_store_reopen(&f->a), 0);
+	f->s = f->a.store;
 	/* ... with it (the agent rewrites its close after evicting), it completes. */
 	t_id(f->id, 2);
 	open_call(f, "desk1");
@@ -405,7 +409,7 @@ static void test_close_with_evicted_chunks(void **state)
 	assert_int_equal(ad_store_call_close(f->s, f, "desk1", b.b, b.len), 0);
 	commit(f);
 	assert_int_equal(ack_of(&f->acks, 4), CR_ACK_OK);
-	assert_int_equal(ad_store_assemble_closed(f->s), 1);
+	assert_int_equal(ad_assemble_closed(&f->a.mlog, f->s, NULL), 1);
 	m = load_manifest(f);
 	assert_non_null(m);
 	json_array_foreach(json_object_get(m, "gaps"), i, g) {
@@ -465,22 +469,22 @@ static void test_list_and_reopen(void **state)
 	t_id(f->id, 2);
 	open_call(f, "desk7");
 	commit(f);
-	assert_int_equal(ad_store_list(f->s, list_cb, &ls), 0);
+	assert_int_equal(ad_store_index(f->s)->ops->call_list(ad_store_index(f->s), list_cb, &ls), 0);
 	assert_int_equal(ls.n, 2);
-	assert_string_equal(ls.state[0], "recording"); /* closed, not assembled yet */
+	assert_string_equal(ls.state[0], "closing"); /* closed, not assembled yet */
 	assert_string_equal(ls.device[1], "desk7");
 	/* Reopening the directory: the closed call is assembled at start-up, nothing is lost. */
-	ad_store_close(f->s);
-	assert_int_equal(ad_store_open(f->dir, &f->s), 0);
-	assert_int_equal(ad_store_assemble_closed(f->s), 1);
+	assert_int_equal(t_store_reopen(&f->a), 0);
+	f->s = f->a.store;
+	assert_int_equal(ad_assemble_closed(&f->a.mlog, f->s, NULL), 1);
 	memset(&ls, 0, sizeof(ls));
-	assert_int_equal(ad_store_list(f->s, list_cb, &ls), 0);
+	assert_int_equal(ad_store_index(f->s)->ops->call_list(ad_store_index(f->s), list_cb, &ls), 0);
 	assert_int_equal(ls.n, 2);
 	assert_string_equal(ls.state[0], "complete");
 	assert_string_equal(ls.state[1], "recording");
 }
 
-/* The policy's recording.rate (SPEC 4.2) reaches the archive in CALL_OPEN: chunks at another
+/* The policy's recording.rate reaches the archive in CALL_OPEN: chunks at another
  * rate are refused, the WAV and the manifest have the call's rate, and a rate outside
  * 8/16/32/48 kHz is refused at the open. */
 static void test_call_rate_from_open(void **state)
@@ -506,7 +510,7 @@ static void test_call_rate_from_open(void **state)
 	assert_int_equal(ad_store_call_close(f->s, f, "desk1", b.b, b.len), 0);
 	commit(f);
 	assert_int_equal(ack_of(&f->acks, 2), CR_ACK_OK);
-	assert_int_equal(ad_store_assemble_closed(f->s), 1);
+	assert_int_equal(ad_assemble_closed(&f->a.mlog, f->s, NULL), 1);
 	cr_id_to_hex(f->id, hex);
 	snprintf(path, sizeof(path), "%s/calls/%s/audio.wav", f->dir, hex);
 	assert_int_equal(read_wav(f, path, &pcm, &info), 0);
@@ -552,16 +556,11 @@ static void test_deep_metadata_refused(void **state)
 /* Chunk rows of the fixture's call in the index. */
 static int64_t rows(struct fixture *f)
 {
-	sqlite3_stmt *st;
-	int64_t n = -1;
+	struct ad_index *ix = ad_store_index(f->s);
+	uint64_t n = 0;
 
-	assert_int_equal(sqlite3_prepare_v2(f->s->db, "SELECT COUNT(*) FROM chunks WHERE call_id = ?1",
-					    -1, &st, NULL), SQLITE_OK);
-	sqlite3_bind_blob(st, 1, f->id, CR_CALL_ID_BYTES, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	assert_int_equal(ix->ops->chunk_count(ix, f->id, 0, UINT64_MAX, &n), 0);
+	return (int64_t)n;
 }
 
 /* The in-memory view of recording calls (live.h) answers as the index would: across holes,
@@ -608,8 +607,8 @@ static void test_live_calls_answer_like_the_index(void **state)
 	assert_non_null(ad_live_get(&f->s->live, f->id));
 	assert_int_equal(ad_live_get(&f->s->live, f->id)->last_seq, 5);
 	/* A restart: the same answers from the index. */
-	ad_store_close(f->s);
-	assert_int_equal(ad_store_open(f->dir, &f->s), 0);
+	assert_int_equal(t_store_reopen(&f->a), 0);
+	f->s = f->a.store;
 	assert_null(ad_live_get(&f->s->live, f->id));
 	put(f, "desk1", 6, 800, 160, 6, bogus, NULL);
 	put(f, "desk1", 6, 800, 160, 6, h[5], h[6]);
@@ -648,7 +647,7 @@ static void test_segment_roll(void **state)
 	struct stat st;
 	uint64_t seq;
 
-	ad_store_set_segment_max(f->s, 10000); /* each chunk below is 6400 bytes */
+	ad_objects_dir_segment_max(ad_store_objects(f->s), 10000); /* each chunk below is 6400 bytes */
 	open_call(f, "desk1");
 	memcpy(prev, f->open_hash, CR_HASH_BYTES);
 	for (seq = 1; seq <= 3; seq++) {
@@ -666,9 +665,10 @@ static void test_segment_roll(void **state)
 static void test_lock(void **state)
 {
 	struct fixture *f = *state;
+	struct ad_store_cfg sc = { .data_dir = f->dir, .vault = f->a.vault, .clock = &f->a.clock };
 	struct ad_store *other = NULL;
 
-	assert_int_equal(ad_store_open(f->dir, &other), -EBUSY);
+	assert_int_equal(ad_store_open(&sc, &other), -EBUSY);
 	assert_null(other);
 }
 

@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../archive/daemon/config.h"
-#include "../../archive/daemon/server.h"
+#include "config.h"
+#include "net/server.h"
 #include "log.h"
 #include "tls.h"
 #include "test_archived_helpers.h"
@@ -29,7 +29,6 @@ static char *pki;  /* certificates */
 static char *data; /* archive data directory */
 static struct ad_config cfg;
 static struct ad_roles roles;
-static struct ad_store *store;
 static struct ad_server *srv;
 static pthread_t server_thread;
 static int port;
@@ -101,7 +100,8 @@ static int group_setup(void **state)
 	roles.roles = calloc(2, sizeof(char *));
 	roles.names[0] = strdup("op1");
 	roles.roles[0] = strdup("admin");
-	if (ad_store_open(data, &store) < 0 || ad_server_new(&cfg, "test", store, &roles, &srv) < 0)
+	cfg.data = strdup(data);
+	if (ad_server_new(&cfg, "test", &roles, &srv) < 0)
 		return -1;
 	port = atoi(strrchr(ad_server_address(srv), ':') + 1);
 	/* The server thread blocks SIGTERM for itself and reads it from its signalfd. */
@@ -114,7 +114,7 @@ static int group_teardown(void **state)
 	pthread_kill(server_thread, SIGTERM);
 	pthread_join(server_thread, NULL);
 	ad_server_free(srv);
-	ad_store_close(store);
+	free(cfg.data);
 	ad_roles_free(&roles);
 	free(cfg.listen);
 	free(cfg.ca);
