@@ -47,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "frame.h"
 #include "tls.h"
 
@@ -58,6 +59,8 @@
 #define MAX_STEPS 32
 #define MAX_DEVICES 4096
 #define RX_CAP 1024u
+/* The pacing wheel and latencies count microseconds of the common clock. */
+#define now_us() ((int64_t)(cr_now_ns() / 1000u))
 #define FIRST_PIECE 16384u /* one TLS record: frame header + chunk header + start of audio */
 
 enum cstate { C_FREE, C_CONNECTING, C_HANDSHAKE, C_OPENING, C_STREAMING, C_DEAD };
@@ -125,14 +128,6 @@ struct gen {
 	int64_t lag_max_us;        /* how late the generator ran a pacing slot */
 	unsigned errors_logged;
 };
-
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* --- set-up ----------------------------------------------------------------------------- */
 

@@ -34,10 +34,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "frame.h"
 #include "tls.h"
 
 #define MAX_THREADS 64
+#define now_s() ((double)cr_now_ns() / 1e9) /* seconds of the common clock */
 
 struct storm {
 	struct sockaddr_storage addr;
@@ -48,14 +50,6 @@ struct storm {
 	double end; /* monotonic seconds */
 	atomic_ulong done, resumed, failed;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* One connection. 1 = completed (2 = completed and resumed), 0 = failed. *data: session data
  * to offer (may be empty) and, on return, the newest session data. */

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 
 #include "cli_util.h"
+#include "clock.h"
 #include "hostport.h"
 
 #define RECV_CHUNK (64u * 1024u)
@@ -254,27 +255,19 @@ static void print_error_frame(const struct cr_frame *f)
 		  textlen ? (const char *)f->body + 4 : "no reason given", code);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One gnutls_record_recv that only gives up on a real timeout: GnuTLS also returns
  * GNUTLS_E_AGAIN on a blocking socket after it consumed a TLS 1.3 post-handshake message
  * (the server's session tickets) that carried no application data. */
 static ssize_t recv_some(struct cra_conn *c)
 {
-	long long deadline = now_ms() + (long long)c->timeout_s * 1000;
+	long long deadline = cr_now_ms() + (long long)c->timeout_s * 1000;
 	ssize_t n;
 
 	for (;;) {
 		n = gnutls_record_recv(c->s, c->buf + c->len, BUF_CAP - c->len);
 		if (n == GNUTLS_E_INTERRUPTED)
 			continue;
-		if (n == GNUTLS_E_AGAIN && now_ms() < deadline)
+		if (n == GNUTLS_E_AGAIN && cr_now_ms() < deadline)
 			continue;
 		return n;
 	}

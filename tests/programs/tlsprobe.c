@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "frame.h"
 #include "tls.h"
 
@@ -36,13 +37,6 @@ struct probe_opts {
 	int tls12;
 	int timeout_ms;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Blocking TCP connect to the first address that answers. Returns fd or -errno. */
 static int tcp_connect(const struct probe_opts *o)
@@ -154,7 +148,7 @@ static int wait_for_ack(gnutls_session_t s, int fd, long long deadline)
 			continue;
 		}
 		if (gnutls_record_check_pending(s) == 0) {
-			long long left = deadline - now_ms();
+			long long left = deadline - cr_now_ms();
 			struct pollfd p = { .fd = fd, .events = POLLIN };
 			if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
 				fprintf(stderr, "tlsprobe: no answer in time\n");
@@ -221,7 +215,7 @@ int main(int argc, char **argv)
 		      stderr);
 		return 2;
 	}
-	long long deadline = now_ms() + o.timeout_ms;
+	long long deadline = cr_now_ms() + o.timeout_ms;
 	/* A server that refuses us closes the connection; writing then must fail, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 

@@ -46,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "frame.h"
 #include "tls.h"
 
@@ -89,14 +90,6 @@ static struct {
 	size_t nlat, caplat;
 	int64_t gap_max;
 } g = { .calls = 10, .chunks = 10, .chunk_ms = 1000, .timeout_s = 60, .ack_timeout_ms = 5000 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* --- deterministic audio ---------------------------------------------------------------- */
 
@@ -279,7 +272,7 @@ static void drop(struct stream *s, const char *why)
 	fprintf(stderr, "upgen: %s: disconnected: %s\n", s->hex, why);
 	s->st = S_IDLE;
 	s->backoff = s->backoff ? (s->backoff * 2 > 2000 ? 2000 : s->backoff * 2) : 100;
-	s->retry_at = now_ms() + s->backoff / 2 + rand() % (s->backoff / 2 + 1);
+	s->retry_at = cr_now_ms() + s->backoff / 2 + rand() % (s->backoff / 2 + 1);
 	g.reconnects++;
 }
 
@@ -292,7 +285,7 @@ static void start_connect(struct stream *s)
 		return;
 	}
 	s->st = S_CONNECT;
-	s->conn_since = now_ms();
+	s->conn_since = cr_now_ms();
 }
 
 static void add_lat(double ms)
@@ -319,7 +312,7 @@ static void on_ack(struct stream *s, const struct cr_frame *f)
 	uint8_t id[CR_CALL_ID_BYTES];
 	uint64_t seq;
 	uint32_t status;
-	int64_t now = now_ms();
+	int64_t now = cr_now_ms();
 	struct item *it;
 
 	if (f->length < CR_IDSEQ_WIRE + 4 || cr_idseq_decode(f->body, CR_IDSEQ_WIRE, id, &seq) < 0 ||
@@ -454,7 +447,7 @@ static void do_send(struct stream *s)
 		if (s->send_off == it->len) {
 			if (it->sent_ms)
 				g.resent++;
-			it->sent_ms = now_ms();
+			it->sent_ms = cr_now_ms();
 			if (!s->waiting_since)
 				s->waiting_since = it->sent_ms;
 			s->send_off = 0;
@@ -598,7 +591,7 @@ static int run_streams(void)
 {
 	struct stream *ss = calloc(g.calls, sizeof(*ss));
 	struct pollfd *pf = calloc(g.calls, sizeof(*pf));
-	int64_t start = now_ms(), deadline = start + (int64_t)g.timeout_s * 1000, last_prog = 0;
+	int64_t start = cr_now_ms(), deadline = start + (int64_t)g.timeout_s * 1000, last_prog = 0;
 	unsigned done = 0, i;
 	FILE *ids = g.ids ? fopen(g.ids, "w") : NULL;
 
@@ -622,8 +615,8 @@ static int run_streams(void)
 	}
 	if (ids)
 		fclose(ids);
-	while (done < g.calls && now_ms() < deadline) {
-		int64_t now = now_ms();
+	while (done < g.calls && cr_now_ms() < deadline) {
+		int64_t now = cr_now_ms();
 		int n;
 
 		for (i = 0; i < g.calls; i++) {
@@ -701,7 +694,7 @@ static int blocking_send(gnutls_session_t s, const uint8_t *p, size_t n)
 static int next_frame(gnutls_session_t s, int fd, int ms, uint8_t *buf, size_t *have,
 		      uint32_t *status)
 {
-	int64_t deadline = now_ms() + ms;
+	int64_t deadline = cr_now_ms() + ms;
 
 	for (;;) {
 		struct cr_frame f;
@@ -721,7 +714,7 @@ static int next_frame(gnutls_session_t s, int fd, int ms, uint8_t *buf, size_t *
 		}
 		if (!gnutls_record_check_pending(s)) {
 			struct pollfd p = { .fd = fd, .events = POLLIN };
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - cr_now_ms();
 
 			if (left <= 0 || poll(&p, 1, (int)left) <= 0)
 				return -1;
