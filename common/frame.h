@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hex.h"
+
 #define CR_FRAME_VERSION 1u
 #define CR_FRAME_HDR 8u
 #define CR_FRAME_MAX_BODY (1024u * 1024u) /* hard limit on any body */
@@ -118,8 +120,15 @@ static inline uint64_t cr_get_u64(const uint8_t *p)
 	return ((uint64_t)cr_get_u32(p) << 32) | cr_get_u32(p + 4);
 }
 
-/* Hex form of a call id (32 chars + NUL). Returns 0 or -EINVAL on parse. */
-void cr_id_to_hex(const uint8_t id[CR_CALL_ID_BYTES], char out[2 * CR_CALL_ID_BYTES + 1]);
-int cr_id_from_hex(const char *hex, uint8_t id[CR_CALL_ID_BYTES]);
+/* Hex form of a call id (32 chars + NUL; read in either case). 0 or -EINVAL on parse. */
+static inline void cr_id_to_hex(const uint8_t id[CR_CALL_ID_BYTES],
+				char out[2 * CR_CALL_ID_BYTES + 1])
+{
+	cr_hex_encode(id, CR_CALL_ID_BYTES, out);
+}
+static inline int cr_id_from_hex(const char *hex, uint8_t id[CR_CALL_ID_BYTES])
+{
+	return cr_hex_decode_str(hex, id, CR_CALL_ID_BYTES);
+}
 
 #endif

@@ -11,6 +11,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "fsutil.h"
+#include "hex.h"
 #include "opreq.h"
 
 enum { O_CALL = 0x400, O_REASON, O_SUBJECT, O_KEY, O_OUT, O_JSON };
@@ -308,7 +309,7 @@ static int collect(void *arg, uint8_t stream, const uint8_t *d, size_t n)
  * hash is the archive's head. Returns 0, or the number of the first bad line. */
 long cra_audit_check(const char *text, size_t len, const char *head, FILE *err)
 {
-	char prev[65], hex[65];
+	char prev[65];
 	const char *p = text, *end = text + len;
 	long line = 0;
 
@@ -320,7 +321,7 @@ long cra_audit_check(const char *text, size_t len, const char *head, FILE *err)
 		json_t *j = json_loadb(p, n, 0, NULL);
 		const char *jp = j ? json_string_value(json_object_get(j, "prev")) : NULL;
 		uint8_t d[32];
-		int i, ok = jp && strcmp(jp, prev) == 0;
+		int ok = jp && strcmp(jp, prev) == 0;
 
 		line++;
 		json_decref(j);
@@ -334,9 +335,7 @@ long cra_audit_check(const char *text, size_t len, const char *head, FILE *err)
 			return badline;
 		}
 		gnutls_hash_fast(GNUTLS_DIG_SHA256, p, n, d);
-		for (i = 0; i < 32; i++)
-			snprintf(hex + 2 * i, 3, "%02x", d[i]);
-		memcpy(prev, hex, 65);
+		cr_hex_encode(d, sizeof(d), prev);
 		p += n + (nl ? 1 : 0);
 	}
 	if (head && strcmp(head, prev) != 0) {
