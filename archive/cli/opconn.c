@@ -26,7 +26,7 @@ static int tcp_connect(const char *server, unsigned timeout_s)
 	unsigned port;
 	int fd = -1, grc, err = 0;
 
-	if (cra_split_hostport(server, host, sizeof(host), &port) < 0) {
+	if (cr_split_hostport(server, host, sizeof(host), &port) < 0) {
 		cra_error("server %s: expected HOST:PORT", server);
 		return -EINVAL;
 	}

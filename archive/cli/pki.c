@@ -174,7 +174,7 @@ int cra_pki_init(const struct cra_pki_init_opts *o)
 	unsigned port;
 	int rc;
 
-	if (cra_split_hostport(listen, host, sizeof(host), &port) < 0) {
+	if (cr_split_hostport(listen, host, sizeof(host), &port) < 0) {
 		cra_error("--listen %s: expected HOST:PORT (e.g. %s)", listen, CRA_DEFAULT_LISTEN);
 		return -EINVAL;
 	}
@@ -273,7 +273,7 @@ static int client_address(const char *listen, const char *server_name, char *out
 	unsigned port;
 	int n;
 
-	if (cra_split_hostport(listen, host, sizeof(host), &port) < 0)
+	if (cr_split_hostport(listen, host, sizeof(host), &port) < 0)
 		return -EINVAL;
 	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 || strcmp(host, "*") == 0)
 		n = snprintf(out, outlen, strchr(server_name, ':') ? "[%s]:%u" : "%s:%u",
