@@ -109,21 +109,13 @@ int cr_agent_config_load(const char *path, int user_mode, struct cr_agent_config
 	struct cr_ynode *root = NULL;
 	const struct cr_ynode *addr;
 	char dir[PATH_MAX];
-	char *text = NULL;
 	unsigned port;
-	size_t len;
 	int err;
 
 	memset(cfg, 0, sizeof(*cfg));
 	/* Parse here rather than with cr_cfg_load() to keep the tree: checks beyond the schema
 	 * (the address) report the node's position too. */
-	err = cr_read_file(path, CR_Y_MAX_INPUT, &text, &len);
-	if (err) {
-		cr_diag_add(d, 0, 0, "cannot read: %s", strerror(-err));
-		return err;
-	}
-	err = cr_yaml_parse(text, len, &root, d);
-	free(text);
+	err = cr_yaml_load(path, &root, NULL, NULL, d);
 	if (err)
 		return err;
 	cr_dirname(path, dir, sizeof(dir));

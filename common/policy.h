@@ -83,6 +83,10 @@ struct cr_subject {
 
 /* Parse and validate. Returns 0 and a policy, or -EINVAL with diagnostics. */
 int cr_policy_parse(const char *buf, size_t len, struct cr_policy **out, struct cr_diags *d);
+/* The same from a tree already parsed from `text` (whose SHA-256 identifies the policy). */
+struct cr_ynode;
+int cr_policy_from_yaml(const struct cr_ynode *root, const char *text, size_t len,
+			struct cr_policy **out, struct cr_diags *d);
 void cr_policy_free(struct cr_policy *p);
 
 /* First matching rule's purpose, or NULL when nothing records this subject. */

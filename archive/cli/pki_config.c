@@ -11,8 +11,6 @@
 #include "fsutil.h"
 #include "yamltree.h"
 
-#define CRA_YAML_MAX (1024u * 1024u)
-
 /* Words YAML 1.1 readers turn into booleans or null; quoted so any reader sees a string. */
 static int yaml_reserved(const char *s)
 {
@@ -182,22 +180,14 @@ int cra_roles_init(const char *dir)
 	return roles_write(dir, NULL, 0);
 }
 
-/* Parse DIR/roles.yaml (file `path`) into the tree *root; report problems. */
+/* Parse a YAML file of the PKI directory into the tree *root; problems are printed. */
 static int yaml_load(const char *path, struct cr_ynode **root)
 {
 	struct cr_diags d;
-	char *buf = NULL;
-	size_t len;
 	int rc;
 
 	cr_diags_init(&d, path);
-	rc = cr_read_file(path, CRA_YAML_MAX, &buf, &len);
-	if (rc < 0) {
-		cra_error("%s: %s", path, strerror(-rc));
-		return rc;
-	}
-	rc = cr_yaml_parse(buf, len, root, &d);
-	free(buf);
+	rc = cr_yaml_load(path, root, NULL, NULL, &d);
 	if (rc < 0)
 		cr_diags_print(&d, stderr);
 	return rc;
