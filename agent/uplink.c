@@ -221,7 +221,7 @@ static int send_hello(struct cr_uplink *u)
 {
 	char json[128];
 	uint8_t body[2 + sizeof(json)];
-	int n = snprintf(json, sizeof(json), "{\"software\":\"callrec-agent %s\"}", CR_AGENT_VERSION);
+	int n = snprintf(json, sizeof(json), "{\"software\":\"callrec-agent %s\"}", CR_VERSION);
 
 	cr_put_u16(body, CR_ROLE_DEVICE);
 	memcpy(body + 2, json, (size_t)n);

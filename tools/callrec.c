@@ -15,9 +15,9 @@
 #include "policy_cmd.h"
 #include "policy_load.h"
 #include "status_print.h"
+#include "version.h"
 
 #define PROGRAM "callrec"
-#define VERSION "0.1.0"
 
 static void usage(FILE *out)
 {
@@ -43,7 +43,7 @@ static void usage(FILE *out)
 	      "Options:\n"
 	      "  --socket PATH   the agent's socket (default: $XDG_RUNTIME_DIR/callrec/agent.sock\n"
 	      "                  when it exists, else " CRU_SYSTEM_SOCKET ")\n"
-	      "  --help, --version\n",
+	      "  -h, --help  -V, --version\n",
 	      out);
 }
 
@@ -188,7 +188,7 @@ static int cmd_call(int argc, char **argv, const char *socket_opt)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", main_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hV", main_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_SOCKET: socket_opt = optarg; break;
 		case 'h': usage(stdout); return 0;
@@ -238,11 +238,11 @@ int main(int argc, char **argv)
 
 	/* Options before the verb; "+" stops at the verb, which parses its own. */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", main_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hV", main_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_SOCKET: socket_opt = optarg; break;
 		case 'h': usage(stdout); return 0;
-		case 'V': printf(PROGRAM " " VERSION "\n"); return 0;
+		case 'V': printf(PROGRAM " " CR_VERSION "\n"); return 0;
 		default: return usage_error("unknown option or missing value: %s", argv[optind - 1]);
 		}
 	}

@@ -14,6 +14,7 @@
 #include "cli_util.h"
 #include "clock.h"
 #include "hostport.h"
+#include "version.h"
 
 #define RECV_CHUNK (64u * 1024u)
 #define BUF_CAP (CR_FRAME_HDR + CR_FRAME_MAX_BODY + RECV_CHUNK)
@@ -116,7 +117,7 @@ static int tls_start(const struct cra_conn_params *p, struct cra_conn *c)
 
 static int hello(struct cra_conn *c)
 {
-	static const char json[] = "{\"software\":\"" CRA_PROGRAM " " CRA_VERSION "\"}";
+	static const char json[] = "{\"software\":\"" CRA_PROGRAM " " CR_VERSION "\"}";
 	uint8_t body[2 + sizeof(json)];
 	struct cr_frame f;
 	json_t *j, *v;
