@@ -56,6 +56,8 @@ void cr_frame_put_hdr(uint8_t hdr[CR_FRAME_HDR], uint8_t type, uint32_t length)
 
 /* The fixed part without the trailing hash: what the hash covers besides prev_hash. */
 #define CHUNK_FIELDS_WIRE (16 + 8 + 8 + 4 + 4 + 2 + 2)
+_Static_assert(CHUNK_FIELDS_WIRE + 2 * CR_HASH_BYTES == CR_CHUNK_HDR_WIRE,
+	       "the fields then prev_hash and hash make the chunk header");
 
 static void put_fields(const struct cr_chunk_hdr *h, uint8_t *p)
 {

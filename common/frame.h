@@ -96,6 +96,12 @@ int cr_chunk_hash(const struct cr_chunk_hdr *h, const uint8_t *audio, size_t aud
 
 /* Call-id bodies: CALL_OPEN / CALL_CLOSE / ACK share a call_id + u64 seq prefix. */
 #define CR_IDSEQ_WIRE (CR_CALL_ID_BYTES + 8)
+
+/* Frames are encoded field by field (never a struct sent raw), so what is pinned is the wire:
+ * the sizes docs/protocol.md gives. */
+_Static_assert(CR_FRAME_HDR == 8, "frame header: magic 2, version 1, type 1, length 4");
+_Static_assert(CR_CHUNK_HDR_WIRE == 108, "chunk header: 44 bytes of fields and two hashes");
+_Static_assert(CR_IDSEQ_WIRE == 24, "call id 16 and seq 8");
 void cr_idseq_encode(const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq, uint8_t out[CR_IDSEQ_WIRE]);
 int cr_idseq_decode(const uint8_t *body, size_t len, uint8_t id[CR_CALL_ID_BYTES], uint64_t *seq);
 
