@@ -2,6 +2,7 @@
 #include "frame.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <gnutls/crypto.h>
 
@@ -138,4 +139,33 @@ int cr_idseq_decode(const uint8_t *body, size_t len, uint8_t id[CR_CALL_ID_BYTES
 	if (*seq > (1ull << 40))
 		return -EPROTO;
 	return 0;
+}
+
+size_t cr_hello_body(uint8_t *out, size_t cap, enum cr_role role, const char *software)
+{
+	int n;
+
+	if (cap < 2)
+		return 0;
+	n = snprintf((char *)out + 2, cap - 2, "{\"software\":\"%s\"}", software);
+	if (n < 0 || (size_t)n >= cap - 2)
+		return 0;
+	cr_put_u16(out, (uint16_t)role);
+	return 2 + (size_t)n;
+}
+
+uint32_t cr_error_text(const struct cr_frame *f, char *text, size_t cap)
+{
+	size_t n = f->length > 4 ? f->length - 4 : 0, i;
+
+	if (cap == 0)
+		return f->length >= 4 ? cr_get_u32(f->body) : 0;
+	if (n > cap - 1)
+		n = cap - 1;
+	for (i = 0; i < n; i++) {
+		uint8_t b = f->body[4 + i];
+		text[i] = b >= 0x20 && b < 0x7f ? (char)b : '?';
+	}
+	text[n] = '\0';
+	return f->length >= 4 ? cr_get_u32(f->body) : 0;
 }

@@ -105,6 +105,13 @@ _Static_assert(CR_IDSEQ_WIRE == 24, "call id 16 and seq 8");
 void cr_idseq_encode(const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq, uint8_t out[CR_IDSEQ_WIRE]);
 int cr_idseq_decode(const uint8_t *body, size_t len, uint8_t id[CR_CALL_ID_BYTES], uint64_t *seq);
 
+/* HELLO body: u16 role, then {"software":"SOFTWARE"} (a program name and version, nothing to
+ * escape). Returns its length, or 0 when it does not fit in cap. */
+size_t cr_hello_body(uint8_t *out, size_t cap, enum cr_role role, const char *software);
+/* An ERROR frame's code and text, the text cut to cap - 1 bytes and every byte that is not
+ * printable ASCII replaced by '?' (it goes to logs and terminals). */
+uint32_t cr_error_text(const struct cr_frame *f, char *text, size_t cap);
+
 /* Big-endian helpers. */
 static inline void cr_put_u16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
 static inline void cr_put_u32(uint8_t *p, uint32_t v)

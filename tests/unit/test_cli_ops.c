@@ -336,7 +336,7 @@ static void test_export_failure_leaves_nothing(void **state)
 
 static void test_export_bad_id(void **state)
 {
-	struct cra_conn c = { .fd = -1 };
+	struct cra_conn c = { .conn.fd = -1 };
 
 	(void)state;
 	/* refused before anything is sent or created */
