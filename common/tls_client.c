@@ -117,6 +117,17 @@ static int connect_next(struct cr_conn *c)
 	return fail(c, -err, strerror(err));
 }
 
+/* cr_conn_start() failed: release what it holds, keep the reason. */
+static int start_failed(struct cr_conn *c, int err)
+{
+	char why[sizeof(c->why)];
+
+	memcpy(why, c->why, sizeof(why));
+	cr_conn_close(c, 0);
+	memcpy(c->why, why, sizeof(why));
+	return err;
+}
+
 int cr_conn_start(struct cr_conn *c, const struct cr_tls_client *tc, const char *host,
 		  const char *port, const gnutls_datum_t *resume)
 {
@@ -128,7 +139,7 @@ int cr_conn_start(struct cr_conn *c, const struct cr_tls_client *tc, const char 
 	if (resume && resume->size) {
 		c->resume.data = gnutls_malloc(resume->size);
 		if (!c->resume.data)
-			return fail(c, -ENOMEM, "out of memory");
+			return start_failed(c, fail(c, -ENOMEM, "out of memory"));
 		memcpy(c->resume.data, resume->data, resume->size);
 		c->resume.size = resume->size;
 	}
@@ -136,11 +147,12 @@ int cr_conn_start(struct cr_conn *c, const struct cr_tls_client *tc, const char 
 	rc = getaddrinfo(host, port, &hints, &c->addrs);
 	if (rc != 0) {
 		c->addrs = NULL;
-		return fail(c, -EHOSTUNREACH, gai_strerror(rc));
+		return start_failed(c, fail(c, -EHOSTUNREACH, gai_strerror(rc)));
 	}
 	c->next_addr = c->addrs;
 	c->state = CR_CONN_CONNECTING;
-	return connect_next(c);
+	rc = connect_next(c);
+	return rc < 0 ? start_failed(c, rc) : 0;
 }
 
 static int is_ip_literal(const char *s)
@@ -323,6 +335,22 @@ int cr_conn_recv(struct cr_conn *c, struct cr_frame *f)
 				    gnutls_strerror((int)n));
 		c->rx_len += (size_t)n;
 	}
+}
+
+ssize_t cr_conn_read(struct cr_conn *c, void *buf, size_t n)
+{
+	ssize_t rc;
+
+	if (c->state != CR_CONN_OPEN)
+		return fail(c, -ENOTCONN, "not connected");
+	rc = gnutls_record_recv(c->session, buf, n);
+	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED)
+		return -EAGAIN;
+	if (rc == 0 || rc == GNUTLS_E_PREMATURE_TERMINATION)
+		return fail(c, -ECONNRESET, "closed by the server");
+	if (rc < 0)
+		return fail(c, -EIO, gnutls_strerror((int)rc));
+	return rc;
 }
 
 int cr_conn_pending(const struct cr_conn *c)

@@ -62,7 +62,8 @@ void cr_conn_init(struct cr_conn *c);
 /* Resolve host:port and start a non-blocking TCP connect; c is closed (cr_conn_init or
  * cr_conn_close) and holds nothing to free. `resume`: session data saved from an
  * earlier connection (cr_conn_save_session), offered so that the server can resume it without
- * a full handshake; NULL or empty for none. 0 or a negative errno. */
+ * a full handshake; NULL or empty for none. 0, or a negative errno with c closed (its state
+ * says CR_CONN_CLOSED) and the reason in c->why. */
 int cr_conn_start(struct cr_conn *c, const struct cr_tls_client *tc, const char *host,
 		  const char *port, const gnutls_datum_t *resume);
 /* Advance the connect (trying the next address on failure) and the TLS handshake, then verify
@@ -81,6 +82,10 @@ ssize_t cr_conn_write(struct cr_conn *c, const void *p, size_t n);
  * frame is in yet; -ECONNRESET when the server closed; -EPROTO on a malformed frame; -EIO. Call
  * until -EAGAIN before waiting for POLLIN again: GnuTLS may hold decrypted data. */
 int cr_conn_recv(struct cr_conn *c, struct cr_frame *f);
+/* Bytes as they come, for a peer that does not speak frames (a plain TLS echo server that load
+ * tests compare the archive with): >0 bytes, -EAGAIN, -ECONNRESET or -EIO. Not mixed with
+ * cr_conn_recv() on one connection. */
+ssize_t cr_conn_read(struct cr_conn *c, void *buf, size_t n);
 /* Bytes received and not yet given out as frames, or held decrypted by GnuTLS. */
 int cr_conn_pending(const struct cr_conn *c);
 
