@@ -5,7 +5,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
-#include "opconn.h"
+#include "conn.h"
 
 /* Export the calls (array of id strings) with a checkpoint, README and summary.json into
  * dir. `subject` describes the request for the summary. 0, or -errno (a refused call makes

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../archive/cli/conn_opts.h"
+#include "../../archive/cli/conn_params.h"
 #include "../../archive/cli/pki_config.h"
 #include "fsutil.h"
 #include "yamltree.h"

@@ -18,8 +18,9 @@
 #include <gnutls/gnutls.h>
 #include <jansson.h>
 
-#include "../../archive/cli/opconn.h"
-#include "../../archive/cli/ops.h"
+#include "../../archive/cli/conn.h"
+#include "../../archive/cli/op_export.h"
+#include "../../archive/cli/op_list.h"
 #include "../../archive/cli/pki.h"
 #include "../../archive/cli/pki_cert.h"
 #include "frame.h"

@@ -1,4 +1,4 @@
-#include "opconn.h"
+#include "conn.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -91,6 +91,20 @@ int cra_conn_open(const struct cra_conn_params *p, struct cra_conn *c)
 	if (rc < 0)
 		cra_conn_close(c);
 	return rc;
+}
+
+int cra_connect(const struct cra_conn_opts *opts, struct cra_conn *c)
+{
+	struct cra_conn_params p;
+	int rc = cra_conn_resolve(opts, &p);
+
+	if (rc == -EINVAL)
+		return CRA_EXIT_USAGE;
+	if (rc < 0)
+		return CRA_EXIT_FAIL;
+	rc = cra_conn_open(&p, c);
+	cra_conn_params_free(&p);
+	return rc < 0 ? CRA_EXIT_FAIL : 0;
 }
 
 void cra_conn_close(struct cra_conn *c)

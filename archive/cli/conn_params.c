@@ -1,4 +1,4 @@
-#include "conn_opts.h"
+#include "conn_params.h"
 
 #include <errno.h>
 #include <stddef.h>

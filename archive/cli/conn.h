@@ -2,15 +2,15 @@
  * with the operator certificate, the archive's certificate checked (fleet CA, name, OU=archive),
  * HELLO/HELLO_OK, then frames; one request at a time, every wait bounded by --timeout. What
  * goes wrong is said to the operator in the tool's words. */
-#ifndef CALLREC_ARCHIVE_OPCONN_H
-#define CALLREC_ARCHIVE_OPCONN_H
+#ifndef CALLREC_ARCHIVE_CONN_H
+#define CALLREC_ARCHIVE_CONN_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <gnutls/gnutls.h>
 #include <jansson.h>
 
-#include "conn_opts.h"
+#include "conn_params.h"
 #include "frame.h"
 #include "tls_client.h"
 
@@ -24,6 +24,9 @@ struct cra_conn {
 
 /* Connect, handshake, check the server, HELLO as operator. 0 or negative errno (reported). */
 int cra_conn_open(const struct cra_conn_params *p, struct cra_conn *c);
+/* Resolve the connection options (conn_params.h) and open: an exit status, 0 when connected
+ * (CRA_EXIT_USAGE when the options do not say where to connect). */
+int cra_connect(const struct cra_conn_opts *opts, struct cra_conn *c);
 void cra_conn_close(struct cra_conn *c);
 
 int cra_conn_send(struct cra_conn *c, uint8_t type, const void *body, size_t len);
