@@ -9,6 +9,7 @@
 
 #include "cli_util.h"
 #include "frame.h"
+#include "usage.h"
 
 /* getopt_long codes above the connection options'; the bit of enum cra_verb_opt is
  * code - OPT_BASE. */
@@ -37,9 +38,10 @@ static const struct option options[] = {
 
 int cra_verb_usage_error(const char *verb, const char *what)
 {
-	fprintf(stderr, CRA_PROGRAM ": %s: %s\nTry '" CRA_PROGRAM " %s --help'.\n", verb, what,
-		verb);
-	return CRA_EXIT_USAGE;
+	char help[64];
+
+	snprintf(help, sizeof(help), CRA_PROGRAM " %s", verb);
+	return cr_usage_error(CRA_PROGRAM, help, "%s: %s", verb, what);
 }
 
 static int bad_arg(const char *verb, const char *what, const char *arg)
@@ -83,13 +85,13 @@ int cra_verb_parse(int argc, char **argv, unsigned allowed, struct cra_conn_opts
 		   struct cra_verb_args *a)
 {
 	const char *verb = argv[0];
-	int c, rc;
+	int c, rc, index = -1;
 
 	memset(a, 0, sizeof(*a));
 	a->stale = -1;
 	optind = 0; /* 0, not 1: glibc then also forgets the "+" mode main() used */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", options, &index)) != -1) {
 		rc = cra_conn_opt(conn, c, optarg);
 		if (rc < 0)
 			return CRA_EXIT_USAGE;
@@ -99,7 +101,9 @@ int cra_verb_parse(int argc, char **argv, unsigned allowed, struct cra_conn_opts
 			a->help = 1;
 			continue;
 		}
-		if (c < OPT_BASE || c > OPT_BASE + 14 || !(allowed & (1u << (c - OPT_BASE))))
+		if (c >= OPT_BASE && c <= OPT_BASE + 14 && !(allowed & (1u << (c - OPT_BASE))))
+			return bad_arg(verb, "not an option of this verb: --", options[index].name);
+		if (c < OPT_BASE || c > OPT_BASE + 14)
 			return bad_arg(verb, "unknown option or missing value: ", argv[optind - 1]);
 		rc = take(a, (unsigned)(c - OPT_BASE), verb, optarg);
 		if (rc)
