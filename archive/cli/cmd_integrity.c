@@ -18,10 +18,6 @@ static const char audit_usage[] =
 	"Usage: " CRA_PROGRAM " [CONNECTION] audit [--out FILE]\n"
 	"  Fetches the audit log, checks its hash chain and the archive's head, prints it (or\n"
 	"  writes it to FILE). Exit 1 naming the first altered line.\n" CRA_CONN_HELP;
-static const char verify_usage[] =
-	"Usage: " CRA_PROGRAM " verify PATH [--key signing.pub]\n"
-	"  Offline check of an export directory (or one call's ID.wav / ID.manifest.json):\n"
-	"  audio hash, manifest signature, inclusion in the signed log. Exit 0 intact, 1 not.\n";
 
 static int collect(void *arg, uint8_t stream, const uint8_t *d, size_t n)
 {
@@ -121,6 +117,11 @@ int cra_cmd_audit(int argc, char **argv, struct cra_conn_opts *conn)
 	cra_answer_free(&a);
 	return rc < 0 ? CRA_EXIT_FAIL : 0;
 }
+
+static const char verify_usage[] =
+	"Usage: " CRA_PROGRAM " verify PATH [--key signing.pub]\n"
+	"  Offline check of an export directory (or one call's ID.wav / ID.manifest.json):\n"
+	"  audio hash, manifest signature, inclusion in the signed log. Exit 0 intact, 1 not.\n";
 
 int cra_cmd_verify(int argc, char **argv, struct cra_conn_opts *conn)
 {

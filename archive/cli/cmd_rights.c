@@ -9,15 +9,6 @@
 #include "op_request.h"
 #include "verb_args.h"
 
-static const char erase_usage[] =
-	"Usage: " CRA_PROGRAM " [CONNECTION] erase (--call ID | --subject KEY=VALUE) --reason TEXT\n"
-	"  Crypto-shreds the call(s): key, audio and manifest destroyed, a tombstone kept.\n"
-	"  Calls on legal hold are refused (and named). Roles dpo and admin.\n" CRA_CONN_HELP;
-static const char hold_usage[] =
-	"Usage: " CRA_PROGRAM " [CONNECTION] hold --call ID --reason TEXT\n"
-	"       " CRA_PROGRAM " [CONNECTION] release --call ID --reason TEXT\n"
-	"  A held call is neither erased nor expired. A release needs two operators: the\n"
-	"  first `release` records the request, another operator's completes it.\n" CRA_CONN_HELP;
 /* One simple request about a call; prints the outcome. Exit status. */
 static int simple(struct cra_conn *c, const char *op, const char *id, const char *reason)
 {
@@ -41,6 +32,11 @@ static int simple(struct cra_conn *c, const char *op, const char *id, const char
 	cra_answer_free(&a);
 	return rc < 0 ? CRA_EXIT_FAIL : 0;
 }
+
+static const char erase_usage[] =
+	"Usage: " CRA_PROGRAM " [CONNECTION] erase (--call ID | --subject KEY=VALUE) --reason TEXT\n"
+	"  Crypto-shreds the call(s): key, audio and manifest destroyed, a tombstone kept.\n"
+	"  Calls on legal hold are refused (and named). Roles dpo and admin.\n" CRA_CONN_HELP;
 
 int cra_cmd_erase(int argc, char **argv, struct cra_conn_opts *conn)
 {
@@ -85,6 +81,12 @@ int cra_cmd_erase(int argc, char **argv, struct cra_conn_opts *conn)
 	cra_conn_close(&c);
 	return rc;
 }
+
+static const char hold_usage[] =
+	"Usage: " CRA_PROGRAM " [CONNECTION] hold --call ID --reason TEXT\n"
+	"       " CRA_PROGRAM " [CONNECTION] release --call ID --reason TEXT\n"
+	"  A held call is neither erased nor expired. A release needs two operators: the\n"
+	"  first `release` records the request, another operator's completes it.\n" CRA_CONN_HELP;
 
 static int hold_verb(int argc, char **argv, struct cra_conn_opts *conn, const char *op)
 {
