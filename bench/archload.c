@@ -1,4 +1,4 @@
-/* archload: load generator for callrec-archived (SPEC 7; run by bench/archive_load.sh).
+/* archload: load generator for callrec-archived (run by bench/archive_load.sh).
  *
  *   archload --address HOST:PORT --ca CA --devices DIR [--steps 250,500,1000,...]
  *            [--window S] [--settle S] [--grace S] [--chunk-ms MS] [--archive-pid PID]

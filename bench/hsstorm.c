@@ -1,4 +1,4 @@
-/* hsstorm: TLS 1.3 handshake storm against one server (SPEC 7; run by bench/tls_load.sh).
+/* hsstorm: TLS 1.3 handshake storm against one server (run by bench/tls_load.sh).
  *
  *   hsstorm --address HOST:PORT --ca CA --cert CERT --key KEY [--threads N] [--seconds S]
  *           [--resume] [--echo]

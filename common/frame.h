@@ -26,7 +26,7 @@
 enum cr_frame_type {
 	CR_F_HELLO = 0x01,      /* client -> archive: u16 role, then JSON {"software":..} */
 	CR_F_HELLO_OK = 0x02,   /* archive -> client: JSON {"identity":..,"role":..} */
-	CR_F_CALL_OPEN = 0x10,  /* call_id, u64 seq(=0), JSON metadata (SPEC 4.3) */
+	CR_F_CALL_OPEN = 0x10,  /* call_id, u64 seq(=0), JSON metadata (docs/design.md) */
 	CR_F_CHUNK = 0x11,      /* struct cr_chunk_hdr then PCM S16LE interleaved 2ch */
 	CR_F_CALL_CLOSE = 0x12, /* call_id, u64 seq(=last chunk+1), JSON {end, gaps[]} */
 	CR_F_ACK = 0x13,        /* archive -> agent: call_id, u64 seq, u32 status */

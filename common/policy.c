@@ -1,4 +1,4 @@
-/* Policy version 1: YAML tree -> validated struct cr_policy. See policy.h and SPEC 4.2.
+/* Policy version 1: YAML tree -> validated struct cr_policy. See policy.h.
  * Every check adds a diagnostic and parsing goes on, so `callrec policy check` can list all
  * mistakes at once. */
 #include "policy.h"

@@ -1,5 +1,9 @@
-/* The recording policy (SPEC 4.2, version 1): parsed from a buffer into a validated structure
- * by code that does no I/O and has hard limits, then matched against a stream's subject.
+/* The recording policy, file version 1: `purposes` (each with its description, legal basis,
+ * retention, the roles that may access it, and how the other party is told: announcement,
+ * tone or notice), `rules` that match a stream's application, user, group and line to a
+ * purpose, `employees`, and `recording` (rate, what to do when recording fails). It is parsed
+ * from a buffer into a validated structure by code that does no I/O and has hard limits, then
+ * matched against a stream's subject.
  * Problems are reported as FILE:LINE:COL through cr_diags, all of them, not just the first. */
 #ifndef CALLREC_POLICY_H
 #define CALLREC_POLICY_H

@@ -1,4 +1,4 @@
-/* callrec: the desktop user's command (SPEC 4.5): `status`, `private`, `pause`, `resume`,
+/* callrec: the desktop user's command: `status`, `private`, `pause`, `resume`,
  * `tag KEY=VALUE` over the agent's socket, and `policy check` (tools/policy_cmd.c) for
  * whoever rolls a policy out. The agent decides whose calls a command may touch (its
  * SO_PEERCRED view of us), never this program. */

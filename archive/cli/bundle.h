@@ -1,4 +1,6 @@
-/* Export bundles and their offline verification (SPEC 6.2-6.4). */
+/* Export bundles and their offline verification: for every call its audio, manifest, the
+ * manifest's signature and its proof of inclusion in the archive's signed log, checkable
+ * without the archive. */
 #ifndef CALLREC_ARCHIVE_BUNDLE_H
 #define CALLREC_ARCHIVE_BUNDLE_H
 

@@ -1,6 +1,6 @@
 /* `callrec-archive devices [--json] [--stale SECONDS] [--unhealthy]`: the desktops that sent
  * heartbeats, with their last heartbeat, backlog and drop counters, the unhealthy flagged
- * (SPEC 4.7, 6.3). The archive decides health (no heartbeat for longer than --stale, default
+ * (IT's view of the fleet, docs/fleet.md). The archive decides health (no heartbeat for longer than --stale, default
  * 120 s; backlog growing over its last heartbeats; frames dropped); this only prints it. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Export bundles (SPEC 6.3, 6.4): for every call ID.wav, ID.manifest.json, ID.manifest.sig
+/* Export bundles (a data subject's access request, or one call): for every call ID.wav, ID.manifest.json, ID.manifest.sig
  * (Ed25519, raw 64 bytes), ID.proof.json (inclusion in the manifest log); once per bundle
  * checkpoint.json + checkpoint.sig (the signed log head the proofs lead to), signing.pub
  * (the archive's public key), summary.json (purposes, legal bases, retention, recipients)
@@ -186,7 +186,7 @@ static json_t *copy_or_null(json_t *o, const char *k)
 }
 
 /* summary.json: what was recorded of the subject, why, on what basis, until when, and who
- * may see it (SPEC 6.3). */
+ * may see it: what a data subject is owed with the recordings. */
 static int write_summary(const char *dir, const char *subject, json_t *ids, long long size)
 {
 	json_t *s = json_object(), *calls = json_array(), *purposes = json_object(), *v;
