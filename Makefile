@@ -127,13 +127,13 @@ $(TESTHOOKS): $(patsubst %.c,$(B)/testhooks/obj/%.o,archive/daemon/main.c $(ARCH
 
 # tests/unit/test_*.c: cmocka programs, linked with every component library.
 # tests/slave/*.c: ALSA test-double slave plugins (ioplug), alsa-lib only.
-# tests/tools/*.c: one program per file, used by integration tests and the demo.
+# tests/programs/*.c: one program per file, used by integration tests and the demo.
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 SLAVE_SRCS := $(wildcard tests/slave/pcm_*.c)
 SLAVE_LIBS := $(patsubst tests/slave/pcm_%.c,$(B)/tests/libasound_module_pcm_%.so,$(SLAVE_SRCS))
-TOOL_SRCS := $(wildcard tests/tools/*.c)
-TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRCS))
+TEST_PROGRAM_SRCS := $(wildcard tests/programs/*.c)
+TEST_PROGRAM_BINS := $(patsubst tests/programs/%.c,$(B)/tests/%,$(TEST_PROGRAM_SRCS))
 
 # Each unit test links only the component it tests, so one component's broken build does not
 # stop the others' tests: test_agent_* (agent), test_archived_* (archive daemon), test_cli_*
@@ -152,7 +152,7 @@ $(B)/tests/libasound_module_pcm_%.so: $(call obj,tests/slave/pcm_%.c)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -Wl,--no-undefined $(LDFLAGS) -o $@ $^ $(call lib,alsa) -lpthread
-$(B)/tests/%: $(call obj,tests/tools/%.c) $(LIBCOMMON)
+$(B)/tests/%: $(call obj,tests/programs/%.c) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
@@ -208,8 +208,8 @@ fuzz: $(FUZZ_BINS)
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(B)/fuzz/corpus-$$n tests/fuzz/corpus/$$n \
 			|| exit 1; done
 
-test-build: all $(UNIT_BINS) $(SLAVE_LIBS) $(TOOL_BINS) $(FUZZ_BINS) $(PROBE_LIBS) $(BENCH_BINS) \
-	    $(TESTHOOKS)
+test-build: all $(UNIT_BINS) $(SLAVE_LIBS) $(TEST_PROGRAM_BINS) $(FUZZ_BINS) $(PROBE_LIBS) \
+	    $(BENCH_BINS) $(TESTHOOKS)
 
 # --- the README's two commands ----------------------------------------------------------------
 deps:

@@ -34,7 +34,7 @@ static char *heartbeat_json(void *ctx)
 {
 	struct cr_agent *a = ctx;
 	struct cr_health h = {
-		.state = a->spool.full ? "spool_full" : "running", .version = CR_AGENT_VERSION,
+		.state = a->spool.full ? "spool_full" : "running", .version = CR_VERSION,
 		.calls = cr_calls_count(&a->calls),
 		.last_ack_call = a->uplink.last_ack_call, .last_ack_seq = a->uplink.last_ack_seq,
 		.acked_frames = a->uplink.acked_frames, .refused_frames = a->uplink.refused_frames,
@@ -213,7 +213,7 @@ int cr_agent_start(struct cr_agent *a, struct cr_agent_config *cfg, const char *
 		return err;
 	}
 	cr_notice("callrec-agent %s listening on %s (%s mode), archive %s, chunk %llu ms",
-		  CR_AGENT_VERSION, a->cfg.socket_path, user_mode ? "user" : "system",
+		  CR_VERSION, a->cfg.socket_path, user_mode ? "user" : "system",
 		  a->cfg.address, a->cfg.chunk_ms);
 	if (ready_file) {
 		err = write_ready_file(ready_file, a->cfg.socket_path);

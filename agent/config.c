@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "hostport.h"
 #include "yamltree.h"
 
 #define F(name) offsetof(struct cr_agent_config, name)
@@ -44,37 +45,6 @@ void cr_agent_config_free(struct cr_agent_config *cfg)
 {
 	cr_cfg_free(agent_fields, cfg);
 	memset(cfg, 0, sizeof(*cfg));
-}
-
-int cr_split_host_port(const char *addr, char *host, size_t hostlen, char *port, size_t portlen)
-{
-	const char *colon, *h = addr;
-	size_t hl;
-
-	if (addr[0] == '[') {
-		const char *close = strchr(addr, ']');
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		h = addr + 1;
-		hl = (size_t)(close - h);
-		colon = close + 1;
-	} else {
-		colon = strrchr(addr, ':');
-		if (!colon)
-			return -EINVAL;
-		hl = (size_t)(colon - addr);
-	}
-	if (hl == 0 || hl >= hostlen || strlen(colon + 1) == 0 || strlen(colon + 1) >= portlen)
-		return -EINVAL;
-	for (const char *p = colon + 1; *p; p++)
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-	if (atoi(colon + 1) < 1 || atoi(colon + 1) > 65535)
-		return -EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = 0;
-	strcpy(port, colon + 1);
-	return 0;
 }
 
 static const char *home_dir(void)
@@ -139,20 +109,13 @@ int cr_agent_config_load(const char *path, int user_mode, struct cr_agent_config
 	struct cr_ynode *root = NULL;
 	const struct cr_ynode *addr;
 	char dir[PATH_MAX];
-	char *text = NULL;
-	size_t len;
+	unsigned port;
 	int err;
 
 	memset(cfg, 0, sizeof(*cfg));
 	/* Parse here rather than with cr_cfg_load() to keep the tree: checks beyond the schema
 	 * (the address) report the node's position too. */
-	err = cr_read_file(path, CR_Y_MAX_INPUT, &text, &len);
-	if (err) {
-		cr_diag_add(d, 0, 0, "cannot read: %s", strerror(-err));
-		return err;
-	}
-	err = cr_yaml_parse(text, len, &root, d);
-	free(text);
+	err = cr_yaml_load(path, &root, NULL, NULL, d);
 	if (err)
 		return err;
 	cr_dirname(path, dir, sizeof(dir));
@@ -163,14 +126,14 @@ int cr_agent_config_load(const char *path, int user_mode, struct cr_agent_config
 		cfg->chunk_ms = CR_AGENT_CHUNK_MS_DEFAULT;
 	if (cfg->spool_max_bytes == 0)
 		cfg->spool_max_bytes = CR_AGENT_SPOOL_MAX_DEFAULT;
-	if (cr_split_host_port(cfg->address, cfg->host, sizeof(cfg->host), cfg->port,
-			       sizeof(cfg->port))) {
+	if (cr_split_hostport(cfg->address, cfg->host, sizeof(cfg->host), &port) < 0) {
 		addr = cr_ymap_get(cr_ymap_get(root, "archive"), "address");
 		cr_diag_add(d, addr ? addr->line : 0, addr ? addr->col : 0,
 			    "expected HOST:PORT, got \"%s\"", cfg->address);
 		err = -EINVAL;
 		goto out;
 	}
+	snprintf(cfg->port, sizeof(cfg->port), "%u", port);
 	err = default_paths(cfg, user_mode, d);
 out:
 	cr_yaml_free(root);

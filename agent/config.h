@@ -37,7 +37,4 @@ int cr_agent_config_load(const char *path, int user_mode, struct cr_agent_config
 			 struct cr_diags *d);
 void cr_agent_config_free(struct cr_agent_config *cfg);
 
-/* Split "host:port" / "[v6]:port". 0 or -EINVAL. */
-int cr_split_host_port(const char *addr, char *host, size_t hostlen, char *port, size_t portlen);
-
 #endif

@@ -5,12 +5,11 @@
 
 #include <stdint.h>
 
+#include "clock.h" /* cr_now_ns(): the loop's timers and deadlines */
+
 struct cr_evsrc {
 	int fd;
 	void (*on_event)(struct cr_evsrc *src, uint32_t events);
 };
-
-/* Nanoseconds of CLOCK_MONOTONIC. */
-uint64_t cr_now_ns(void);
 
 #endif

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "diag.h"
 #include "log.h"
+#include "version.h"
 
 static void usage(FILE *out)
 {
@@ -19,7 +20,7 @@ static void usage(FILE *out)
 		"                     spool under $XDG_STATE_HOME/callrec (default ~/.local/state)\n"
 		"  --ready-file FILE  write the socket path there once listening\n"
 		"  -v, --verbose      debug log\n"
-		"  --help, --version\n");
+		"  -h, --help  -V, --version\n");
 }
 
 int main(int argc, char **argv)
@@ -39,14 +40,14 @@ int main(int argc, char **argv)
 	struct cr_diags d;
 	static struct cr_agent agent;
 
-	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:vhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'u': user_mode = 1; break;
 		case 'r': ready = optarg; break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return 0;
-		case 'V': printf("callrec-agent %s\n", CR_AGENT_VERSION); return 0;
+		case 'V': printf("callrec-agent %s\n", CR_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

@@ -1,29 +1,16 @@
 /* Archive connection: see uplink.h. */
 #include "uplink.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/random.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "frame.h"
 #include "log.h"
 #include "version.h"
-
-
-#define RX_CAP (CR_FRAME_HDR + CR_FRAME_MAX_BODY)
-#define TX_PIECE 16384
 
 static void on_event(struct cr_evsrc *src, uint32_t events);
 
@@ -31,9 +18,8 @@ int cr_uplink_init(struct cr_uplink *u, int epfd, struct cr_spool *spool, const 
 		   const char *port, const char *server_name, const char *ca, const char *cert,
 		   const char *key)
 {
-	int err;
-
 	memset(u, 0, sizeof(*u));
+	cr_conn_init(&u->conn);
 	u->src.fd = -1;
 	u->src.on_event = on_event;
 	u->epfd = epfd;
@@ -41,17 +27,7 @@ int cr_uplink_init(struct cr_uplink *u, int epfd, struct cr_spool *spool, const 
 	cr_backoff_init(&u->backoff, CR_UPLINK_BACKOFF_MIN_MS, CR_UPLINK_BACKOFF_MAX_MS);
 	snprintf(u->host, sizeof(u->host), "%s", host);
 	snprintf(u->port, sizeof(u->port), "%s", port);
-	snprintf(u->server_name, sizeof(u->server_name), "%s", server_name);
-	err = cr_tls_creds_load(&u->creds, ca, cert, key, NULL);
-	if (err)
-		return err;
-	u->rx = malloc(RX_CAP);
-	if (!u->rx) {
-		gnutls_certificate_free_credentials(u->creds);
-		return -ENOMEM;
-	}
-	u->rx_cap = RX_CAP;
-	return 0;
+	return cr_tls_client_init(&u->tls, ca, cert, key, server_name, NULL);
 }
 
 static void set_watch(struct cr_uplink *u, uint32_t events)
@@ -77,21 +53,14 @@ static void disconnect(struct cr_uplink *u, const char *why)
 		/* The first failure is news; the retries that follow are not. */
 		cr_log(u->failures++ ? CR_LOG_DEBUG : CR_LOG_WARNING,
 		       "archive connection to %s:%s failed: %s", u->host, u->port, why);
-	if (u->session) {
-		gnutls_deinit(u->session);
-		u->session = NULL;
-	}
-	if (u->src.fd >= 0) {
-		if (u->watched)
-			epoll_ctl(u->epfd, EPOLL_CTL_DEL, u->src.fd, NULL);
-		close(u->src.fd);
-	}
+	if (u->src.fd >= 0 && u->watched)
+		epoll_ctl(u->epfd, EPOLL_CTL_DEL, u->src.fd, NULL);
+	cr_conn_close(&u->conn, 0);
 	u->src.fd = -1;
 	u->watched = 0;
 	free(u->tx);
 	u->tx = NULL;
 	u->tx_len = u->tx_off = 0;
-	u->rx_len = 0;
 	u->inflight = 0;
 	u->state = CR_UP_IDLE;
 	delay = cr_backoff_next(&u->backoff, cr_backoff_random());
@@ -102,17 +71,16 @@ static void disconnect(struct cr_uplink *u, const char *why)
 void cr_uplink_free(struct cr_uplink *u)
 {
 	if (u->state != CR_UP_IDLE || u->src.fd >= 0) {
-		if (u->session && u->state == CR_UP_READY)
-			gnutls_bye(u->session, GNUTLS_SHUT_WR); /* best effort, non-blocking */
+		if (u->state == CR_UP_READY)
+			gnutls_bye(u->conn.session, GNUTLS_SHUT_WR); /* best effort, non-blocking */
 		u->state = CR_UP_IDLE;
 		disconnect(u, "agent stopping");
 	}
-	if (u->creds)
-		gnutls_certificate_free_credentials(u->creds);
+	cr_tls_client_free(&u->tls);
 	if (u->resume.data)
 		gnutls_free(u->resume.data);
-	free(u->rx);
 	memset(u, 0, sizeof(*u));
+	cr_conn_init(&u->conn);
 	u->src.fd = -1;
 }
 
@@ -140,66 +108,29 @@ void cr_uplink_carry_over(struct cr_uplink *fresh, struct cr_uplink *old)
 	}
 }
 
-static int is_ip_literal(const char *s)
+/* The connection's socket is the one epoll watches; connect attempts may replace it. */
+static void follow_fd(struct cr_uplink *u)
 {
-	unsigned char buf[sizeof(struct in6_addr)];
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+	if (u->src.fd == u->conn.fd)
+		return;
+	if (u->src.fd >= 0 && u->watched)
+		epoll_ctl(u->epfd, EPOLL_CTL_DEL, u->src.fd, NULL); /* usually closed already */
+	u->src.fd = u->conn.fd;
+	u->watched = 0;
 }
 
 static void start_connect(struct cr_uplink *u, uint64_t now_ns)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-	struct addrinfo *ai = NULL;
-	int fd = -1, rc, one = 1;
-
 	u->state = CR_UP_CONNECTING;
 	u->deadline_ns = now_ns + CR_UPLINK_SETUP_TIMEOUT_NS;
-	/* Blocking resolution; configurations normally name an address. */
-	rc = getaddrinfo(u->host, u->port, &hints, &ai);
-	if (rc) {
-		disconnect(u, gai_strerror(rc));
+	/* The last session is offered: the archive resumes it if it still holds the ticket key. */
+	if (cr_conn_start(&u->conn, &u->tls, u->host, u->port, &u->resume) < 0) {
+		disconnect(u, u->conn.why);
 		return;
 	}
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		freeaddrinfo(ai);
-		disconnect(u, strerror(errno));
-		return;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	u->src.fd = fd;
-	rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
-	freeaddrinfo(ai);
-	if (rc < 0 && errno != EINPROGRESS) {
-		disconnect(u, strerror(errno));
-		return;
-	}
+	follow_fd(u);
 	cr_debug("archive: connecting to %s:%s", u->host, u->port);
 	set_watch(u, EPOLLOUT);
-}
-
-static int start_tls(struct cr_uplink *u)
-{
-	int rc = gnutls_init(&u->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
-
-	if (rc < 0)
-		return rc;
-	rc = gnutls_priority_set_direct(u->session, CR_TLS_PRIORITY, NULL);
-	if (rc < 0)
-		return rc;
-	rc = gnutls_credentials_set(u->session, GNUTLS_CRD_CERTIFICATE, u->creds);
-	if (rc < 0)
-		return rc;
-	/* SNI carries DNS names only; the certificate check below uses server_name anyway. */
-	if (!is_ip_literal(u->server_name))
-		gnutls_server_name_set(u->session, GNUTLS_NAME_DNS, u->server_name,
-				       strlen(u->server_name));
-	/* Offer the last session: the archive resumes it if it still holds the ticket key. */
-	if (u->resume.data && gnutls_session_set_data(u->session, u->resume.data, u->resume.size) < 0)
-		cr_debug("archive: stored TLS session not usable; full handshake");
-	gnutls_transport_set_int(u->session, u->src.fd);
-	u->state = CR_UP_HANDSHAKE;
-	return 0;
 }
 
 /* Queue a frame built here (HELLO); the spool is the source of everything else. */
@@ -219,13 +150,10 @@ static int queue_frame(struct cr_uplink *u, uint8_t type, const uint8_t *body, s
 
 static int send_hello(struct cr_uplink *u)
 {
-	char json[128];
-	uint8_t body[2 + sizeof(json)];
-	int n = snprintf(json, sizeof(json), "{\"software\":\"callrec-agent %s\"}", CR_AGENT_VERSION);
+	uint8_t body[128];
+	size_t n = cr_hello_body(body, sizeof(body), CR_ROLE_DEVICE, "callrec-agent " CR_VERSION);
 
-	cr_put_u16(body, CR_ROLE_DEVICE);
-	memcpy(body + 2, json, (size_t)n);
-	return queue_frame(u, CR_F_HELLO, body, 2 + (size_t)n);
+	return queue_frame(u, CR_F_HELLO, body, n);
 }
 
 /* Next spooled frame to send, round-robin over calls, seq order within a call. */
@@ -298,16 +226,13 @@ static int pump_tx(struct cr_uplink *u)
 			if (u->state != CR_UP_READY || !next_from_spool(u))
 				break;
 		}
-		size_t piece = u->tx_len - u->tx_off;
-		if (piece > TX_PIECE)
-			piece = TX_PIECE;
-		ssize_t n = gnutls_record_send(u->session, u->tx + u->tx_off, piece);
-		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+		ssize_t n = cr_conn_write(&u->conn, u->tx + u->tx_off, u->tx_len - u->tx_off);
+		if (n == -EAGAIN) {
 			set_watch(u, EPOLLIN | EPOLLOUT);
 			return 0;
 		}
 		if (n < 0) {
-			disconnect(u, gnutls_strerror((int)n));
+			disconnect(u, u->conn.why);
 			return -1;
 		}
 		u->tx_off += (size_t)n;
@@ -364,19 +289,6 @@ static void on_ack(struct cr_uplink *u, const uint8_t *body, size_t len)
 	e->send = CR_SEND_REFUSED;
 }
 
-static void save_session(struct cr_uplink *u)
-{
-	gnutls_datum_t d = { NULL, 0 };
-
-	if (!(gnutls_session_get_flags(u->session) & GNUTLS_SFLAGS_SESSION_TICKET))
-		return; /* no ticket (yet): keep what we had */
-	if (gnutls_session_get_data2(u->session, &d) < 0 || !d.data)
-		return;
-	if (u->resume.data)
-		gnutls_free(u->resume.data);
-	u->resume = d;
-}
-
 static void on_hello_ok(struct cr_uplink *u, const uint8_t *body, size_t len)
 {
 	json_error_t jerr;
@@ -395,7 +307,7 @@ static void on_hello_ok(struct cr_uplink *u, const uint8_t *body, size_t len)
 	u->failures = 0;
 	/* TLS 1.3 tickets arrive after the handshake; by the archive's first frame the ticket
 	 * has been read, so the session data now carries it. */
-	save_session(u);
+	cr_conn_save_session(&u->conn, &u->resume);
 	u->next_heartbeat_ns = 0; /* one now, so the archive sees the backlog at once */
 	cr_spool_reset_sending(u->spool);
 	u->inflight = 0;
@@ -424,13 +336,8 @@ static int handle_frame(struct cr_uplink *u, const struct cr_frame *f)
 		break;
 	case CR_F_ERROR: {
 		char msg[256];
-		uint32_t code = f->length >= 4 ? cr_get_u32(f->body) : 0;
-		size_t n = f->length > 4 ? f->length - 4 : 0;
-		if (n > sizeof(msg) - 1)
-			n = sizeof(msg) - 1;
-		for (size_t i = 0; i < n; i++) /* printable only: this goes to the log */
-			msg[i] = f->body[4 + i] >= 0x20 && f->body[4 + i] < 0x7f ? (char)f->body[4 + i] : '?';
-		msg[n] = 0;
+		uint32_t code = cr_error_text(f, msg, sizeof(msg));
+
 		cr_err("archive error %u: %s", code, msg);
 		disconnect(u, "archive reported an error");
 		return -1;
@@ -445,64 +352,44 @@ static int handle_frame(struct cr_uplink *u, const struct cr_frame *f)
 static void pump_rx(struct cr_uplink *u)
 {
 	for (;;) {
-		ssize_t n = gnutls_record_recv(u->session, u->rx + u->rx_len, u->rx_cap - u->rx_len);
-		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+		struct cr_frame f;
+		int rc = cr_conn_recv(&u->conn, &f);
+
+		if (rc == -EAGAIN)
 			return;
-		if (n == 0) {
-			disconnect(u, "closed by the archive");
+		if (rc < 0) {
+			disconnect(u, rc == -ECONNRESET ? "closed by the archive"
+				      : rc == -EPROTO  ? "protocol error from the archive"
+						       : u->conn.why);
 			return;
 		}
-		if (n < 0) {
-			disconnect(u, gnutls_strerror((int)n));
+		u->last_rx_ns = cr_now_ns();
+		if (handle_frame(u, &f))
 			return;
-		}
-		u->rx_len += (size_t)n;
-		size_t off = 0;
-		for (;;) {
-			struct cr_frame f;
-			long used = cr_frame_parse(u->rx + off, u->rx_len - off, &f);
-			if (used < 0) {
-				disconnect(u, "protocol error from the archive");
-				return;
-			}
-			if (used == 0)
-				break;
-			off += (size_t)used;
-			u->last_rx_ns = cr_now_ns();
-			if (handle_frame(u, &f))
-				return;
-		}
-		memmove(u->rx, u->rx + off, u->rx_len - off);
-		u->rx_len -= off;
 	}
 }
 
 static void continue_handshake(struct cr_uplink *u)
 {
-	char cn[CR_NAME_MAX], ou[CR_NAME_MAX];
-	int rc = gnutls_handshake(u->session);
+	int rc = cr_conn_handshake(&u->conn);
 
-	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
-		set_watch(u, gnutls_record_get_direction(u->session) ? EPOLLOUT : EPOLLIN);
+	follow_fd(u);
+	if (rc == -EAGAIN) {
+		u->state = u->conn.state == CR_CONN_HANDSHAKE ? CR_UP_HANDSHAKE : CR_UP_CONNECTING;
+		set_watch(u, (uint32_t)cr_conn_events(&u->conn));
 		return;
 	}
 	if (rc < 0) {
-		disconnect(u, gnutls_strerror(rc));
+		disconnect(u, rc == -EACCES  ? "archive certificate refused"
+			      : rc == -EPERM ? "peer certificate is not an archive's (OU)"
+					     : u->conn.why);
 		return;
 	}
-	if (cr_tls_peer_identity(u->session, u->server_name, cn, ou)) {
-		disconnect(u, "archive certificate refused");
-		return;
-	}
-	if (strcmp(ou, CR_OU_ARCHIVE)) {
-		disconnect(u, "peer certificate is not an archive's (OU)");
-		return;
-	}
-	if (gnutls_session_is_resumed(u->session)) {
+	if (cr_conn_resumed(&u->conn)) {
 		u->resumed++;
 		cr_info("archive: TLS session resumed (%llu so far)", (unsigned long long)u->resumed);
 	} else {
-		cr_debug("archive: TLS up with %s (full handshake)", cn);
+		cr_debug("archive: TLS up with %s (full handshake)", u->conn.peer_cn);
 	}
 	u->state = CR_UP_HELLO;
 	if (send_hello(u)) {
@@ -516,23 +403,7 @@ static void on_event(struct cr_evsrc *src, uint32_t events)
 {
 	struct cr_uplink *u = (struct cr_uplink *)src;
 
-	if (u->state == CR_UP_CONNECTING) {
-		int soerr = 0;
-		socklen_t sl = sizeof(soerr);
-		if (getsockopt(src->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
-			soerr = errno;
-		if (soerr) {
-			disconnect(u, strerror(soerr));
-			return;
-		}
-		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
-			return;
-		if (start_tls(u) < 0) {
-			disconnect(u, "TLS set-up failed");
-			return;
-		}
-	}
-	if (u->state == CR_UP_HANDSHAKE) {
+	if (u->state == CR_UP_CONNECTING || u->state == CR_UP_HANDSHAKE) {
 		continue_handshake(u);
 		return;
 	}

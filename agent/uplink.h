@@ -1,5 +1,5 @@
-/* The connection to the archive: TLS 1.3 with the device certificate over a non-blocking
- * socket in the agent's epoll loop. It sends HELLO, waits for HELLO_OK, then sends every
+/* The connection to the archive: the common client connection (tls_client.h) with the device
+ * certificate, driven by the agent's epoll loop. It sends HELLO, waits for HELLO_OK, then sends every
  * spooled frame that is not acknowledged (per call in seq order, a bounded window of unacked
  * bytes) and deletes frames as their ACKs arrive. Any failure closes the connection and
  * reconnects with exponential backoff and full jitter (backoff.h). The TLS session of the
@@ -16,7 +16,7 @@
 #include "backoff.h"
 #include "evsrc.h"
 #include "spool.h"
-#include "tls.h"
+#include "tls_client.h"
 
 #define CR_UPLINK_WINDOW (4u * 1024u * 1024u)
 #define CR_UPLINK_BACKOFF_MIN_MS 500
@@ -33,9 +33,9 @@ struct cr_uplink {
 	uint32_t watched;    /* epoll events currently registered */
 	enum cr_uplink_state state;
 	struct cr_spool *spool;
-	char host[256], port[16], server_name[256];
-	gnutls_certificate_credentials_t creds;
-	gnutls_session_t session;
+	char host[256], port[16];
+	struct cr_tls_client tls; /* device certificate, fleet CA, the archive's name */
+	struct cr_conn conn;
 	uint64_t next_attempt_ns, deadline_ns;
 	uint64_t last_rx_ns; /* last frame from the archive */
 	struct cr_backoff backoff;
@@ -44,9 +44,6 @@ struct cr_uplink {
 	char last_ack_call[2 * CR_CALL_ID_BYTES + 1]; /* last (call, seq) acknowledged */
 	uint64_t last_ack_seq;
 	char identity[CR_NAME_MAX]; /* our name as the archive read it from the certificate */
-	/* receive */
-	uint8_t *rx;
-	size_t rx_len, rx_cap;
 	/* send: one frame at a time */
 	uint8_t *tx;
 	size_t tx_len, tx_off;

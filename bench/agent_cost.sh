@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPEC 7: agent CPU per recorded call (resample, hash, spool, TLS) against real time; target
+# Agent CPU per recorded call (resample, hash, spool, TLS) against real time; target
 # under 0.5% of one core. Runs CALLS simulated calls (bench/agent_load.c: capture + playback
 # streams through the agent's real control socket, 48 kHz stereo S16 in 10 ms records at
 # real-time pace) for SECS seconds against a real archive over mutual TLS, and reads the

@@ -29,16 +29,10 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "clock.h"
 #include "ring.h"
 
 #define FORMAT_S16_LE 2
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* Open one stream: returns the mapped ring (and its size) or NULL. */
 static void *open_stream(const char *path, enum cr_dir dir, int *sock_out, size_t *bytes_out)
@@ -140,7 +134,7 @@ static int one_call(const char *path, unsigned seconds, unsigned rate, uint32_t 
 	}
 	publish(cap, rate);
 	publish(play, rate);
-	uint64_t t0 = now_ns(), end = t0 + (uint64_t)seconds * 1000000000ULL;
+	uint64_t t0 = cr_now_ns(), end = t0 + (uint64_t)seconds * 1000000000ULL;
 	uint64_t cpos = 0, ppos = 0;
 	double prate = rate * (1.0 + ppm * 1e-6);
 	for (;;) {
@@ -155,10 +149,10 @@ static int one_call(const char *path, unsigned seconds, unsigned rate, uint32_t 
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 			;
 		if (cdue <= pdue) {
-			write_rec(cap, cpos, now_ns(), rate, period, noise + 2 * (cpos % loop));
+			write_rec(cap, cpos, cr_now_ns(), rate, period, noise + 2 * (cpos % loop));
 			cpos += period;
 		} else {
-			write_rec(play, ppos, now_ns(), rate, period, noise + 2 * ((ppos + 4800) % loop));
+			write_rec(play, ppos, cr_now_ns(), rate, period, noise + 2 * ((ppos + 4800) % loop));
 			ppos += period;
 		}
 	}

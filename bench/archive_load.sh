@@ -1,5 +1,5 @@
 #!/bin/bash
-# Archive capacity (SPEC 7): how many real-time 16 kHz stereo streams one callrec-archived holds
+# Archive capacity (target: 4,000 streams or more, docs/performance.md): how many real-time 16 kHz stereo streams one callrec-archived holds
 # with zero loss and an acknowledgement p99 under 250 ms, on this machine, with the load
 # generator (bench/archload.c) on the same cores. Also memory and CPU per connected stream, and
 # the two baselines measured here: a commercial recorder's best published figure scaled to this

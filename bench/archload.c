@@ -1,4 +1,4 @@
-/* archload: load generator for callrec-archived (SPEC 7; run by bench/archive_load.sh).
+/* archload: load generator for callrec-archived (run by bench/archive_load.sh).
  *
  *   archload --address HOST:PORT --ca CA --devices DIR [--steps 250,500,1000,...]
  *            [--window S] [--settle S] [--grace S] [--chunk-ms MS] [--archive-pid PID]
@@ -30,12 +30,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,12 +39,12 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "frame.h"
-#include "tls.h"
+#include "hostport.h"
+#include "tls_client.h"
 
 #define RATE 16000u
 #define CHANNELS 2u
@@ -57,15 +53,16 @@
 #define HIST_MS 60000u     /* latency histogram: 1 ms buckets */
 #define MAX_STEPS 32
 #define MAX_DEVICES 4096
-#define RX_CAP 1024u
+/* The pacing wheel and latencies count microseconds of the common clock. */
+#define now_us() ((int64_t)(cr_now_ns() / 1000u))
 #define FIRST_PIECE 16384u /* one TLS record: frame header + chunk header + start of audio */
 
 enum cstate { C_FREE, C_CONNECTING, C_HANDSHAKE, C_OPENING, C_STREAMING, C_DEAD };
 
 struct stream {
-	int fd;
+	struct cr_conn conn;
+	int fd;              /* the socket registered with epoll */
 	enum cstate state;
-	gnutls_session_t tls;
 	uint32_t events;
 	unsigned phase_ms;   /* slot in the pacing wheel */
 	uint8_t call_id[CR_CALL_ID_BYTES];
@@ -82,9 +79,6 @@ struct stream {
 	uint8_t head[CR_FRAME_HDR + CR_CHUNK_HDR_WIRE];
 	size_t out_off, out_len; /* 0 == out_len: nothing in progress */
 	int is_ctl;
-	int inflight;            /* a send returned EAGAIN: repeat it with NULL, 0 */
-	uint8_t rx[RX_CAP];
-	size_t rx_len;
 	struct stream *wheel_next;
 };
 
@@ -96,7 +90,7 @@ struct window {
 };
 
 struct opts {
-	char host[256], port[16];
+	char host[256], port[8];
 	const char *ca, *devices;
 	unsigned steps[MAX_STEPS];
 	int nsteps;
@@ -106,11 +100,8 @@ struct opts {
 
 struct gen {
 	struct opts o;
-	gnutls_certificate_credentials_t creds[MAX_DEVICES];
+	struct cr_tls_client tc[MAX_DEVICES]; /* one per device certificate */
 	int ndev;
-	gnutls_priority_t prio;
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
 	int ep;
 	struct stream *s;
 	unsigned cap, nopen;       /* streams started */
@@ -125,14 +116,6 @@ struct gen {
 	int64_t lag_max_us;        /* how late the generator ran a pacing slot */
 	unsigned errors_logged;
 };
-
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* --- set-up ----------------------------------------------------------------------------- */
 
@@ -156,7 +139,8 @@ static int parse_steps(const char *s, struct opts *o)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	const char *addr = NULL, *colon;
+	const char *addr = NULL;
+	unsigned port;
 
 	*o = (struct opts){ .window_s = 20, .settle_s = 3, .grace_s = 3, .chunk_ms = 1000,
 			    .max_hs = 64, .connect_timeout_s = 120, .p99_ms = 250,
@@ -200,13 +184,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	if (!addr || !o->ca || !o->devices || !o->window_s || !o->max_hs || !o->p99_ms ||
 	    o->chunk_ms < 20 || o->chunk_ms > 10000)
 		return -EINVAL;
-	colon = strrchr(addr, ':');
-	if (!colon || colon == addr || (size_t)(colon - addr) >= sizeof(o->host) ||
-	    strlen(colon + 1) >= sizeof(o->port))
+	if (cr_split_hostport(addr, o->host, sizeof(o->host), &port) < 0)
 		return -EINVAL;
-	memcpy(o->host, addr, (size_t)(colon - addr));
-	o->host[colon - addr] = '\0';
-	snprintf(o->port, sizeof(o->port), "%s", colon + 1);
+	snprintf(o->port, sizeof(o->port), "%u", port);
 	return 0;
 }
 
@@ -231,8 +211,9 @@ static int load_devices(struct gen *g)
 			snprintf(cert, sizeof(cert), "%s/%s/device.pem", g->o.devices, names[i]->d_name);
 			snprintf(key, sizeof(key), "%s/%s/device.key", g->o.devices, names[i]->d_name);
 			if (access(cert, R_OK) == 0 &&
-			    cr_tls_creds_load(&g->creds[g->ndev], g->o.ca, cert, key, NULL) == 0)
-				g->ndev++;
+			    cr_tls_client_init(&g->tc[g->ndev], g->o.ca, cert, key, "localhost",
+					       NULL) == 0)
+				g->tc[g->ndev++].verify = 0;
 		}
 		free(names[i]);
 	}
@@ -241,21 +222,6 @@ static int load_devices(struct gen *g)
 		fprintf(stderr, "archload: no usable device in %s\n", g->o.devices);
 		return -ENOENT;
 	}
-	return 0;
-}
-
-static int resolve(struct gen *g)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *res;
-	int e = getaddrinfo(g->o.host, g->o.port, &hints, &res);
-
-	if (e) {
-		fprintf(stderr, "archload: %s:%s: %s\n", g->o.host, g->o.port, gai_strerror(e));
-		return -EINVAL;
-	}
-	memcpy(&g->addr, res->ai_addr, res->ai_addrlen);
-	g->addrlen = res->ai_addrlen;
-	freeaddrinfo(res);
 	return 0;
 }
 
@@ -276,12 +242,10 @@ static void stream_kill(struct gen *g, struct stream *s, const char *why)
 		g->nhandshaking--; /* not yet streaming */
 	s->state = C_DEAD;
 	g->ndead++;
-	epoll_ctl(g->ep, EPOLL_CTL_DEL, s->fd, NULL);
-	close(s->fd);
+	if (s->fd >= 0)
+		epoll_ctl(g->ep, EPOLL_CTL_DEL, s->fd, NULL);
+	cr_conn_close(&s->conn, 0);
 	s->fd = -1;
-	if (s->tls)
-		gnutls_deinit(s->tls);
-	s->tls = NULL;
 	free(s->ctl);
 	s->ctl = NULL;
 }
@@ -290,6 +254,13 @@ static void set_events(struct gen *g, struct stream *s, uint32_t want)
 {
 	struct epoll_event ev = { .events = want, .data.ptr = s };
 
+	if (s->fd != s->conn.fd) {
+		/* A failed connect moved on to the server's next address: a new socket. */
+		s->fd = s->conn.fd;
+		if (epoll_ctl(g->ep, EPOLL_CTL_ADD, s->fd, &ev) == 0)
+			s->events = want;
+		return;
+	}
 	if (want != s->events && epoll_ctl(g->ep, EPOLL_CTL_MOD, s->fd, &ev) == 0)
 		s->events = want;
 }
@@ -297,36 +268,22 @@ static void set_events(struct gen *g, struct stream *s, uint32_t want)
 static int stream_start(struct gen *g, struct stream *s, unsigned idx)
 {
 	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = s };
-	int one = 1;
+	int rc;
 
 	memset(s, 0, sizeof(*s));
-	s->fd = socket(g->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->fd < 0)
-		return -errno;
-	setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(s->fd, (struct sockaddr *)&g->addr, g->addrlen) < 0 && errno != EINPROGRESS) {
-		int e = -errno;
-		close(s->fd);
-		return e;
-	}
-	if (gnutls_init(&s->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK) < 0) {
-		close(s->fd);
-		return -ENOMEM;
-	}
-	gnutls_priority_set(s->tls, g->prio);
-	gnutls_credentials_set(s->tls, GNUTLS_CRD_CERTIFICATE, g->creds[idx % (unsigned)g->ndev]);
-	gnutls_server_name_set(s->tls, GNUTLS_NAME_DNS, "localhost", 9);
-	gnutls_transport_set_int(s->tls, s->fd);
-	gnutls_handshake_set_timeout(s->tls, 0);
+	s->fd = -1;
+	rc = cr_conn_start(&s->conn, &g->tc[idx % (unsigned)g->ndev], g->o.host, g->o.port, NULL);
+	if (rc < 0)
+		return rc;
+	s->fd = s->conn.fd;
 	s->state = C_CONNECTING;
 	s->events = EPOLLOUT;
 	/* Evenly spread over the period: stream i sends at phase i * golden ratio (mod 1). */
 	s->phase_ms = (unsigned)(((uint64_t)(uint32_t)(idx * 2654435769u) * g->o.chunk_ms) >> 32);
 	if (epoll_ctl(g->ep, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
-		int e = -errno;
-		gnutls_deinit(s->tls);
-		close(s->fd);
-		return e;
+		rc = -errno;
+		cr_conn_close(&s->conn, 0);
+		return rc;
 	}
 	g->nhandshaking++;
 	return 0;
@@ -335,9 +292,9 @@ static int stream_start(struct gen *g, struct stream *s, unsigned idx)
 /* HELLO (device) and CALL_OPEN, queued together. */
 static int queue_open(struct stream *s)
 {
-	static const char hello_json[] = "{\"software\":\"archload\"}";
+	uint8_t hello[64];
+	size_t hl = cr_hello_body(hello, sizeof(hello), CR_ROLE_DEVICE, "archload"), ml, ol;
 	char meta[320];
-	size_t hl = 2 + sizeof(hello_json) - 1, ml, ol;
 	uint8_t *p;
 
 	if (gnutls_rnd(GNUTLS_RND_NONCE, s->call_id, sizeof(s->call_id)) < 0)
@@ -353,8 +310,7 @@ static int queue_open(struct stream *s)
 	if (!p)
 		return -ENOMEM;
 	cr_frame_put_hdr(p, CR_F_HELLO, (uint32_t)hl);
-	cr_put_u16(p + CR_FRAME_HDR, CR_ROLE_DEVICE);
-	memcpy(p + CR_FRAME_HDR + 2, hello_json, sizeof(hello_json) - 1);
+	memcpy(p + CR_FRAME_HDR, hello, hl);
 	p += CR_FRAME_HDR + hl;
 	cr_frame_put_hdr(p, CR_F_CALL_OPEN, (uint32_t)ol);
 	cr_idseq_encode(s->call_id, 0, p + CR_FRAME_HDR);
@@ -403,7 +359,7 @@ static void stream_flush(struct gen *g, struct stream *s)
 		size_t len = 0;
 		ssize_t n;
 
-		if (!s->inflight && s->out_off == s->out_len) {
+		if (!s->conn.tx_again && s->out_off == s->out_len) {
 			if (s->is_ctl && s->ctl) {
 				free(s->ctl);
 				s->ctl = NULL;
@@ -415,7 +371,7 @@ static void stream_flush(struct gen *g, struct stream *s)
 				return;
 			}
 		}
-		if (!s->inflight) {
+		if (!s->conn.tx_again) {
 			if (s->is_ctl) {
 				ptr = s->ctl + s->out_off;
 				len = s->out_len - s->out_off;
@@ -433,15 +389,13 @@ static void stream_flush(struct gen *g, struct stream *s)
 				len = s->out_len - s->out_off;
 			}
 		}
-		n = gnutls_record_send(s->tls, ptr, len);
-		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
-			s->inflight = 1; /* GnuTLS keeps the record; repeat with NULL, 0 */
+		n = cr_conn_write(&s->conn, ptr, len); /* GnuTLS keeps a record it began */
+		if (n == -EAGAIN) {
 			set_events(g, s, EPOLLIN | EPOLLOUT);
 			return;
 		}
-		s->inflight = 0;
 		if (n < 0) {
-			stream_kill(g, s, gnutls_strerror((int)n));
+			stream_kill(g, s, s->conn.why);
 			return;
 		}
 		s->out_off += (size_t)n;
@@ -508,72 +462,45 @@ static void on_ack(struct gen *g, struct stream *s, const struct cr_frame *f)
 
 static void stream_read(struct gen *g, struct stream *s)
 {
-	for (;;) {
-		ssize_t n;
-		size_t off = 0;
+	while (s->state == C_OPENING || s->state == C_STREAMING) {
+		struct cr_frame f;
+		int rc = cr_conn_recv(&s->conn, &f);
 
-		if (s->rx_len == RX_CAP) {
-			stream_kill(g, s, "oversized frame from the archive");
+		if (rc == -EAGAIN)
+			return;
+		if (rc < 0) {
+			stream_kill(g, s, rc == -ECONNRESET ? "closed by the archive"
+					  : rc == -EPROTO   ? "malformed frame from the archive"
+							    : s->conn.why);
 			return;
 		}
-		n = gnutls_record_recv(s->tls, s->rx + s->rx_len, RX_CAP - s->rx_len);
-		if (n == GNUTLS_E_AGAIN)
-			return;
-		if (n == GNUTLS_E_INTERRUPTED)
-			continue;
-		if (n <= 0) {
-			stream_kill(g, s, n == 0 ? "closed by the archive" : gnutls_strerror((int)n));
-			return;
+		if (f.type == CR_F_ACK) {
+			on_ack(g, s, &f);
+		} else if (f.type == CR_F_ERROR) {
+			char text[128], why[160];
+
+			cr_error_text(&f, text, sizeof(text));
+			snprintf(why, sizeof(why), "ERROR from the archive: %s", text);
+			stream_kill(g, s, why);
 		}
-		s->rx_len += (size_t)n;
-		while (s->state == C_OPENING || s->state == C_STREAMING) {
-			struct cr_frame f;
-			long used = cr_frame_parse(s->rx + off, s->rx_len - off, &f);
-			if (used < 0) {
-				stream_kill(g, s, "malformed frame from the archive");
-				return;
-			}
-			if (used == 0)
-				break;
-			if (f.type == CR_F_ACK)
-				on_ack(g, s, &f);
-			else if (f.type == CR_F_ERROR) {
-				char why[160];
-				snprintf(why, sizeof(why), "ERROR from the archive: %.*s",
-					 f.length > 4 ? (int)(f.length - 4) : 0,
-					 f.length > 4 ? (const char *)f.body + 4 : "");
-				stream_kill(g, s, why);
-			}
-			off += (size_t)used;
-		}
-		if (s->state != C_OPENING && s->state != C_STREAMING)
-			return;
-		memmove(s->rx, s->rx + off, s->rx_len - off);
-		s->rx_len -= off;
 	}
 }
 
 static void stream_event(struct gen *g, struct stream *s, uint32_t ev)
 {
-	int rc, err = 0;
-	socklen_t el = sizeof(err);
+	int rc;
 
 	switch (s->state) {
 	case C_CONNECTING:
-		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
-			stream_kill(g, s, strerror(err ? err : errno));
-			return;
-		}
-		s->state = C_HANDSHAKE;
-		/* fall through */
 	case C_HANDSHAKE:
-		rc = gnutls_handshake(s->tls);
-		if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
-			set_events(g, s, gnutls_record_get_direction(s->tls) ? EPOLLOUT : EPOLLIN);
+		rc = cr_conn_handshake(&s->conn);
+		if (rc == -EAGAIN) {
+			s->state = s->conn.state == CR_CONN_HANDSHAKE ? C_HANDSHAKE : C_CONNECTING;
+			set_events(g, s, (uint32_t)cr_conn_events(&s->conn));
 			return;
 		}
 		if (rc < 0) {
-			stream_kill(g, s, gnutls_strerror(rc));
+			stream_kill(g, s, s->conn.why);
 			return;
 		}
 		if (queue_open(s) < 0) {
@@ -587,7 +514,7 @@ static void stream_event(struct gen *g, struct stream *s, uint32_t ev)
 	case C_STREAMING:
 		if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP))
 			stream_read(g, s);
-		if (ev & EPOLLOUT || s->inflight)
+		if (ev & EPOLLOUT || s->conn.tx_again)
 			stream_flush(g, s);
 		return;
 	default:
@@ -874,8 +801,7 @@ int main(int argc, char **argv)
 	g->audio_bytes = (size_t)g->frames * CHANNELS * 2;
 	g->audio = malloc(g->audio_bytes);
 	g->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (!g->s || !g->wheel || !g->audio || g->ep < 0 || load_devices(g) < 0 ||
-	    resolve(g) < 0 || gnutls_priority_init(&g->prio, CR_TLS_PRIORITY, NULL) < 0)
+	if (!g->s || !g->wheel || !g->audio || g->ep < 0 || load_devices(g) < 0)
 		goto out;
 	/* Audio: 440 Hz and 660 Hz sawtooth waves at a modest level (the content does not change
 	 * the archive's work, but silence would invite shortcuts somewhere). */

@@ -1,4 +1,4 @@
-/* hsstorm: TLS 1.3 handshake storm against one server (SPEC 7; run by bench/tls_load.sh).
+/* hsstorm: TLS 1.3 handshake storm against one server (run by bench/tls_load.sh).
  *
  *   hsstorm --address HOST:PORT --ca CA --cert CERT --key KEY [--threads N] [--seconds S]
  *           [--resume] [--echo]
@@ -21,108 +21,83 @@
  */
 #include <errno.h>
 #include <gnutls/gnutls.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "clock.h"
 #include "frame.h"
-#include "tls.h"
+#include "hostport.h"
+#include "tls_client.h"
 
 #define MAX_THREADS 64
+#define now_s() ((double)cr_now_ns() / 1e9) /* seconds of the common clock */
+#define TIMEOUT_MS 30000 /* a connection that takes longer counts as failed */
 
 struct storm {
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
-	gnutls_certificate_credentials_t creds;
-	gnutls_priority_t prio;
+	char host[256], port[8];
+	struct cr_tls_client tc;
 	int resume, echo;
 	double end; /* monotonic seconds */
 	atomic_ulong done, resumed, failed;
 };
 
-static double now_s(void)
+/* gnutls-serv's echo mode answers text lines (it drops a connection that sends NUL bytes,
+ * which a frame has): it gets a line of HELLO's size class instead, and any answer will do. */
+static int echo_line(struct cr_conn *c)
 {
-	struct timespec ts;
+	static const char line[] = "hsstorm: one line of about the size of HELLO\n";
+	int64_t deadline = cr_now_ms() + TIMEOUT_MS;
+	uint8_t rx[256];
+	ssize_t n;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	while ((n = cr_conn_write(c, line, sizeof(line) - 1)) == -EAGAIN)
+		if (cr_conn_wait(c, POLLOUT, deadline) < 0)
+			return -1;
+	if (n != (ssize_t)sizeof(line) - 1)
+		return -1;
+	while ((n = cr_conn_read(c, rx, sizeof(rx))) == -EAGAIN)
+		if (cr_conn_wait(c, POLLIN, deadline) < 0)
+			return -1;
+	return n > 0 ? 0 : -1;
+}
+
+/* HELLO, and the archive's answer must be HELLO_OK: an ERROR (a refused certificate) is no
+ * success. */
+static int hello(struct cr_conn *c)
+{
+	uint8_t body[64];
+	size_t len = cr_hello_body(body, sizeof(body), CR_ROLE_DEVICE, "hsstorm");
+	struct cr_frame f;
+
+	if (cr_conn_send_frame(c, CR_F_HELLO, body, len, TIMEOUT_MS) < 0 ||
+	    cr_conn_recv_frame(c, &f, TIMEOUT_MS) < 0)
+		return -1;
+	return f.type == CR_F_HELLO_OK ? 0 : -1;
 }
 
 /* One connection. 1 = completed (2 = completed and resumed), 0 = failed. *data: session data
  * to offer (may be empty) and, on return, the newest session data. */
 static int one(struct storm *st, gnutls_datum_t *data)
 {
-	static const char json[] = "{\"software\":\"hsstorm\"}";
-	static const char line[] = "hsstorm: one line of about the size of HELLO\n";
-	const void *msg;
-	size_t len;
-	uint8_t hello[CR_FRAME_HDR + 2 + sizeof(json) - 1], rx[256];
-	gnutls_session_t s = NULL;
-	int fd, rc, ok = 0, one_ = 1;
-	ssize_t n;
+	struct cr_conn c;
+	int ok = 0;
 
-	fd = socket(st->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return 0;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one_, sizeof(one_));
-	if (connect(fd, (struct sockaddr *)&st->addr, st->addrlen) < 0)
+	cr_conn_init(&c);
+	if (cr_conn_open(&c, &st->tc, st->host, st->port, st->resume ? data : NULL, TIMEOUT_MS) < 0)
 		goto out;
-	if (gnutls_init(&s, GNUTLS_CLIENT) < 0)
+	if (st->echo ? echo_line(&c) : hello(&c))
 		goto out;
-	gnutls_priority_set(s, st->prio);
-	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, st->creds);
-	gnutls_server_name_set(s, GNUTLS_NAME_DNS, "localhost", 9);
-	gnutls_transport_set_int(s, fd);
-	if (st->resume && data->size)
-		gnutls_session_set_data(s, data->data, data->size);
-	do
-		rc = gnutls_handshake(s);
-	while (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED);
-	if (rc < 0)
-		goto out;
-	cr_frame_put_hdr(hello, CR_F_HELLO, 2 + sizeof(json) - 1);
-	cr_put_u16(hello + CR_FRAME_HDR, CR_ROLE_DEVICE);
-	memcpy(hello + CR_FRAME_HDR + 2, json, sizeof(json) - 1);
-	/* gnutls-serv's echo mode answers text lines (it drops a connection that sends NUL bytes,
-	 * which a frame has): it gets a line of the same size class instead. */
-	msg = st->echo ? (const void *)line : hello;
-	len = st->echo ? sizeof(line) - 1 : sizeof(hello);
-	do
-		n = gnutls_record_send(s, msg, len);
-	while (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED);
-	if (n != (ssize_t)len)
-		goto out;
-	do
-		n = gnutls_record_recv(s, rx, sizeof(rx));
-	while (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED);
-	if (n <= 0)
-		goto out;
-	/* The archive's answer must be HELLO_OK: an ERROR (a refused certificate) is no success. */
-	if (!st->echo && (n < CR_FRAME_HDR || rx[0] != 'C' || rx[1] != 'R' || rx[3] != CR_F_HELLO_OK))
-		goto out;
-	ok = gnutls_session_is_resumed(s) ? 2 : 1;
-	/* A TLS 1.3 ticket arrives after the handshake; by now it has been read. Without one,
-	 * gnutls_session_get_data2() would wait for it, so ask only when it came. */
-	if (st->resume && (gnutls_session_get_flags(s) & GNUTLS_SFLAGS_SESSION_TICKET)) {
-		gnutls_datum_t fresh = { NULL, 0 };
-		if (gnutls_session_get_data2(s, &fresh) == 0) {
-			gnutls_free(data->data);
-			*data = fresh;
-		}
-	}
+	ok = cr_conn_resumed(&c) ? 2 : 1;
+	/* A TLS 1.3 ticket arrives after the handshake; by the server's answer it has been read. */
+	if (st->resume)
+		cr_conn_save_session(&c, data);
 out:
-	if (s)
-		gnutls_deinit(s);
-	close(fd);
+	cr_conn_close(&c, 0);
 	return ok;
 }
 
@@ -150,11 +125,10 @@ static void *worker(void *arg)
 int main(int argc, char **argv)
 {
 	static struct storm st;
-	const char *addr = NULL, *ca = NULL, *cert = NULL, *key = NULL, *colon;
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *res;
+	const char *addr = NULL, *ca = NULL, *cert = NULL, *key = NULL;
 	pthread_t th[MAX_THREADS];
-	char host[256];
-	int threads = 4, e;
+	unsigned port;
+	int threads = 4;
 	double seconds = 2, t0;
 
 	for (int i = 1; i < argc; i++) {
@@ -187,26 +161,16 @@ int main(int argc, char **argv)
 	}
 	if (!addr || !ca || !cert || !key || threads < 1 || threads > MAX_THREADS || seconds <= 0)
 		goto usage;
-	colon = strrchr(addr, ':');
-	if (!colon || colon == addr || (size_t)(colon - addr) >= sizeof(host))
+	if (cr_split_hostport(addr, st.host, sizeof(st.host), &port) < 0)
 		goto usage;
-	memcpy(host, addr, (size_t)(colon - addr));
-	host[colon - addr] = '\0';
-	e = getaddrinfo(host, colon + 1, &hints, &res);
-	if (e) {
-		fprintf(stderr, "hsstorm: %s: %s\n", addr, gai_strerror(e));
-		return 1;
-	}
-	memcpy(&st.addr, res->ai_addr, res->ai_addrlen);
-	st.addrlen = res->ai_addrlen;
-	freeaddrinfo(res);
+	snprintf(st.port, sizeof(st.port), "%u", port);
 	signal(SIGPIPE, SIG_IGN);
 	gnutls_global_init();
-	if (cr_tls_creds_load(&st.creds, ca, cert, key, NULL) < 0 ||
-	    gnutls_priority_init(&st.prio, CR_TLS_PRIORITY, NULL) < 0) {
+	if (cr_tls_client_init(&st.tc, ca, cert, key, "localhost", NULL) < 0) {
 		fprintf(stderr, "hsstorm: cannot set up TLS\n");
 		return 1;
 	}
+	st.tc.verify = 0; /* the same client work for every server */
 	t0 = now_s();
 	st.end = t0 + seconds;
 	for (int i = 0; i < threads; i++)

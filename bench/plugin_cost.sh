@@ -2,10 +2,11 @@
 # Plugin cost, in instructions per second of 48 kHz stereo S16 audio (callgrind counts
 # instructions: repeatable whatever the machine is doing). For each client access mode:
 #   slave      aplay straight into `null`
-#   copy       alsa-lib's copy plugin over `null` (one copy, no tap): the SPEC 7 baseline
+#   copy       alsa-lib's copy plugin over `null` (one copy, no tap): the baseline
+#              a recorded stream must not exceed
 #   unrecorded type callrec over `null`, no agent records it (handed the slave at open)
 #   recorded   type callrec over `null`, tapped into a ring drained by a stand-in agent
-#              (tests/tools/ringsink; it needs its output directory to exist, or it refuses
+#              (tests/programs/ringsink; it needs its output directory to exist, or it refuses
 #              every stream and the "recorded" runs silently measure the unrecorded path)
 # cost per second = (count for a 10 s file - count for a 2 s file) / 8, so fixed start-up cost
 # cancels out. Prints one line per figure: "plugin NAME ACCESS instr_per_s".

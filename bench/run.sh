@@ -1,6 +1,7 @@
 #!/bin/bash
-# `make bench`: runs every benchmark in bench/ and prints one table of the SPEC 7 figures,
-# each against its baseline measured in the same run. Benchmarks print lines
+# `make bench`: runs every benchmark in bench/ and prints one table of the performance
+# figures (docs/performance.md), each against its baseline measured in the same run.
+# Benchmarks print lines
 #   "<group> <name> <variant> <value>"
 # which this script turns into ratios and verdicts. Nothing here is asserted by make check.
 set -u

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Reconnect storm (SPEC 7): TLS 1.3 handshakes per second that callrec-archived completes,
+# Reconnect storm (target: at least gnutls-serv's rate): TLS 1.3 handshakes per second that callrec-archived completes,
 # against gnutls-serv (gnutls-bin) with the same CA, server certificate, client certificate and
 # priority string, in the same run. Full handshakes, then resumed ones (the client offers the
 # session ticket of its previous connection). bench/hsstorm.c is the client. Servers alternate

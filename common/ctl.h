@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include "pinned.h"
+
 #define CR_CTL_MAGIC 0x54435243u /* "CRCT" little endian */
 #define CR_CTL_VERSION 1u
 #define CR_CTL_OPEN_TIMEOUT_MS 200 /* how long the plugin waits for the agent at open */
@@ -31,6 +33,15 @@ struct cr_ctl_hello {
 	char arg[256];     /* command text for CR_CTL_COMMAND, e.g. "status" */
 };
 
+CR_PIN_SIZE(struct cr_ctl_hello, 392);
+CR_PIN_AT(struct cr_ctl_hello, magic, 0);
+CR_PIN_AT(struct cr_ctl_hello, version, 4);
+CR_PIN_AT(struct cr_ctl_hello, kind, 6);
+CR_PIN_AT(struct cr_ctl_hello, direction, 7);
+CR_PIN_AT(struct cr_ctl_hello, line, 8);
+CR_PIN_AT(struct cr_ctl_hello, pcm, 72);
+CR_PIN_AT(struct cr_ctl_hello, arg, 136);
+
 struct cr_ctl_reply {
 	uint32_t magic;
 	uint16_t version;
@@ -38,5 +49,11 @@ struct cr_ctl_reply {
 	uint8_t reserved;
 	uint32_t ring_bytes; /* size of the memfd passed with the reply (RECORD only) */
 };
+CR_PIN_SIZE(struct cr_ctl_reply, 12);
+CR_PIN_AT(struct cr_ctl_reply, magic, 0);
+CR_PIN_AT(struct cr_ctl_reply, version, 4);
+CR_PIN_AT(struct cr_ctl_reply, decision, 6);
+CR_PIN_AT(struct cr_ctl_reply, reserved, 7);
+CR_PIN_AT(struct cr_ctl_reply, ring_bytes, 8);
 
 #endif

@@ -2,6 +2,7 @@
 #include "frame.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <gnutls/crypto.h>
 
@@ -56,6 +57,8 @@ void cr_frame_put_hdr(uint8_t hdr[CR_FRAME_HDR], uint8_t type, uint32_t length)
 
 /* The fixed part without the trailing hash: what the hash covers besides prev_hash. */
 #define CHUNK_FIELDS_WIRE (16 + 8 + 8 + 4 + 4 + 2 + 2)
+_Static_assert(CHUNK_FIELDS_WIRE + 2 * CR_HASH_BYTES == CR_CHUNK_HDR_WIRE,
+	       "the fields then prev_hash and hash make the chunk header");
 
 static void put_fields(const struct cr_chunk_hdr *h, uint8_t *p)
 {
@@ -138,40 +141,31 @@ int cr_idseq_decode(const uint8_t *body, size_t len, uint8_t id[CR_CALL_ID_BYTES
 	return 0;
 }
 
-void cr_id_to_hex(const uint8_t id[CR_CALL_ID_BYTES], char out[2 * CR_CALL_ID_BYTES + 1])
+size_t cr_hello_body(uint8_t *out, size_t cap, enum cr_role role, const char *software)
 {
-	static const char digits[] = "0123456789abcdef";
-	unsigned i;
+	int n;
 
-	for (i = 0; i < CR_CALL_ID_BYTES; i++) {
-		out[2 * i] = digits[id[i] >> 4];
-		out[2 * i + 1] = digits[id[i] & 15];
-	}
-	out[2 * CR_CALL_ID_BYTES] = '\0';
+	if (cap < 2)
+		return 0;
+	n = snprintf((char *)out + 2, cap - 2, "{\"software\":\"%s\"}", software);
+	if (n < 0 || (size_t)n >= cap - 2)
+		return 0;
+	cr_put_u16(out, (uint16_t)role);
+	return 2 + (size_t)n;
 }
 
-static int hexval(char c)
+uint32_t cr_error_text(const struct cr_frame *f, char *text, size_t cap)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+	size_t n = f->length > 4 ? f->length - 4 : 0, i;
 
-int cr_id_from_hex(const char *hex, uint8_t id[CR_CALL_ID_BYTES])
-{
-	unsigned i;
-
-	if (!hex || strlen(hex) != 2 * CR_CALL_ID_BYTES)
-		return -EINVAL;
-	for (i = 0; i < CR_CALL_ID_BYTES; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		id[i] = (uint8_t)(hi << 4 | lo);
+	if (cap == 0)
+		return f->length >= 4 ? cr_get_u32(f->body) : 0;
+	if (n > cap - 1)
+		n = cap - 1;
+	for (i = 0; i < n; i++) {
+		uint8_t b = f->body[4 + i];
+		text[i] = b >= 0x20 && b < 0x7f ? (char)b : '?';
 	}
-	return 0;
+	text[n] = '\0';
+	return f->length >= 4 ? cr_get_u32(f->body) : 0;
 }

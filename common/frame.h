@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hex.h"
+
 #define CR_FRAME_VERSION 1u
 #define CR_FRAME_HDR 8u
 #define CR_FRAME_MAX_BODY (1024u * 1024u) /* hard limit on any body */
@@ -24,7 +26,7 @@
 enum cr_frame_type {
 	CR_F_HELLO = 0x01,      /* client -> archive: u16 role, then JSON {"software":..} */
 	CR_F_HELLO_OK = 0x02,   /* archive -> client: JSON {"identity":..,"role":..} */
-	CR_F_CALL_OPEN = 0x10,  /* call_id, u64 seq(=0), JSON metadata (SPEC 4.3) */
+	CR_F_CALL_OPEN = 0x10,  /* call_id, u64 seq(=0), JSON metadata (docs/design.md) */
 	CR_F_CHUNK = 0x11,      /* struct cr_chunk_hdr then PCM S16LE interleaved 2ch */
 	CR_F_CALL_CLOSE = 0x12, /* call_id, u64 seq(=last chunk+1), JSON {end, gaps[]} */
 	CR_F_ACK = 0x13,        /* archive -> agent: call_id, u64 seq, u32 status */
@@ -94,8 +96,21 @@ int cr_chunk_hash(const struct cr_chunk_hdr *h, const uint8_t *audio, size_t aud
 
 /* Call-id bodies: CALL_OPEN / CALL_CLOSE / ACK share a call_id + u64 seq prefix. */
 #define CR_IDSEQ_WIRE (CR_CALL_ID_BYTES + 8)
+
+/* Frames are encoded field by field (never a struct sent raw), so what is pinned is the wire:
+ * the sizes docs/protocol.md gives. */
+_Static_assert(CR_FRAME_HDR == 8, "frame header: magic 2, version 1, type 1, length 4");
+_Static_assert(CR_CHUNK_HDR_WIRE == 108, "chunk header: 44 bytes of fields and two hashes");
+_Static_assert(CR_IDSEQ_WIRE == 24, "call id 16 and seq 8");
 void cr_idseq_encode(const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq, uint8_t out[CR_IDSEQ_WIRE]);
 int cr_idseq_decode(const uint8_t *body, size_t len, uint8_t id[CR_CALL_ID_BYTES], uint64_t *seq);
+
+/* HELLO body: u16 role, then {"software":"SOFTWARE"} (a program name and version, nothing to
+ * escape). Returns its length, or 0 when it does not fit in cap. */
+size_t cr_hello_body(uint8_t *out, size_t cap, enum cr_role role, const char *software);
+/* An ERROR frame's code and text, the text cut to cap - 1 bytes and every byte that is not
+ * printable ASCII replaced by '?' (it goes to logs and terminals). */
+uint32_t cr_error_text(const struct cr_frame *f, char *text, size_t cap);
 
 /* Big-endian helpers. */
 static inline void cr_put_u16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
@@ -118,8 +133,15 @@ static inline uint64_t cr_get_u64(const uint8_t *p)
 	return ((uint64_t)cr_get_u32(p) << 32) | cr_get_u32(p + 4);
 }
 
-/* Hex form of a call id (32 chars + NUL). Returns 0 or -EINVAL on parse. */
-void cr_id_to_hex(const uint8_t id[CR_CALL_ID_BYTES], char out[2 * CR_CALL_ID_BYTES + 1]);
-int cr_id_from_hex(const char *hex, uint8_t id[CR_CALL_ID_BYTES]);
+/* Hex form of a call id (32 chars + NUL; read in either case). 0 or -EINVAL on parse. */
+static inline void cr_id_to_hex(const uint8_t id[CR_CALL_ID_BYTES],
+				char out[2 * CR_CALL_ID_BYTES + 1])
+{
+	cr_hex_encode(id, CR_CALL_ID_BYTES, out);
+}
+static inline int cr_id_from_hex(const char *hex, uint8_t id[CR_CALL_ID_BYTES])
+{
+	return cr_hex_decode_str(hex, id, CR_CALL_ID_BYTES);
+}
 
 #endif

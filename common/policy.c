@@ -1,4 +1,4 @@
-/* Policy version 1: YAML tree -> validated struct cr_policy. See policy.h and SPEC 4.2.
+/* Policy version 1: YAML tree -> validated struct cr_policy. See policy.h.
  * Every check adds a diagnostic and parsing goes on, so `callrec policy check` can list all
  * mistakes at once. */
 #include "policy.h"
@@ -553,6 +553,19 @@ static int read_policy(const struct cr_ynode *root, struct cr_policy *p, struct 
 int cr_policy_parse(const char *buf, size_t len, struct cr_policy **out, struct cr_diags *d)
 {
 	struct cr_ynode *root = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = cr_yaml_parse(buf, len, &root, d);
+	if (rc == 0)
+		rc = cr_policy_from_yaml(root, buf, len, out, d);
+	cr_yaml_free(root);
+	return rc;
+}
+
+int cr_policy_from_yaml(const struct cr_ynode *root, const char *text, size_t len,
+			struct cr_policy **out, struct cr_diags *d)
+{
 	struct cr_policy *p;
 	int rc;
 
@@ -562,12 +575,9 @@ int cr_policy_parse(const char *buf, size_t len, struct cr_policy **out, struct 
 		return -ENOMEM;
 	p->rate = 16000;
 	p->on_failure = CR_FAIL_CONTINUE;
-	rc = cr_yaml_parse(buf, len, &root, d);
-	if (rc == 0)
-		rc = read_policy(root, p, d);
-	if (rc == 0 && gnutls_hash_fast(GNUTLS_DIG_SHA256, buf, len, p->hash) < 0)
+	rc = read_policy(root, p, d);
+	if (rc == 0 && gnutls_hash_fast(GNUTLS_DIG_SHA256, text, len, p->hash) < 0)
 		rc = -EIO;
-	cr_yaml_free(root);
 	if (rc < 0) {
 		cr_policy_free(p);
 		return rc == -ENOMEM ? rc : -EINVAL;

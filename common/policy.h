@@ -1,5 +1,9 @@
-/* The recording policy (SPEC 4.2, version 1): parsed from a buffer into a validated structure
- * by code that does no I/O and has hard limits, then matched against a stream's subject.
+/* The recording policy, file version 1: `purposes` (each with its description, legal basis,
+ * retention, the roles that may access it, and how the other party is told: announcement,
+ * tone or notice), `rules` that match a stream's application, user, group and line to a
+ * purpose, `employees`, and `recording` (rate, what to do when recording fails). It is parsed
+ * from a buffer into a validated structure by code that does no I/O and has hard limits, then
+ * matched against a stream's subject.
  * Problems are reported as FILE:LINE:COL through cr_diags, all of them, not just the first. */
 #ifndef CALLREC_POLICY_H
 #define CALLREC_POLICY_H
@@ -83,6 +87,10 @@ struct cr_subject {
 
 /* Parse and validate. Returns 0 and a policy, or -EINVAL with diagnostics. */
 int cr_policy_parse(const char *buf, size_t len, struct cr_policy **out, struct cr_diags *d);
+/* The same from a tree already parsed from `text` (whose SHA-256 identifies the policy). */
+struct cr_ynode;
+int cr_policy_from_yaml(const struct cr_ynode *root, const char *text, size_t len,
+			struct cr_policy **out, struct cr_diags *d);
 void cr_policy_free(struct cr_policy *p);
 
 /* First matching rule's purpose, or NULL when nothing records this subject. */

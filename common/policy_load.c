@@ -2,7 +2,6 @@
  * checks what only the file system can tell: that each announcement exists and is speech-length
  * audio. Used by the agent (start and SIGHUP) and by `callrec policy check`. */
 #include "policy_load.h"
-#include "fsutil.h"
 #include "yamltree.h"
 
 #include <errno.h>
@@ -65,18 +64,17 @@ int cr_policy_load(const char *path, const char *announce_dir, struct cr_policy 
 		   struct cr_diags *d)
 {
 	struct cr_policy *p = NULL;
-	char *buf = NULL;
-	size_t len, i;
+	struct cr_ynode *root = NULL;
+	char *text = NULL;
+	size_t len = 0, i;
 	int rc;
 
 	*out = NULL;
-	rc = cr_read_file(path, CR_Y_MAX_INPUT, &buf, &len);
-	if (rc < 0) {
-		cr_diag_add(d, 0, 0, "cannot read: %s", rc == -EFBIG ? "file too large" : strerror(-rc));
-		return rc;
-	}
-	rc = cr_policy_parse(buf, len, &p, d);
-	free(buf);
+	rc = cr_yaml_load(path, &root, &text, &len, d);
+	if (rc == 0)
+		rc = cr_policy_from_yaml(root, text, len, &p, d);
+	cr_yaml_free(root);
+	free(text);
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < p->npurposes; i++)

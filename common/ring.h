@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pinned.h"
+
 #define CR_RING_MAGIC 0x474e5243u /* "CRNG" little endian */
 #define CR_RING_VERSION 1u
 #define CR_RING_HDR_BYTES 4096u
@@ -57,6 +59,32 @@ struct cr_ring_hdr {
 	alignas(64) _Atomic uint64_t inject_tail; /* written by the plugin only */
 };
 
+/* The header is shared by the plugin (built into whatever application loads it) and the
+ * agent: pinned, and its counters must be lock-free atomics, since a lock cannot work across
+ * two processes that trust each other this little. */
+_Static_assert(ATOMIC_LONG_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2 &&
+		       ATOMIC_INT_LOCK_FREE == 2,
+	       "the ring's counters are lock-free atomics in shared memory");
+CR_PIN_SIZE(struct cr_ring_hdr, 448);
+_Static_assert(sizeof(struct cr_ring_hdr) <= CR_RING_HDR_BYTES, "the header fits its page");
+CR_PIN_AT(struct cr_ring_hdr, magic, 0);
+CR_PIN_AT(struct cr_ring_hdr, version, 4);
+CR_PIN_AT(struct cr_ring_hdr, hdr_bytes, 8);
+CR_PIN_AT(struct cr_ring_hdr, data_bytes, 12);
+CR_PIN_AT(struct cr_ring_hdr, head, 64);
+CR_PIN_AT(struct cr_ring_hdr, tail, 128);
+CR_PIN_AT(struct cr_ring_hdr, dropped_frames, 192);
+CR_PIN_AT(struct cr_ring_hdr, state, 200);
+CR_PIN_AT(struct cr_ring_hdr, stream_rate, 204);
+CR_PIN_AT(struct cr_ring_hdr, stream_channels, 208);
+CR_PIN_AT(struct cr_ring_hdr, stream_format, 212);
+CR_PIN_AT(struct cr_ring_hdr, injected_frames, 216);
+CR_PIN_AT(struct cr_ring_hdr, control, 256);
+CR_PIN_AT(struct cr_ring_hdr, inject_offset, 260);
+CR_PIN_AT(struct cr_ring_hdr, inject_bytes, 264);
+CR_PIN_AT(struct cr_ring_hdr, inject_head, 320);
+CR_PIN_AT(struct cr_ring_hdr, inject_tail, 384);
+
 /* Control flags. */
 #define CR_RING_CTL_MUTE 1u /* capture: the application gets silence (on_failure: block) */
 
@@ -84,6 +112,18 @@ struct cr_rec {
 };
 
 #define CR_REC_HDR_BYTES ((uint32_t)sizeof(struct cr_rec))
+CR_PIN_SIZE(struct cr_rec, 48);
+CR_PIN_AT(struct cr_rec, bytes, 0);
+CR_PIN_AT(struct cr_rec, kind, 4);
+CR_PIN_AT(struct cr_rec, channels, 6);
+CR_PIN_AT(struct cr_rec, rate, 8);
+CR_PIN_AT(struct cr_rec, format, 12);
+CR_PIN_AT(struct cr_rec, frames, 16);
+CR_PIN_AT(struct cr_rec, frame_bytes, 20);
+CR_PIN_AT(struct cr_rec, pos, 24);
+CR_PIN_AT(struct cr_rec, t_ns, 32);
+CR_PIN_AT(struct cr_rec, inject_first, 40);
+CR_PIN_AT(struct cr_rec, inject_frames, 44);
 
 /* Size of the memfd for a data area of `data_bytes` (power of two). */
 static inline size_t cr_ring_layout_bytes(uint32_t data_bytes)
@@ -144,6 +184,13 @@ struct cr_inj {
 	uint64_t id; /* the agent's number for this piece of disclosure (for its event log) */
 };
 #define CR_INJ_HDR_BYTES ((uint32_t)sizeof(struct cr_inj))
+CR_PIN_SIZE(struct cr_inj, 24);
+CR_PIN_AT(struct cr_inj, bytes, 0);
+CR_PIN_AT(struct cr_inj, kind, 4);
+CR_PIN_AT(struct cr_inj, reserved, 6);
+CR_PIN_AT(struct cr_inj, frames, 8);
+CR_PIN_AT(struct cr_inj, rate, 12);
+CR_PIN_AT(struct cr_inj, id, 16);
 
 /* Agent: append one disclosure record. 0, -ENOSPC when it does not fit now (retry later),
  * -EINVAL when the ring has no inject area or the record could never fit. */

@@ -501,21 +501,39 @@ void cr_cfg_free(const struct cr_cfg_field *fields, void *out)
 	}
 }
 
+int cr_yaml_load(const char *path, struct cr_ynode **root, char **text, size_t *len,
+		 struct cr_diags *d)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	int rc;
+
+	*root = NULL;
+	if (text)
+		*text = NULL;
+	rc = cr_read_file(path, CR_Y_MAX_INPUT, &buf, &n);
+	if (rc < 0) {
+		cr_diag_add(d, 0, 0, "cannot read: %s", rc == -EFBIG ? "file too large" : strerror(-rc));
+		return rc;
+	}
+	rc = cr_yaml_parse(buf, n, root, d);
+	if (rc == 0 && text) {
+		*text = buf;
+		*len = n;
+		return 0;
+	}
+	free(buf);
+	return rc;
+}
+
 int cr_cfg_load(const char *path, const struct cr_cfg_field *fields, void *out,
 		struct cr_diags *d)
 {
 	char dir[PATH_MAX];
 	struct cr_ynode *root = NULL;
-	char *buf = NULL;
-	size_t len;
 	int rc;
 
-	rc = cr_read_file(path, CR_Y_MAX_INPUT, &buf, &len);
-	if (rc < 0) {
-		cr_diag_add(d, 0, 0, "cannot read: %s", rc == -EFBIG ? "file too large" : strerror(-rc));
-		return rc;
-	}
-	rc = cr_yaml_parse(buf, len, &root, d);
+	rc = cr_yaml_load(path, &root, NULL, NULL, d);
 	if (rc == 0) {
 		cr_dirname(path, dir, sizeof(dir));
 		rc = cr_cfg_read(root, fields, out, dir, d);
@@ -523,6 +541,5 @@ int cr_cfg_load(const char *path, const struct cr_cfg_field *fields, void *out,
 	if (rc < 0)
 		cr_cfg_free(fields, out);
 	cr_yaml_free(root);
-	free(buf);
 	return rc;
 }

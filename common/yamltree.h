@@ -57,9 +57,18 @@ int cr_cfg_read(const struct cr_ynode *map, const struct cr_cfg_field *fields, v
 		const char *base_dir, struct cr_diags *d);
 void cr_cfg_free(const struct cr_cfg_field *fields, void *out);
 
-/* Read a whole YAML file (at most CR_Y_MAX_INPUT bytes) and apply cr_cfg_read() to its root
- * mapping. Returns 0, or -EINVAL with diagnostics, or a negative errno when unreadable (also
- * reported as a diagnostic on line 0). */
+/* The one way a YAML file (configuration, policy, roles) is loaded: read it whole (at most
+ * CR_Y_MAX_INPUT bytes) and parse it. 0 with *root set; a file that cannot be read is a
+ * diagnostic without position ("cannot read: REASON") and its negative errno; a syntax error
+ * or exceeded limit is -EINVAL with diagnostics at their line and column (print them with
+ * cr_diags_print(), initialised with the file's name, for FILE:LINE:COL). When `text` is not
+ * NULL it receives the file's bytes (malloc'd, NUL-terminated, *len of them) for callers that
+ * also need the text itself, e.g. to hash it. */
+int cr_yaml_load(const char *path, struct cr_ynode **root, char **text, size_t *len,
+		 struct cr_diags *d);
+
+/* cr_yaml_load() then cr_cfg_read() on the root mapping, relative paths resolved against the
+ * file's directory. 0, -EINVAL with diagnostics, or a negative errno when unreadable. */
 int cr_cfg_load(const char *path, const struct cr_cfg_field *fields, void *out,
 		struct cr_diags *d);
 

@@ -16,15 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ring.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int connect_agent(const char *path, int *sock_out)
 {
@@ -112,7 +105,7 @@ static int recv_reply(int sock, int64_t deadline, struct cr_ctl_reply *reply, in
 		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
 				      .msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf) };
 		struct pollfd pfd = { .fd = sock, .events = POLLIN };
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - cr_now_ms();
 		ssize_t n;
 		int fd;
 
@@ -179,7 +172,7 @@ static int map_ring(int fd, uint32_t ring_bytes, void **ring_out)
 int agent_link_open(struct agent_link *link, const char *path, enum cr_dir dir,
 		    const char *line, const char *pcm_name, enum cr_decision *decision)
 {
-	int64_t deadline = now_ms() + CR_CTL_OPEN_TIMEOUT_MS;
+	int64_t deadline = cr_now_ms() + CR_CTL_OPEN_TIMEOUT_MS;
 	struct cr_ctl_reply reply;
 	int fd = -1;
 	int err;

@@ -9,7 +9,8 @@
  * extplug without a ring hands a capturing application silence (block) or adds a failure tone
  * to what the user hears (tone). */
 
-/* SND_PCM_PLUGIN_SYMBOL needs PIC to export the versioned entry point (TESTING.md). */
+/* SND_PCM_PLUGIN_SYMBOL needs PIC to export the versioned entry point: without it the macro
+ * takes its static-build form and linking fails on snd_dlsym_start. */
 #ifndef PIC
 #define PIC
 #endif

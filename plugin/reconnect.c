@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "fork_guard.h"
+#include "clock.h"
 #include "ring.h"
 
 #define MAX_WATCHED 64 /* sockets one poll() watches; streams beyond wait for the next turn */
@@ -37,14 +38,6 @@ static bool joining; /* the last close is joining the thread: opens wait (joined
 static pthread_cond_t joined = PTHREAD_COND_INITIALIZER;
 static int wake_fd = -1; /* eventfd: registry changed or stop */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* After a fork the child has no control thread and must never use the parent's streams (their
  * rings are the parent's to write); it forgets the registry. Its rc_streams are released by
@@ -142,7 +135,7 @@ static void *control_thread(void *arg)
 
 	pthread_mutex_lock(&lock);
 	while (epoch == mine) {
-		int64_t now = now_ms(), timeout = -1;
+		int64_t now = cr_now_ms(), timeout = -1;
 		struct rc_stream *s;
 		nfds_t n = 1;
 		uint64_t drain;
@@ -165,7 +158,7 @@ static void *control_thread(void *arg)
 			/* EAGAIN: drained by an earlier turn */
 		}
 		pthread_mutex_lock(&lock);
-		now = now_ms();
+		now = cr_now_ms();
 		for (s = streams; s && epoch == mine; s = s->next) {
 			if (s->sock >= 0 && agent_gone(s->sock)) {
 				close(s->sock);
@@ -174,7 +167,7 @@ static void *control_thread(void *arg)
 			}
 			if (s->sock < 0 && !s->gave_up && s->next_try_ms <= now) {
 				try_reconnect(s, now);
-				now = now_ms();
+				now = cr_now_ms();
 			}
 		}
 	}

@@ -1,6 +1,6 @@
-/* Keeps a recorded stream recorded when its agent goes away (SPEC 8: agent killed mid-call,
- * recording resumes within 2 s). One small control thread per process, started at the first
- * recorded open and joined at the last recorded close, watches the control sockets of the
+/* Keeps a recorded stream recorded when its agent goes away (an agent killed mid-call:
+ * recording must resume within 2 s). One small control thread per process, started at the
+ * first recorded open and joined at the last recorded close, watches the control sockets of the
  * recorded streams; when one hangs up it reconnects every RECONNECT_RETRY_MS with the stream's
  * original HELLO, maps the new ring, writes the stream's parameters into it and publishes it
  * with a release store. The audio thread only ever does an acquire load of `ring`

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "areas.h"
+#include "clock.h"
 #include "copy.h"
 #include "fork_guard.h"
 #include "ring.h"
@@ -66,14 +67,6 @@ static int tap_active(const struct tap *t)
 	return t->ring && t->max_rec_frames && t->generation == fork_guard_generation();
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no system call */
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Reserves a record for `frames` frames and fills its header; NULL (frames counted as dropped)
  * when the ring is full. */
 static struct cr_rec *begin_record(struct tap *t, uint32_t frames, uint64_t t_ns)
@@ -108,7 +101,7 @@ void tap_write(struct tap *t, const snd_pcm_channel_area_t *areas, snd_pcm_ufram
 		t->pos += frames;
 		return;
 	}
-	t_ns = monotonic_ns();
+	t_ns = cr_now_ns();
 	while (frames) {
 		uint32_t n = frames > t->max_rec_frames ? t->max_rec_frames : (uint32_t)frames;
 		struct cr_rec *rec = begin_record(t, n, t_ns);
@@ -142,7 +135,7 @@ void tap_pass_interleaved(struct tap *t, unsigned char *dst, const unsigned char
 		t->pos += frames;
 		return;
 	}
-	t_ns = monotonic_ns();
+	t_ns = cr_now_ns();
 	while (frames) {
 		uint32_t n = frames > t->max_rec_frames ? t->max_rec_frames : (uint32_t)frames;
 		size_t bytes = (size_t)n * frame_bytes;

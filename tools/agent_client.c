@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ctl.h"
 
 int cru_socket_path(const char *explicit_path, char *out, size_t outlen)
@@ -28,14 +29,6 @@ int cru_socket_path(const char *explicit_path, char *out, size_t outlen)
 	else
 		n = snprintf(out, outlen, "%s", CRU_SYSTEM_SOCKET);
 	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int connect_agent(const char *path)
@@ -60,7 +53,7 @@ static int connect_agent(const char *path)
 /* Append packets to *buf until the agent closes. Each packet is one recv on SEQPACKET. */
 static int read_reply(int fd, char **buf, size_t *len)
 {
-	long long deadline = now_ms() + CRU_TIMEOUT_MS;
+	long long deadline = cr_now_ms() + CRU_TIMEOUT_MS;
 	size_t cap = 0;
 	char *grown;
 
@@ -68,7 +61,7 @@ static int read_reply(int fd, char **buf, size_t *len)
 	*len = 0;
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long long left = deadline - now_ms();
+		long long left = deadline - cr_now_ms();
 		ssize_t n;
 		int pr;
 

@@ -1,11 +1,10 @@
-/* callrec: the desktop user's command (SPEC 4.5): `status`, `private`, `pause`, `resume`,
+/* callrec: the desktop user's command: `status`, `private`, `pause`, `resume`,
  * `tag KEY=VALUE` over the agent's socket, and `policy check` (tools/policy_cmd.c) for
  * whoever rolls a policy out. The agent decides whose calls a command may touch (its
  * SO_PEERCRED view of us), never this program. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +14,10 @@
 #include "policy_cmd.h"
 #include "policy_load.h"
 #include "status_print.h"
+#include "usage.h"
+#include "version.h"
 
 #define PROGRAM "callrec"
-#define VERSION "0.1.0"
 
 static void usage(FILE *out)
 {
@@ -43,21 +43,11 @@ static void usage(FILE *out)
 	      "Options:\n"
 	      "  --socket PATH   the agent's socket (default: $XDG_RUNTIME_DIR/callrec/agent.sock\n"
 	      "                  when it exists, else " CRU_SYSTEM_SOCKET ")\n"
-	      "  --help, --version\n",
+	      "  -h, --help  -V, --version\n",
 	      out);
 }
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROGRAM ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry '" PROGRAM " --help'.\n", stderr);
-	return 2;
-}
+#define usage_error(...) cr_usage_error(PROGRAM, PROGRAM, __VA_ARGS__)
 
 enum { OPT_SOCKET = 0x100, OPT_JSON };
 
@@ -75,57 +65,11 @@ static const struct option status_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int show_status(const char *socket_opt, int json)
+/* Ask the agent `text`: 0 with its answer, a JSON object, in *answer; or exit status 1 after
+ * saying why not. `idle` follows the "no agent" message. */
+static int ask_agent(const char *socket_opt, const char *text, const char *idle, json_t **answer)
 {
 	char path[PATH_MAX], *reply = NULL;
-	json_t *st;
-	size_t len;
-	int rc;
-
-	rc = cru_socket_path(socket_opt, path, sizeof(path));
-	if (rc < 0) {
-		fprintf(stderr, PROGRAM ": socket path too long\n");
-		return 1;
-	}
-	rc = cru_agent_command(path, "status", &reply, &len);
-	if (rc == -ENOENT || rc == -ECONNREFUSED) {
-		fprintf(stderr, PROGRAM ": no callrec agent is running (nothing listens on %s); "
-				"calls are not being recorded\n", path);
-		return 1;
-	}
-	if (rc < 0) {
-		fprintf(stderr, PROGRAM ": asking the agent at %s: %s\n", path,
-			rc == -ETIMEDOUT ? "no answer in time" : strerror(-rc));
-		return 1;
-	}
-	st = json_loadb(reply, len, 0, NULL);
-	if (!json_is_object(st)) {
-		fprintf(stderr, PROGRAM ": the agent's answer is not a JSON object: %.200s\n", reply);
-		json_decref(st);
-		free(reply);
-		return 1;
-	}
-	if (json) {
-		char *line = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER);
-
-		if (line)
-			printf("%s\n", line);
-		free(line);
-	} else {
-		cru_status_print(st, stdout);
-	}
-	json_decref(st);
-	free(reply);
-	return fflush(stdout) == 0 ? 0 : 1;
-}
-
-/* One of the call commands: send `text`, print the agent's answer readably. Exit status 1
- * when the agent refuses or cannot be asked. */
-static int call_command(const char *socket_opt, const char *text)
-{
-	char path[PATH_MAX], *reply = NULL;
-	json_t *o, *err, *v;
-	const char *key;
 	size_t len;
 	int rc;
 
@@ -136,8 +80,8 @@ static int call_command(const char *socket_opt, const char *text)
 	}
 	rc = cru_agent_command(path, text, &reply, &len);
 	if (rc == -ENOENT || rc == -ECONNREFUSED) {
-		fprintf(stderr, PROGRAM ": no callrec agent is running (nothing listens on %s)\n",
-			path);
+		fprintf(stderr, PROGRAM ": no callrec agent is running (nothing listens on %s)%s\n",
+			path, idle);
 		return 1;
 	}
 	if (rc < 0) {
@@ -145,13 +89,45 @@ static int call_command(const char *socket_opt, const char *text)
 			rc == -ETIMEDOUT ? "no answer in time" : strerror(-rc));
 		return 1;
 	}
-	o = json_loadb(reply, len, 0, NULL);
-	free(reply);
-	if (!json_is_object(o)) {
-		fprintf(stderr, PROGRAM ": the agent's answer is not a JSON object\n");
-		json_decref(o);
+	*answer = json_loadb(reply, len, 0, NULL);
+	if (!json_is_object(*answer)) {
+		fprintf(stderr, PROGRAM ": the agent's answer is not a JSON object: %.200s\n", reply);
+		json_decref(*answer);
+		free(reply);
 		return 1;
 	}
+	free(reply);
+	return 0;
+}
+
+static int show_status(const char *socket_opt, int json)
+{
+	json_t *st;
+
+	if (ask_agent(socket_opt, "status", "; calls are not being recorded", &st))
+		return 1;
+	if (json) {
+		char *line = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+		if (line)
+			printf("%s\n", line);
+		free(line);
+	} else {
+		cru_status_print(st, stdout);
+	}
+	json_decref(st);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* One of the call commands: send `text`, print the agent's answer readably. Exit status 1
+ * when the agent refuses or cannot be asked. */
+static int call_command(const char *socket_opt, const char *text)
+{
+	json_t *o, *err, *v;
+	const char *key;
+
+	if (ask_agent(socket_opt, text, "", &o))
+		return 1;
 	err = json_object_get(o, "error");
 	if (err || !json_is_true(json_object_get(o, "ok"))) {
 		fprintf(stderr, PROGRAM ": %s\n", json_is_string(err) ? json_string_value(err)
@@ -238,11 +214,11 @@ int main(int argc, char **argv)
 
 	/* Options before the verb; "+" stops at the verb, which parses its own. */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", main_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hV", main_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_SOCKET: socket_opt = optarg; break;
 		case 'h': usage(stdout); return 0;
-		case 'V': printf(PROGRAM " " VERSION "\n"); return 0;
+		case 'V': printf(PROGRAM " " CR_VERSION "\n"); return 0;
 		default: return usage_error("unknown option or missing value: %s", argv[optind - 1]);
 		}
 	}

@@ -37,7 +37,7 @@ static void explain(const char *file, const struct cr_policy *p)
 static int usage(FILE *out)
 {
 	fprintf(out, "usage: callrec policy check [--announcements DIR] [--quiet] FILE...\n"
-		     "  Validates recording policies (SPEC 4.2). Errors are printed as\n"
+		     "  Validates recording policies (file version 1). Errors are printed as\n"
 		     "  FILE:LINE:COL: message; the exit status is 1 when any file is invalid.\n"
 		     "  --announcements DIR  look up bare announcement names in DIR instead of\n"
 		     "                       " CR_ANNOUNCE_DIR "\n"

@@ -1,11 +1,13 @@
-/* Export bundles and their offline verification (SPEC 6.2-6.4). */
+/* Export bundles and their offline verification: for every call its audio, manifest, the
+ * manifest's signature and its proof of inclusion in the archive's signed log, checkable
+ * without the archive. */
 #ifndef CALLREC_ARCHIVE_BUNDLE_H
 #define CALLREC_ARCHIVE_BUNDLE_H
 
 #include <jansson.h>
 #include <stdio.h>
 
-#include "opconn.h"
+#include "conn.h"
 
 /* Export the calls (array of id strings) with a checkpoint, README and summary.json into
  * dir. `subject` describes the request for the summary. 0, or -errno (a refused call makes

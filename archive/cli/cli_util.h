@@ -6,7 +6,6 @@
 #include <stddef.h>
 
 #define CRA_PROGRAM "callrec-archive"
-#define CRA_VERSION "0.1.0"
 
 /* Exit codes: runtime failure 1, usage error 2 (as most Unix tools). */
 #define CRA_EXIT_FAIL 1

@@ -1,17 +1,16 @@
 /* `callrec-archive devices [--json] [--stale SECONDS] [--unhealthy]`: the desktops that sent
  * heartbeats, with their last heartbeat, backlog and drop counters, the unhealthy flagged
- * (SPEC 4.7, 6.3). The archive decides health (no heartbeat for longer than --stale, default
+ * (IT's view of the fleet, docs/fleet.md). The archive decides health (no heartbeat for longer than --stale, default
  * 120 s; backlog growing over its last heartbeats; frames dropped); this only prints it. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli_util.h"
 #include "commands.h"
-#include "conn_opts.h"
-#include "opconn.h"
+#include "conn.h"
+#include "verb_args.h"
 
 static const char devices_usage[] =
 	"Usage: " CRA_PROGRAM " devices [--json] [--stale SECONDS] [--unhealthy]\n"
@@ -19,24 +18,6 @@ static const char devices_usage[] =
 	"heartbeat for longer than --stale (default 120 s), backlog growing, frames dropped.\n"
 	"  --json        one JSON object per device and line\n"
 	"  --unhealthy   only the unhealthy ones; exit status 3 when there is any\n";
-
-enum { OPT_JSON = 1000, OPT_STALE, OPT_UNHEALTHY };
-
-static const struct option devices_options[] = {
-	CRA_CONN_LONGOPTS,
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "stale", required_argument, NULL, OPT_STALE },
-	{ "unhealthy", no_argument, NULL, OPT_UNHEALTHY },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static int usage_error(const char *what, const char *arg)
-{
-	fprintf(stderr, CRA_PROGRAM ": devices: %s%s\nTry '" CRA_PROGRAM " devices --help'.\n",
-		what, arg);
-	return CRA_EXIT_USAGE;
-}
 
 static void print_row(json_t *d, FILE *out)
 {
@@ -127,50 +108,22 @@ static int devices(struct cra_conn *c, long stale, int json, int only_unhealthy,
 
 int cra_cmd_devices(int argc, char **argv, struct cra_conn_opts *conn)
 {
-	struct cra_conn_params p;
+	struct cra_verb_args a;
 	struct cra_conn c;
-	int opt, rc, json = 0, help = 0, only_unhealthy = 0;
-	long stale = -1;
-	char *end;
+	int rc = cra_verb_parse(argc, argv, CRA_V_JSON | CRA_V_STALE | CRA_V_UNHEALTHY, conn, &a);
 
-	optind = 0; /* 0, not 1: glibc then also forgets the "+" mode main() used */
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", devices_options, NULL)) != -1) {
-		rc = cra_conn_opt(conn, opt, optarg);
-		if (rc < 0)
-			return CRA_EXIT_USAGE;
-		if (rc > 0)
-			continue;
-		switch (opt) {
-		case OPT_JSON: json = 1; break;
-		case OPT_UNHEALTHY: only_unhealthy = 1; break;
-		case OPT_STALE:
-			errno = 0;
-			stale = strtol(optarg, &end, 10);
-			if (errno || *end || stale < 0 || stale > 365L * 86400)
-				return usage_error("--stale needs seconds: ", optarg);
-			break;
-		case 'h': help = 1; break;
-		default:
-			return usage_error("unknown option or missing value: ", argv[optind - 1]);
-		}
-	}
-	if (help) {
+	if (rc)
+		return rc;
+	if (a.help) {
 		fputs(devices_usage, stdout);
 		return 0;
 	}
-	if (optind < argc)
-		return usage_error("unexpected argument: ", argv[optind]);
-	rc = cra_conn_resolve(conn, &p);
-	if (rc < 0)
-		return rc == -EINVAL ? CRA_EXIT_USAGE : CRA_EXIT_FAIL;
-	rc = cra_conn_open(&p, &c);
-	cra_conn_params_free(&p);
-	if (rc < 0)
-		return CRA_EXIT_FAIL;
-	rc = devices(&c, stale, json, only_unhealthy, stdout);
+	rc = cra_connect(conn, &c);
+	if (rc)
+		return rc;
+	rc = devices(&c, a.stale, a.json, a.unhealthy, stdout);
 	cra_conn_close(&c);
 	if (rc < 0)
 		return CRA_EXIT_FAIL;
-	return only_unhealthy && rc > 0 ? 3 : 0;
+	return a.unhealthy && rc > 0 ? 3 : 0;
 }

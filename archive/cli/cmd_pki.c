@@ -1,6 +1,5 @@
 /* `callrec-archive pki init|device|operator|revoke`: argument parsing; the work is in pki.c. */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,6 +7,7 @@
 #include "commands.h"
 #include "pki.h"
 #include "pki_config.h"
+#include "usage.h"
 
 static const char usage_text[] =
 	"Usage: " CRA_PROGRAM " pki VERB ...   (fleet PKI; no certtool needed)\n"
@@ -23,17 +23,7 @@ static const char usage_text[] =
 	"        add NAME's certificate to DIR/crl.pem (then SIGHUP callrec-archived)\n"
 	"--dir defaults to the current directory. NAME: 1-63 of A-Z a-z 0-9 . _ -\n";
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(CRA_PROGRAM ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry '" CRA_PROGRAM " pki --help'.\n", stderr);
-	return CRA_EXIT_USAGE;
-}
+#define usage_error(...) cr_usage_error(CRA_PROGRAM, CRA_PROGRAM " pki", __VA_ARGS__)
 
 enum { OPT_DIR = 0x200, OPT_LISTEN, OPT_NAME, OPT_ROLE };
 

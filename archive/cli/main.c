@@ -8,6 +8,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "log.h"
+#include "version.h"
 
 void cra_usage_main(FILE *out)
 {
@@ -96,7 +97,7 @@ int main(int argc, char **argv)
 			cra_usage_main(stdout);
 			return 0;
 		case 'V':
-			printf(CRA_PROGRAM " " CRA_VERSION "\n");
+			printf(CRA_PROGRAM " " CR_VERSION "\n");
 			return 0;
 		case 'v':
 			verbose = 1;

@@ -1,4 +1,4 @@
-/* Export bundles (SPEC 6.3, 6.4): for every call ID.wav, ID.manifest.json, ID.manifest.sig
+/* Export bundles (a data subject's access request, or one call): for every call ID.wav, ID.manifest.json, ID.manifest.sig
  * (Ed25519, raw 64 bytes), ID.proof.json (inclusion in the manifest log); once per bundle
  * checkpoint.json + checkpoint.sig (the signed log head the proofs lead to), signing.pub
  * (the archive's public key), summary.json (purposes, legal bases, retention, recipients)
@@ -16,33 +16,15 @@
 
 #include "cli_util.h"
 #include "fsutil.h"
-#include "opreq.h"
+#include "op_request.h"
 
 #define NSTREAMS 5
 static const char *const suffix[NSTREAMS] = { ".wav", ".manifest.json", ".manifest.sig",
 					      ".proof.json", ".proof.sig" };
 
-struct mem {
-	char *p;
-	size_t n;
-};
-
 struct cp_sink {
-	struct mem m[4]; /* 4 checkpoint.json, 5 checkpoint.sig, 6 signing.pub, 7 .tsr */
+	struct cra_buf m[4]; /* 4 checkpoint.json, 5 checkpoint.sig, 6 signing.pub, 7 .tsr */
 };
-
-static int mem_add(struct mem *m, const uint8_t *d, size_t n)
-{
-	char *p = realloc(m->p, m->n + n + 1);
-
-	if (!p)
-		return -ENOMEM;
-	memcpy(p + m->n, d, n);
-	m->n += n;
-	p[m->n] = '\0';
-	m->p = p;
-	return 0;
-}
 
 static int cp_data(void *arg, uint8_t stream, const uint8_t *d, size_t n)
 {
@@ -50,7 +32,7 @@ static int cp_data(void *arg, uint8_t stream, const uint8_t *d, size_t n)
 
 	if (stream < 4 || stream > 7)
 		return 0;
-	return mem_add(&k->m[stream - 4], d, n);
+	return cra_buf_add(&k->m[stream - 4], d, n);
 }
 
 struct call_sink {
@@ -204,7 +186,7 @@ static json_t *copy_or_null(json_t *o, const char *k)
 }
 
 /* summary.json: what was recorded of the subject, why, on what basis, until when, and who
- * may see it (SPEC 6.3). */
+ * may see it: what a data subject is owed with the recordings. */
 static int write_summary(const char *dir, const char *subject, json_t *ids, long long size)
 {
 	json_t *s = json_object(), *calls = json_array(), *purposes = json_object(), *v;

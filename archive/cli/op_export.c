@@ -1,4 +1,4 @@
-#include "ops.h"
+#include "op_export.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,10 +1,11 @@
-#include "ops.h"
+#include "op_list.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli_util.h"
+#include "op_request.h"
 
 struct column {
 	const char *title, *key;
@@ -137,5 +138,31 @@ int cra_op_list_filtered(struct cra_conn *c, json_t *req, int json, FILE *out)
 out:
 	json_decref(req);
 	json_decref(calls);
+	return rc;
+}
+
+int cra_select(struct cra_conn *c, json_t *filter, json_t **ids)
+{
+	struct cra_answer a;
+	json_t *v;
+	size_t i;
+	int rc;
+
+	json_object_set_new(filter, "op", json_string("list"));
+	rc = cra_request(c, filter, NULL, NULL, &a);
+	json_decref(filter);
+	if (rc == 0 && a.status) {
+		cra_error("list: %s", a.error[0] ? a.error : strerror(a.status));
+		rc = -a.status;
+	}
+	*ids = json_array();
+	if (rc == 0)
+		json_array_foreach(a.replies, i, v) {
+			const char *st = json_string_value(json_object_get(v, "state"));
+
+			if (st && (strcmp(st, "complete") == 0 || strcmp(st, "held") == 0))
+				json_array_append(*ids, json_object_get(v, "id"));
+		}
+	cra_answer_free(&a);
 	return rc;
 }

@@ -12,6 +12,7 @@
 
 #include "cli_util.h"
 #include "fsutil.h"
+#include "hex.h"
 #include "hostport.h"
 #include "pki_cert.h"
 #include "pki_config.h"
@@ -132,18 +133,13 @@ static int write_signing_key(const char *dir)
  * rest). Losing it makes the archive unreadable; it never leaves this directory. */
 static int write_master_key(const char *dir)
 {
-	static const char digits[] = "0123456789abcdef";
 	uint8_t key[32];
 	char hex[2 * sizeof(key) + 2];
-	size_t i;
 	int rc;
 
 	if (gnutls_rnd(GNUTLS_RND_KEY, key, sizeof(key)) < 0)
 		return -EIO;
-	for (i = 0; i < sizeof(key); i++) {
-		hex[2 * i] = digits[key[i] >> 4];
-		hex[2 * i + 1] = digits[key[i] & 15];
-	}
+	cr_hex_encode(key, sizeof(key), hex);
 	hex[2 * sizeof(key)] = '\n';
 	hex[2 * sizeof(key) + 1] = '\0';
 	rc = cr_write_atomic(dir, "archive-master.key", hex, 2 * sizeof(key) + 1, 0600);
@@ -178,7 +174,7 @@ int cra_pki_init(const struct cra_pki_init_opts *o)
 	unsigned port;
 	int rc;
 
-	if (cra_split_hostport(listen, host, sizeof(host), &port) < 0) {
+	if (cr_split_hostport(listen, host, sizeof(host), &port) < 0) {
 		cra_error("--listen %s: expected HOST:PORT (e.g. %s)", listen, CRA_DEFAULT_LISTEN);
 		return -EINVAL;
 	}
@@ -277,7 +273,7 @@ static int client_address(const char *listen, const char *server_name, char *out
 	unsigned port;
 	int n;
 
-	if (cra_split_hostport(listen, host, sizeof(host), &port) < 0)
+	if (cr_split_hostport(listen, host, sizeof(host), &port) < 0)
 		return -EINVAL;
 	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 || strcmp(host, "*") == 0)
 		n = snprintf(out, outlen, strchr(server_name, ':') ? "[%s]:%u" : "%s:%u",
@@ -509,10 +505,10 @@ int cra_pki_revoke(const char *dir, const char *name)
 	for (i = 0; i < ix.n; i++) {
 		if (!ix.e[i].revoked || ix.e[i].revoked_at != now || strcmp(ix.e[i].name, name))
 			continue;
-		printf("Revoked %s '%s' (serial ", ix.e[i].kind, ix.e[i].name);
-		for (size_t j = 0; j < CRA_SERIAL_BYTES; j++)
-			printf("%02x", ix.e[i].serial[j]);
-		printf(")\n");
+		char serial[2 * CRA_SERIAL_BYTES + 1];
+
+		cr_hex_encode(ix.e[i].serial, CRA_SERIAL_BYTES, serial);
+		printf("Revoked %s '%s' (serial %s)\n", ix.e[i].kind, ix.e[i].name, serial);
 	}
 	printf("%s updated (%zu revoked); reload callrec-archived (SIGHUP) to apply it\n", crlpath,
 	       n);

@@ -1,4 +1,4 @@
-/* The fleet PKI verbs of callrec-archive (SPEC 6.4, docs/design.md "PKI directory"). Each
+/* The fleet PKI verbs of callrec-archive (docs/design.md "PKI directory", docs/fleet.md). Each
  * returns 0 or a negative errno after printing what went wrong on stderr. */
 #ifndef CALLREC_ARCHIVE_PKI_H
 #define CALLREC_ARCHIVE_PKI_H

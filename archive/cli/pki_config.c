@@ -11,8 +11,6 @@
 #include "fsutil.h"
 #include "yamltree.h"
 
-#define CRA_YAML_MAX (1024u * 1024u)
-
 /* Words YAML 1.1 readers turn into booleans or null; quoted so any reader sees a string. */
 static int yaml_reserved(const char *s)
 {
@@ -120,39 +118,42 @@ int cra_write_archived_yaml(const char *dir, const char *listen)
 	return finish(f, &text, &len, dir, "archived.yaml", 0644);
 }
 
-int cra_write_agent_yaml(const char *outdir, const struct cra_client_cfg *c)
+/* How a client reaches the archive, as agent.yaml (under `archive:`) and the operator's
+ * archive.yaml (at the top, the address named `server`) both say it. */
+static int write_client_yaml(const char *outdir, const char *file, const char *comment,
+			     const char *section, const char *address_key,
+			     const struct cra_client_cfg *c)
 {
+	const char *indent = section ? "  " : "";
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 
 	if (!f)
 		return -errno;
-	fputs("# callrec-agent configuration, written by `callrec-archive pki device`.\n", f);
-	fputs("archive:\n", f);
-	kv(f, "  ", "address", c->address);
-	kv(f, "  ", "server_name", c->server_name);
-	kv(f, "  ", "ca", c->ca);
-	kv(f, "  ", "cert", c->cert);
-	kv(f, "  ", "key", c->key);
-	return finish(f, &text, &len, outdir, "agent.yaml", 0644);
+	fprintf(f, "# %s\n", comment);
+	if (section)
+		fprintf(f, "%s:\n", section);
+	kv(f, indent, address_key, c->address);
+	kv(f, indent, "server_name", c->server_name);
+	kv(f, indent, "ca", c->ca);
+	kv(f, indent, "cert", c->cert);
+	kv(f, indent, "key", c->key);
+	return finish(f, &text, &len, outdir, file, 0644);
+}
+
+int cra_write_agent_yaml(const char *outdir, const struct cra_client_cfg *c)
+{
+	return write_client_yaml(outdir, "agent.yaml",
+				 "callrec-agent configuration, written by `callrec-archive pki device`.",
+				 "archive", "address", c);
 }
 
 int cra_write_operator_yaml(const char *outdir, const struct cra_client_cfg *c)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	if (!f)
-		return -errno;
-	fputs("# callrec-archive --config, written by `callrec-archive pki operator`.\n", f);
-	kv(f, "", "server", c->address);
-	kv(f, "", "server_name", c->server_name);
-	kv(f, "", "ca", c->ca);
-	kv(f, "", "cert", c->cert);
-	kv(f, "", "key", c->key);
-	return finish(f, &text, &len, outdir, "archive.yaml", 0644);
+	return write_client_yaml(outdir, "archive.yaml",
+				 "callrec-archive --config, written by `callrec-archive pki operator`.",
+				 NULL, "server", c);
 }
 
 struct role_pair {
@@ -182,22 +183,14 @@ int cra_roles_init(const char *dir)
 	return roles_write(dir, NULL, 0);
 }
 
-/* Parse DIR/roles.yaml (file `path`) into the tree *root; report problems. */
+/* Parse a YAML file of the PKI directory into the tree *root; problems are printed. */
 static int yaml_load(const char *path, struct cr_ynode **root)
 {
 	struct cr_diags d;
-	char *buf = NULL;
-	size_t len;
 	int rc;
 
 	cr_diags_init(&d, path);
-	rc = cr_read_file(path, CRA_YAML_MAX, &buf, &len);
-	if (rc < 0) {
-		cra_error("%s: %s", path, strerror(-rc));
-		return rc;
-	}
-	rc = cr_yaml_parse(buf, len, root, &d);
-	free(buf);
+	rc = cr_yaml_load(path, root, NULL, NULL, &d);
 	if (rc < 0)
 		cr_diags_print(&d, stderr);
 	return rc;

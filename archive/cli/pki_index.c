@@ -9,24 +9,9 @@
 
 #include "cli_util.h"
 #include "fsutil.h"
+#include "hex.h"
 
 #define INDEX_MAX_BYTES (16u * 1024u * 1024u)
-
-static int hex_to_serial(const char *hex, uint8_t serial[CRA_SERIAL_BYTES])
-{
-	size_t i;
-
-	if (strlen(hex) != 2 * CRA_SERIAL_BYTES)
-		return -EINVAL;
-	for (i = 0; i < CRA_SERIAL_BYTES; i++) {
-		unsigned v;
-
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		serial[i] = (uint8_t)v;
-	}
-	return 0;
-}
 
 static int parse_line(char *line, struct cra_index_entry *e)
 {
@@ -37,7 +22,7 @@ static int parse_line(char *line, struct cra_index_entry *e)
 	/* Field widths keep sscanf within the buffers; names are validated when issued. */
 	if (sscanf(line, "%33s %15s %63s %15s %lld", hex, e->kind, e->name, status, &when) != 5)
 		return -EINVAL;
-	if (hex_to_serial(hex, e->serial) < 0)
+	if (cr_hex_decode_str(hex, e->serial, CRA_SERIAL_BYTES) < 0)
 		return -EINVAL;
 	if (strcmp(status, "revoked") == 0)
 		e->revoked = 1;
@@ -111,7 +96,7 @@ int cra_index_add(struct cra_index *ix, const uint8_t serial[CRA_SERIAL_BYTES], 
 int cra_index_save(const char *dir, const struct cra_index *ix)
 {
 	char *text = NULL;
-	size_t len = 0, i, j;
+	size_t len = 0, i;
 	FILE *f = open_memstream(&text, &len);
 	int rc;
 
@@ -121,9 +106,10 @@ int cra_index_save(const char *dir, const struct cra_index *ix)
 	for (i = 0; i < ix->n; i++) {
 		const struct cra_index_entry *e = &ix->e[i];
 
-		for (j = 0; j < CRA_SERIAL_BYTES; j++)
-			fprintf(f, "%02x", e->serial[j]);
-		fprintf(f, " %s %s %s %lld\n", e->kind, e->name, e->revoked ? "revoked" : "valid",
+		char serial[2 * CRA_SERIAL_BYTES + 1];
+
+		cr_hex_encode(e->serial, CRA_SERIAL_BYTES, serial);
+		fprintf(f, "%s %s %s %s %lld\n", serial, e->kind, e->name, e->revoked ? "revoked" : "valid",
 			(long long)e->revoked_at);
 	}
 	if (fclose(f) != 0) {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "fsutil.h"
+#include "hex.h"
 #include "verify_core.h"
 
 #define MAX_FILE (4ull << 30)
@@ -92,12 +93,9 @@ static int load_checkpoint(struct ctx *c)
 /* The call id of a bundle file name (ID.wav, ID.manifest.json, ...), or -1. */
 static int id_of(const char *name, char id[33])
 {
-	size_t i;
+	uint8_t bytes[16];
 
-	for (i = 0; i < 32; i++)
-		if (!strchr("0123456789abcdef", name[i]) || !name[i])
-			return -1;
-	if (name[32] != '.')
+	if (cr_hex_decode(name, 32, bytes) < 0 || name[32] != '.')
 		return -1;
 	memcpy(id, name, 32);
 	id[32] = '\0';

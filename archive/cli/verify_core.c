@@ -11,6 +11,8 @@
 #include <limits.h>
 #include <string.h>
 
+#include "hex.h"
+
 void cra_verifier_init(struct cra_verifier *v, FILE *out)
 {
 	memset(v, 0, sizeof(*v));
@@ -22,23 +24,6 @@ void cra_verifier_free(struct cra_verifier *v)
 	if (v->key)
 		gnutls_pubkey_deinit(v->key);
 	v->key = NULL;
-}
-
-static int unhex(const char *s, uint8_t *out, size_t n)
-{
-	size_t i;
-
-	if (!s || strlen(s) != 2 * n)
-		return -1;
-	for (i = 0; i < n; i++) {
-		unsigned v;
-
-		if (sscanf(s + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdef", s[2 * i]) ||
-		    !strchr("0123456789abcdef", s[2 * i + 1]))
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
 }
 
 /* Without a trusted key nothing verifies; nor does a file too big for a gnutls_datum_t
@@ -80,7 +65,7 @@ static int proof_ok(json_t *p, const uint8_t leaf[32], const uint8_t root[32], l
 	sn = (uint64_t)size - 1;
 	memcpy(r, leaf, 32);
 	json_array_foreach(path, i, e) {
-		if (unhex(json_string_value(json_object_get(e, "hash")), h, 32) < 0 || sn == 0)
+		if (cr_hex_decode_str(json_string_value(json_object_get(e, "hash")), h, 32) < 0 || sn == 0)
 			return -1;
 		if ((fn & 1) || fn == sn) {
 			node(h, r, r);
@@ -133,7 +118,7 @@ int cra_verifier_checkpoint(struct cra_verifier *v, const struct cra_vfile *cp,
 		fprintf(v->out, "ALTERED checkpoint: its signature does not verify\n");
 		rc = 1;
 	} else if (!(j = json_loadb(cp->data, cp->len, 0, NULL)) ||
-		   unhex(json_string_value(json_object_get(j, "root_hash")), v->root, 32) < 0 ||
+		   cr_hex_decode_str(json_string_value(json_object_get(j, "root_hash")), v->root, 32) < 0 ||
 		   !json_is_integer(json_object_get(j, "tree_size"))) {
 		fprintf(v->out, "ALTERED checkpoint.json: not a checkpoint\n");
 		rc = 1;
@@ -159,11 +144,10 @@ static void leaf_hash(const struct cra_vfile *m, uint8_t leaf[32])
 
 int cra_verifier_call(struct cra_verifier *v, const char *id, const struct cra_call_files *f)
 {
-	uint8_t digest[32], leaf[32];
+	uint8_t digest[32], wanted[32], leaf[32];
 	json_t *mj = NULL, *pj = NULL;
 	const char *want, *mid;
-	char hex[65];
-	int rc = 0, i;
+	int rc = 0;
 
 	if (!f->manifest.data)
 		return bad(v, id, "manifest missing");
@@ -171,13 +155,12 @@ int cra_verifier_call(struct cra_verifier *v, const char *id, const struct cra_c
 		return bad(v, id, "WAV missing");
 	mj = json_loadb(f->manifest.data, f->manifest.len, 0, NULL);
 	gnutls_hash_fast(GNUTLS_DIG_SHA256, f->wav.data, f->wav.len, digest);
-	for (i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
 	want = mj ? json_string_value(json_object_get(mj, "audio_sha256")) : NULL;
 	mid = mj ? json_string_value(json_object_get(mj, "id")) : NULL;
 	if (!mj || !want)
 		rc = bad(v, id, "manifest is not a callrec manifest (altered?)");
-	else if (strcmp(want, hex) != 0)
+	else if (cr_hex_decode_str(want, wanted, sizeof(wanted)) < 0 ||
+		 memcmp(wanted, digest, sizeof(digest)) != 0)
 		rc = bad(v, id, "the WAV does not match the manifest's audio_sha256 (WAV altered)");
 	else if (strcmp(mid ? mid : "", id) != 0)
 		rc = bad(v, id, "the manifest belongs to another call");

@@ -6,7 +6,7 @@
 #ifndef CALLREC_ARCHIVED_ARCHIVE_H
 #define CALLREC_ARCHIVED_ARCHIVE_H
 
-#include "clock.h"
+#include "wallclock.h"
 #include "config.h"
 #include "ops/health.h"
 #include "record/mlog.h"

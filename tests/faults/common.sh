@@ -1,5 +1,5 @@
 # Helpers for the fault tests (tests/integration/fault_*.sh and tests/soak/*_soak.sh). Source
-# after tests/lib.sh. The load is tests/tools/upgen: many agents' uploads with spool semantics
+# after tests/lib.sh. The load is tests/programs/upgen: many agents' uploads with spool semantics
 # (nothing is forgotten before its ACK; resent after every reconnect) and audio that is a
 # deterministic function of the call id, so an export can be checked sample by sample.
 PY=/usr/bin/python3 # Debian's, with the json module (TESTING.md)

@@ -7,7 +7,7 @@
 #     replaces the microphone rather than being mixed with it; the speech follows it.
 #  2. mode: tone (1400 Hz, 0.5 s, every 15 s): b's received audio has a 1400 Hz burst every
 #     15 s +- 0.1 s (a 31 s call: at least 2 bursts, of 0.5 s), measured with
-#     tests/tools/tonedetect.
+#     tests/programs/tonedetect.
 # Both are also in the archived recording (channel 1: what the local side sent).
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/softphone/call.sh"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The tone detector the disclosure tests rely on (tests/tools/tonedetect.c), checked on audio
+# The tone detector the disclosure tests rely on (tests/programs/tonedetect.c), checked on audio
 # made here with known answers: 1400 Hz bursts of 0.5 s at -18 dBFS mixed into speech at a
 # like level, at 8 kHz through G.711 mu-law as a softphone carries them, must be found at their
 # true times (+-30 ms: the detector reports a fixed ~20 ms outside the true edges) with their

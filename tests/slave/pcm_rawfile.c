@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #define BOUNCE_BYTES (64u * 1024u)
 
 struct rawfile {
@@ -48,14 +50,6 @@ struct rawfile {
 	int64_t clock_t0;     /* paced: CLOCK_MONOTONIC ns when the clock (re)started */
 	unsigned char *bounce;
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static uint64_t appl_of(const snd_pcm_ioplug_t *io)
 {
@@ -99,7 +93,7 @@ static int update_hw(struct rawfile *rf)
 		rf->hw = io->stream == SND_PCM_STREAM_PLAYBACK ? appl : appl + io->buffer_size;
 		return 0;
 	}
-	clock_pos = rf->clock_hw0 + (uint64_t)((double)(now_ns() - rf->clock_t0) *
+	clock_pos = rf->clock_hw0 + (uint64_t)((double)((int64_t)cr_now_ns() - rf->clock_t0) *
 					       (double)io->rate * rf->rate_scale / 1e9);
 	if (clock_pos < rf->hw)
 		return 0;
@@ -137,7 +131,7 @@ static int rawfile_start(snd_pcm_ioplug_t *io)
 
 	rf->running = 1;
 	rf->clock_hw0 = rf->hw;
-	rf->clock_t0 = now_ns();
+	rf->clock_t0 = (int64_t)cr_now_ns();
 	return arm_timer(rf, 1);
 }
 

@@ -28,6 +28,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 #define MAX_TRACED 32
 
 struct traced {
@@ -39,13 +41,6 @@ struct traced {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct traced traced[MAX_TRACED];
 static unsigned next_id;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Is NAME in the comma-separated ALSAPROBE_PCMS (or is the list absent)? */
 static int wanted(const char *name)
@@ -120,7 +115,7 @@ static void record(snd_pcm_t *pcm, const void *buf, snd_pcm_sframes_t frames, ui
 	snd_pcm_sframes_t delay;
 	if (snd_pcm_delay(pcm, &delay) < 0)
 		delay = -1;
-	uint64_t t_delay = now_ns();
+	uint64_t t_delay = cr_now_ns();
 	pthread_mutex_lock(&lock);
 	struct traced *s = slot(pcm);
 	if (s) {
@@ -141,7 +136,7 @@ snd_pcm_sframes_t snd_pcm_writei(snd_pcm_t *pcm, const void *buf, snd_pcm_uframe
 	static snd_pcm_sframes_t (*real)(snd_pcm_t *, const void *, snd_pcm_uframes_t);
 	if (!real)
 		*(void **)&real = dlsym(RTLD_NEXT, "snd_pcm_writei");
-	uint64_t t = now_ns();
+	uint64_t t = cr_now_ns();
 	snd_pcm_sframes_t r = real(pcm, buf, size);
 	if (r > 0)
 		record(pcm, buf, r, t);
@@ -155,7 +150,7 @@ snd_pcm_sframes_t snd_pcm_readi(snd_pcm_t *pcm, void *buf, snd_pcm_uframes_t siz
 		*(void **)&real = dlsym(RTLD_NEXT, "snd_pcm_readi");
 	snd_pcm_sframes_t r = real(pcm, buf, size);
 	if (r > 0)
-		record(pcm, buf, r, now_ns());
+		record(pcm, buf, r, cr_now_ns());
 	return r;
 }
 

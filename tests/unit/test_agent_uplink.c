@@ -1,5 +1,5 @@
 /* Delivery pieces of the agent that need no network: reconnect backoff (bounds, doubling,
- * full jitter, reset) and the heartbeat JSON (SPEC 4.7: state, backlog, last acknowledged
+ * full jitter, reset) and the heartbeat JSON (what the archive shows IT: state, backlog, last acknowledged
  * chunk, drop and eviction counters, version). */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* callrec-archive argument and config helpers: HOST:PORT, YAML scalars, connection options. */
+/* callrec-archive argument and config helpers: YAML scalars, connection options. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,36 +9,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../archive/cli/conn_opts.h"
-#include "../../archive/cli/hostport.h"
+#include "../../archive/cli/conn_params.h"
 #include "../../archive/cli/pki_config.h"
 #include "fsutil.h"
 #include "yamltree.h"
-
-static void test_hostport(void **state)
-{
-	char host[64];
-	unsigned port = 0;
-
-	(void)state;
-	assert_int_equal(cra_split_hostport("127.0.0.1:7443", host, sizeof(host), &port), 0);
-	assert_string_equal(host, "127.0.0.1");
-	assert_int_equal(port, 7443);
-	assert_int_equal(cra_split_hostport("[::1]:443", host, sizeof(host), &port), 0);
-	assert_string_equal(host, "::1");
-	assert_int_equal(port, 443);
-	assert_int_equal(cra_split_hostport("archive.example.org:1", host, sizeof(host), &port), 0);
-	assert_string_equal(host, "archive.example.org");
-	assert_int_equal(cra_split_hostport("localhost", host, sizeof(host), &port), -EINVAL);
-	assert_int_equal(cra_split_hostport(":7443", host, sizeof(host), &port), -EINVAL);
-	assert_int_equal(cra_split_hostport("h:0", host, sizeof(host), &port), -EINVAL);
-	assert_int_equal(cra_split_hostport("h:65536", host, sizeof(host), &port), -EINVAL);
-	assert_int_equal(cra_split_hostport("h:-1", host, sizeof(host), &port), -EINVAL);
-	assert_int_equal(cra_split_hostport("h:12x", host, sizeof(host), &port), -EINVAL);
-	assert_int_equal(cra_split_hostport("::1:443", host, sizeof(host), &port), -EINVAL);
-	assert_int_equal(cra_split_hostport("[::1]443", host, sizeof(host), &port), -EINVAL);
-	assert_int_equal(cra_split_hostport("averyveryverylonghostname:1", host, 8, &port), -EINVAL);
-}
 
 /* Emit `value` as `k: VALUE`, read it back with the project's YAML reader. */
 static void roundtrip(const char *value, int expect_quoted)
@@ -174,7 +148,6 @@ static void test_conn_config_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hostport),
 		cmocka_unit_test(test_yaml_scalars),
 		cmocka_unit_test(test_conn_missing_is_usage_error),
 		cmocka_unit_test(test_conn_command_line),

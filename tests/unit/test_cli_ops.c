@@ -18,8 +18,9 @@
 #include <gnutls/gnutls.h>
 #include <jansson.h>
 
-#include "../../archive/cli/opconn.h"
-#include "../../archive/cli/ops.h"
+#include "../../archive/cli/conn.h"
+#include "../../archive/cli/op_export.h"
+#include "../../archive/cli/op_list.h"
 #include "../../archive/cli/pki.h"
 #include "../../archive/cli/pki_cert.h"
 #include "frame.h"
@@ -336,7 +337,7 @@ static void test_export_failure_leaves_nothing(void **state)
 
 static void test_export_bad_id(void **state)
 {
-	struct cra_conn c = { .fd = -1 };
+	struct cra_conn c = { .conn.fd = -1 };
 
 	(void)state;
 	/* refused before anything is sent or created */

@@ -14,7 +14,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "../../archive/cli/conn_opts.h"
+#include "../../archive/cli/conn_params.h"
 #include "../../archive/cli/pki.h"
 #include "../../archive/cli/pki_index.h"
 #include "fsutil.h"

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "yamltree.h"
@@ -140,6 +141,53 @@ static void test_load_missing_file(void **state)
 	assert_int_equal(d.n, 1);
 }
 
+/* The one loader: the file's text comes back with the tree when asked for, a syntax error
+ * is reported at its line and column, an unreadable file as the file's problem. */
+static void test_yaml_load(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/callrec-yaml-XXXXXX";
+	static const char good[] = "a: 1\nb: [x, y]\n", bad[] = "a: 1\nb: [x\n";
+	struct cr_ynode *root = NULL;
+	struct cr_diags d;
+	char *text = NULL;
+	size_t len = 0;
+	int fd = mkstemp(path);
+	FILE *f;
+
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs(good, f);
+	fclose(f);
+	cr_diags_init(&d, path);
+	assert_int_equal(cr_yaml_load(path, &root, &text, &len, &d), 0);
+	assert_int_equal(len, strlen(good));
+	assert_string_equal(text, good);
+	assert_string_equal(cr_ymap_get(root, "a")->value, "1");
+	assert_int_equal(cr_ymap_get(root, "b")->line, 2);
+	cr_yaml_free(root);
+	free(text);
+
+	f = fopen(path, "w");
+	fputs(bad, f);
+	fclose(f);
+	cr_diags_init(&d, path);
+	text = (char *)"untouched";
+	assert_int_equal(cr_yaml_load(path, &root, &text, &len, &d), -EINVAL);
+	assert_null(root);
+	assert_null(text);
+	assert_true(d.n >= 1);
+	assert_true(d.items[0].line >= 2);
+	assert_true(d.items[0].col >= 1);
+	unlink(path);
+
+	cr_diags_init(&d, path);
+	assert_int_equal(cr_yaml_load(path, &root, NULL, NULL, &d), -ENOENT);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.items[0].line, 0);
+	assert_non_null(strstr(d.items[0].msg, "cannot read"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_errors_have_positions),
 		cmocka_unit_test(test_syntax_and_limits),
 		cmocka_unit_test(test_load_missing_file),
+		cmocka_unit_test(test_yaml_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
+#include "wallclock.h"
 #include "tls.h"
 
 /* Backlog of the last heartbeats of one device. */

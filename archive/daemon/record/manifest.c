@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "clock.h"
+#include "wallclock.h"
 
 void ad_hex(const uint8_t *p, size_t n, char *out)
 {

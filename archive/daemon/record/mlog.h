@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "clock.h"
+#include "wallclock.h"
 #include "store/store.h"
 #include "vault/vault.h"
 

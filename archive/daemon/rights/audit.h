@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "clock.h"
+#include "wallclock.h"
 
 struct ad_audit;
 

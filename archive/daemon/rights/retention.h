@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "clock.h"
+#include "wallclock.h"
 #include "rights/audit.h"
 #include "store/store.h"
 

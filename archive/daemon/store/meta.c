@@ -1,7 +1,7 @@
 /* What the store reads from a call's CALL_OPEN metadata. See meta.h. */
 #include "store/meta.h"
 
-#include "clock.h"
+#include "wallclock.h"
 
 unsigned ad_meta_rate(json_t *meta)
 {

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "clock.h"
+#include "wallclock.h"
 #include "frame.h"
 #include "index/index.h"
 #include "objects/objects.h"

@@ -1,4 +1,4 @@
-#include "conn_opts.h"
+#include "conn_params.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -93,7 +93,7 @@ int cra_conn_resolve(const struct cra_conn_opts *o, struct cra_conn_params *p)
 		rc = -EINVAL;
 		goto fail;
 	}
-	if (cra_split_hostport(p->server, host, sizeof(host), &port) < 0) {
+	if (cr_split_hostport(p->server, host, sizeof(host), &port) < 0) {
 		cra_error("server %s: expected HOST:PORT", p->server);
 		rc = -EINVAL;
 		goto fail;

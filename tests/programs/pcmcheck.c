@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 struct opts {
 	snd_pcm_stream_t stream;
 	snd_pcm_format_t format;
@@ -77,14 +79,6 @@ static void fail(const char *fmt, ...)
 		if (err_ < 0)                                                              \
 			fail("%s:%d: %s: %s", __FILE__, __LINE__, #call, snd_strerror(err_)); \
 	} while (0)
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void sleep_ms(int ms)
 {
@@ -527,7 +521,7 @@ static void test_delay(const struct opts *o, const char *name, const char *bare)
 	 * with its clock, so the two may differ by the frames between the starts plus those
 	 * between the two reads. */
 	/* The two slaves' clocks start between ta and tb: they may differ by that much. */
-	ta = now_ns();
+	ta = (int64_t)cr_now_ns();
 	if (o->stream == SND_PCM_STREAM_PLAYBACK)
 		move(&a, a.buffer - a.moved);
 	else
@@ -536,7 +530,7 @@ static void test_delay(const struct opts *o, const char *name, const char *bare)
 		move(&b, b.buffer - b.moved);
 	else
 		CHECK(snd_pcm_start(b.pcm));
-	tb = now_ns();
+	tb = (int64_t)cr_now_ns();
 	for (i = 0; i < 20; i++) {
 		long skew_frames = (long)((tb - ta) * (int64_t)o->rate / 1000000000) + 1;
 		long allowed;

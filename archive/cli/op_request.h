@@ -1,13 +1,13 @@
 /* One operator request and its answer: OP_REPLY objects, OP_DATA streams, and the OP_END
  * object (status, error, and whatever else the archive put there). */
-#ifndef CALLREC_ARCHIVE_OPREQ_H
-#define CALLREC_ARCHIVE_OPREQ_H
+#ifndef CALLREC_ARCHIVE_OP_REQUEST_H
+#define CALLREC_ARCHIVE_OP_REQUEST_H
 
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "opconn.h"
+#include "conn.h"
 
 /* Called for each OP_DATA piece; non-zero stops (returned as the result). */
 typedef int (*cra_data_fn)(void *arg, uint8_t stream, const uint8_t *data, size_t len);
@@ -24,5 +24,12 @@ struct cra_answer {
 int cra_request(struct cra_conn *c, json_t *req, cra_data_fn data, void *arg,
 		struct cra_answer *a);
 void cra_answer_free(struct cra_answer *a);
+
+/* OP_DATA bytes gathered in memory (the audit log, a bundle's checkpoint). */
+struct cra_buf {
+	char *p;  /* NUL-terminated; NULL while empty */
+	size_t n;
+};
+int cra_buf_add(struct cra_buf *b, const uint8_t *data, size_t len);
 
 #endif

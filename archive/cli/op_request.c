@@ -1,7 +1,8 @@
 /* Generic operator request. See opreq.h. */
-#include "opreq.h"
+#include "op_request.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli_util.h"
@@ -60,4 +61,17 @@ void cra_answer_free(struct cra_answer *a)
 	json_decref(a->replies);
 	json_decref(a->end);
 	a->replies = a->end = NULL;
+}
+
+int cra_buf_add(struct cra_buf *b, const uint8_t *data, size_t len)
+{
+	char *p = realloc(b->p, b->n + len + 1);
+
+	if (!p)
+		return -ENOMEM;
+	memcpy(p + b->n, data, len);
+	b->n += len;
+	p[b->n] = '\0';
+	b->p = p;
+	return 0;
 }

@@ -6,8 +6,8 @@
  *
  * Intervals (timeouts, the sweep period) use CLOCK_MONOTONIC instead: moving the wall clock
  * must never stall or hurry them. */
-#ifndef CALLREC_ARCHIVED_CLOCK_H
-#define CALLREC_ARCHIVED_CLOCK_H
+#ifndef CALLREC_ARCHIVED_WALLCLOCK_H
+#define CALLREC_ARCHIVED_WALLCLOCK_H
 
 #include <stdint.h>
 

@@ -1,5 +1,5 @@
 /* The archive's wall clock. See clock.h. */
-#include "clock.h"
+#include "wallclock.h"
 
 #include <string.h>
 #include <time.h>

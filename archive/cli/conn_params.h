@@ -1,8 +1,8 @@
 /* How the operator commands reach the archive: `--config FILE` (the archive.yaml that
  * `pki operator` writes) and/or `--server HOST:PORT --ca --cert --key [--server-name]`;
  * options given on the command line win over the file. */
-#ifndef CALLREC_ARCHIVE_CONN_OPTS_H
-#define CALLREC_ARCHIVE_CONN_OPTS_H
+#ifndef CALLREC_ARCHIVE_CONN_PARAMS_H
+#define CALLREC_ARCHIVE_CONN_PARAMS_H
 
 #include <getopt.h>
 

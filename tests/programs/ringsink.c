@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ctl.h"
 #include "ring.h"
 
@@ -88,14 +89,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static const char *dir_name(const struct client *c)
@@ -229,13 +222,13 @@ static int on_hello(struct client *c)
 		if ((mute || mute_ms >= 0) && c->hello.direction == CR_DIR_CAPTURE)
 			atomic_fetch_or(&((struct cr_ring_hdr *)c->ring)->control, CR_RING_CTL_MUTE);
 		if (mute_ms >= 0 && c->hello.direction == CR_DIR_CAPTURE)
-			c->unmute_at = now_ms() + mute_ms;
+			c->unmute_at = cr_now_ms() + mute_ms;
 		c->raw = open_out(c, "raw", "w");
 		if (!c->raw)
 			return -errno;
 	}
-	c->answer_at = now_ms() + delay_ms;
-	c->drain_at = now_ms() + stall_ms;
+	c->answer_at = cr_now_ms() + delay_ms;
+	c->drain_at = cr_now_ms() + stall_ms;
 	if (delay_ms == 0)
 		return send_reply(c);
 	return 0;
@@ -469,16 +462,16 @@ int main(int argc, char **argv)
 				finish(c); /* the stream ended (anything else is a protocol error) */
 				continue;
 			}
-			if (c->n && !c->answered && now_ms() >= c->answer_at && send_reply(c) < 0) {
+			if (c->n && !c->answered && cr_now_ms() >= c->answer_at && send_reply(c) < 0) {
 				finish(c);
 				continue;
 			}
-			if (c->unmute_at && now_ms() >= c->unmute_at) {
+			if (c->unmute_at && cr_now_ms() >= c->unmute_at) {
 				atomic_fetch_and(&((struct cr_ring_hdr *)c->ring)->control,
 						 ~CR_RING_CTL_MUTE);
 				c->unmute_at = 0;
 			}
-			if (now_ms() >= c->drain_at)
+			if (cr_now_ms() >= c->drain_at)
 				drain(c);
 		}
 	}

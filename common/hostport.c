@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cra_split_hostport(const char *s, char *host, size_t hostlen, unsigned *port)
+int cr_split_hostport(const char *s, char *host, size_t hostlen, unsigned *port)
 {
 	const char *colon, *hend, *hstart = s;
 	unsigned long p;

@@ -31,27 +31,22 @@
  * well-formed heartbeat with that JSON, for the health view's tests.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "frame.h"
-#include "tls.h"
+#include "hostport.h"
+#include "tls_client.h"
 
 #define RATE 16000u
-#define RXCAP 65536u
-#define PIECE 16384u
 
 struct item {
 	uint8_t *frame; /* header + body; freed once acknowledged */
@@ -65,38 +60,28 @@ enum { S_IDLE, S_CONNECT, S_HANDSHAKE, S_HELLO, S_READY, S_DONE };
 struct stream {
 	uint8_t id[CR_CALL_ID_BYTES];
 	char hex[2 * CR_CALL_ID_BYTES + 1];
-	int fd, st;
-	gnutls_session_t tls;
-	gnutls_datum_t sess;
+	int st;
+	struct cr_conn conn;
+	gnutls_datum_t sess; /* the last session, offered on reconnect */
 	struct item *items;
-	size_t nitems, made, acked, send_idx, send_off, inflight;
+	size_t nitems, made, acked, send_idx, send_off;
 	uint8_t prev_hash[CR_HASH_BYTES];
-	uint8_t rx[RXCAP];
-	size_t rxlen;
 	int64_t t0, retry_at, last_ack, waiting_since, conn_since;
 	int backoff;
 };
 
 static struct {
-	char host[256], port[16];
+	char host[256], port[8];
 	const char *ca, *cert, *key, *ids, *progress, *evil, *call;
 	unsigned calls, chunks, chunk_ms, timeout_s, drop_every, ack_timeout_ms;
 	int no_resume, together;
-	gnutls_certificate_credentials_t cred;
+	struct cr_tls_client tc;
 	/* results */
 	unsigned long acked, refused, resent, reconnects, resumed;
 	double *lat;
 	size_t nlat, caplat;
 	int64_t gap_max;
 } g = { .calls = 10, .chunks = 10, .chunk_ms = 1000, .timeout_s = 60, .ack_timeout_ms = 5000 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* --- deterministic audio ---------------------------------------------------------------- */
 
@@ -216,11 +201,10 @@ static uint8_t *make_close(const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq, uin
 
 static uint8_t *make_hello(size_t *len)
 {
-	static const char json[] = "{\"software\":\"upgen\"}";
-	uint8_t role[2];
+	uint8_t body[64];
 
-	cr_put_u16(role, CR_ROLE_DEVICE);
-	return make_frame(CR_F_HELLO, role, 2, (const uint8_t *)json, sizeof(json) - 1, len);
+	return make_frame(CR_F_HELLO, body, cr_hello_body(body, sizeof(body), CR_ROLE_DEVICE, "upgen"),
+			  NULL, 0, len);
 }
 
 static uint32_t chunk_frames(void)
@@ -230,69 +214,28 @@ static uint32_t chunk_frames(void)
 
 /* --- connections ------------------------------------------------------------------------ */
 
-static int tcp_connect_nb(void)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
-	int fd, one = 1;
-
-	if (getaddrinfo(g.host, g.port, &hints, &res) != 0)
-		return -EHOSTUNREACH;
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd >= 0) {
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (connect(fd, res->ai_addr, res->ai_addrlen) < 0 && errno != EINPROGRESS) {
-			close(fd);
-			fd = -errno;
-		}
-	} else {
-		fd = -errno;
-	}
-	freeaddrinfo(res);
-	return fd;
-}
-
-static int tls_new(gnutls_session_t *s, int fd, unsigned flags)
-{
-	if (gnutls_init(s, GNUTLS_CLIENT | flags) < 0)
-		return -ENOMEM;
-	gnutls_priority_set_direct(*s, CR_TLS_PRIORITY, NULL);
-	gnutls_credentials_set(*s, GNUTLS_CRD_CERTIFICATE, g.cred);
-	gnutls_server_name_set(*s, GNUTLS_NAME_DNS, "localhost", 9);
-	gnutls_session_set_verify_cert(*s, "localhost", 0);
-	gnutls_transport_set_int(*s, fd);
-	return 0;
-}
-
 static void drop(struct stream *s, const char *why)
 {
-	if (s->tls) {
-		gnutls_deinit(s->tls);
-		s->tls = NULL;
-	}
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
-	s->rxlen = s->send_off = s->inflight = 0;
+	cr_conn_close(&s->conn, s->st == S_DONE);
+	s->send_off = 0;
 	s->waiting_since = 0; /* the next connection's wait starts with its first send */
 	if (s->st == S_DONE)
 		return;
 	fprintf(stderr, "upgen: %s: disconnected: %s\n", s->hex, why);
 	s->st = S_IDLE;
 	s->backoff = s->backoff ? (s->backoff * 2 > 2000 ? 2000 : s->backoff * 2) : 100;
-	s->retry_at = now_ms() + s->backoff / 2 + rand() % (s->backoff / 2 + 1);
+	s->retry_at = cr_now_ms() + s->backoff / 2 + rand() % (s->backoff / 2 + 1);
 	g.reconnects++;
 }
 
 static void start_connect(struct stream *s)
 {
-	s->fd = tcp_connect_nb();
-	if (s->fd < 0) {
-		s->fd = -1;
-		drop(s, "connect failed");
+	if (cr_conn_start(&s->conn, &g.tc, g.host, g.port, g.no_resume ? NULL : &s->sess) < 0) {
+		drop(s, s->conn.why);
 		return;
 	}
 	s->st = S_CONNECT;
-	s->conn_since = now_ms();
+	s->conn_since = cr_now_ms();
 }
 
 static void add_lat(double ms)
@@ -319,7 +262,7 @@ static void on_ack(struct stream *s, const struct cr_frame *f)
 	uint8_t id[CR_CALL_ID_BYTES];
 	uint64_t seq;
 	uint32_t status;
-	int64_t now = now_ms();
+	int64_t now = cr_now_ms();
 	struct item *it;
 
 	if (f->length < CR_IDSEQ_WIRE + 4 || cr_idseq_decode(f->body, CR_IDSEQ_WIRE, id, &seq) < 0 ||
@@ -353,7 +296,6 @@ static void on_ack(struct stream *s, const struct cr_frame *f)
 	s->waiting_since = in_flight(s) ? now : 0;
 	if (s->acked == s->nitems) {
 		s->st = S_DONE;
-		gnutls_bye(s->tls, GNUTLS_SHUT_WR);
 		drop(s, "done");
 	} else if (g.drop_every && s->acked % g.drop_every == 0) {
 		drop(s, "--drop-every"); /* a network blip: reconnect (resuming) and resend */
@@ -361,68 +303,40 @@ static void on_ack(struct stream *s, const struct cr_frame *f)
 	}
 }
 
-static void handle_frames(struct stream *s)
+static void on_frame(struct stream *s, const struct cr_frame *f)
 {
-	size_t off = 0;
+	if (f->type == CR_F_HELLO_OK && s->st == S_HELLO) {
+		s->st = S_READY;
+		/* Resend from the first unacknowledged item. */
+		for (s->send_idx = 0; s->send_idx < s->made && s->items[s->send_idx].state != 0;
+		     s->send_idx++)
+			;
+		/* TLS 1.3: the ticket arrived after the handshake, before HELLO_OK. */
+		if (!g.no_resume)
+			cr_conn_save_session(&s->conn, &s->sess);
+	} else if (f->type == CR_F_ACK) {
+		on_ack(s, f);
+	} else if (f->type == CR_F_ERROR) {
+		char text[256];
+		uint32_t code = cr_error_text(f, text, sizeof(text));
 
-	for (;;) {
-		struct cr_frame f;
-		long n = cr_frame_parse(s->rx + off, s->rxlen - off, &f);
-
-		if (n == 0)
-			break;
-		if (n < 0) {
-			drop(s, "malformed frame from the archive");
-			return;
-		}
-		off += (size_t)n;
-		if (f.type == CR_F_HELLO_OK && s->st == S_HELLO) {
-			s->st = S_READY;
-			/* Resend from the first unacknowledged item. */
-			for (s->send_idx = 0; s->send_idx < s->made &&
-					      s->items[s->send_idx].state != 0;
-			     s->send_idx++)
-				;
-			if (!g.no_resume) {
-				/* TLS 1.3: the ticket arrived after the handshake, before HELLO_OK. */
-				gnutls_free(s->sess.data);
-				s->sess.data = NULL;
-				gnutls_session_get_data2(s->tls, &s->sess);
-			}
-		} else if (f.type == CR_F_ACK) {
-			on_ack(s, &f);
-			if (s->st == S_DONE || s->st == S_IDLE)
-				return; /* dropped: rx is gone */
-		} else if (f.type == CR_F_ERROR) {
-			fprintf(stderr, "upgen: %s: archive error %u: %.*s\n", s->hex,
-				f.length >= 4 ? cr_get_u32(f.body) : 0,
-				f.length > 4 ? (int)f.length - 4 : 0, (const char *)f.body + 4);
-		}
+		fprintf(stderr, "upgen: %s: archive error %u: %s\n", s->hex, code, text);
 	}
-	memmove(s->rx, s->rx + off, s->rxlen - off);
-	s->rxlen -= off;
 }
 
 static void do_read(struct stream *s)
 {
-	for (;;) {
-		ssize_t n;
+	while (s->st == S_HELLO || s->st == S_READY) {
+		struct cr_frame f;
+		int rc = cr_conn_recv(&s->conn, &f);
 
-		if (s->rxlen == RXCAP) {
-			drop(s, "oversized answer");
+		if (rc == -EAGAIN)
+			return;
+		if (rc < 0) {
+			drop(s, rc == -ECONNRESET ? "closed by the archive" : s->conn.why);
 			return;
 		}
-		n = gnutls_record_recv(s->tls, s->rx + s->rxlen, RXCAP - s->rxlen);
-		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-			return;
-		if (n <= 0) {
-			drop(s, n == 0 ? "closed by the archive" : gnutls_strerror((int)n));
-			return;
-		}
-		s->rxlen += (size_t)n;
-		handle_frames(s);
-		if (s->st == S_IDLE || s->st == S_DONE)
-			return;
+		on_frame(s, &f);
 	}
 }
 
@@ -430,31 +344,24 @@ static void do_send(struct stream *s)
 {
 	while (s->st == S_READY && s->send_idx < s->made) {
 		struct item *it = &s->items[s->send_idx];
-		size_t len;
 		ssize_t n;
 
 		if (it->state != 0) {
 			s->send_idx++;
 			continue;
 		}
-		len = s->inflight ? s->inflight : it->len - s->send_off;
-		if (len > PIECE)
-			len = PIECE;
-		n = gnutls_record_send(s->tls, it->frame + s->send_off, len);
-		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
-			s->inflight = len;
+		n = cr_conn_write(&s->conn, it->frame + s->send_off, it->len - s->send_off);
+		if (n == -EAGAIN)
 			return;
-		}
-		s->inflight = 0;
 		if (n < 0) {
-			drop(s, gnutls_strerror((int)n));
+			drop(s, s->conn.why);
 			return;
 		}
 		s->send_off += (size_t)n;
 		if (s->send_off == it->len) {
 			if (it->sent_ms)
 				g.resent++;
-			it->sent_ms = now_ms();
+			it->sent_ms = cr_now_ms();
 			if (!s->waiting_since)
 				s->waiting_since = it->sent_ms;
 			s->send_off = 0;
@@ -477,41 +384,28 @@ static void check_stall(struct stream *s, int64_t now)
 
 static void step(struct stream *s, short revents)
 {
-	int rc, err = 0;
-	socklen_t sl = sizeof(err);
+	int rc;
 
 	switch (s->st) {
 	case S_CONNECT:
-		if (!(revents & (POLLOUT | POLLERR | POLLHUP)))
-			return;
-		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0 || err) {
-			drop(s, strerror(err ? err : errno));
-			return;
-		}
-		if (tls_new(&s->tls, s->fd, GNUTLS_NONBLOCK) < 0) {
-			drop(s, "gnutls_init");
-			return;
-		}
-		if (!g.no_resume && s->sess.data)
-			gnutls_session_set_data(s->tls, s->sess.data, s->sess.size);
-		s->st = S_HANDSHAKE;
-		/* fall through */
 	case S_HANDSHAKE: {
 		size_t hl;
 		uint8_t *hello;
 
-		rc = gnutls_handshake(s->tls);
-		if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED)
-			return;
-		if (rc < 0) {
-			drop(s, gnutls_strerror(rc));
+		rc = cr_conn_handshake(&s->conn);
+		if (rc == -EAGAIN) {
+			s->st = s->conn.state == CR_CONN_HANDSHAKE ? S_HANDSHAKE : S_CONNECT;
 			return;
 		}
-		if (gnutls_session_is_resumed(s->tls))
+		if (rc < 0) {
+			drop(s, s->conn.why);
+			return;
+		}
+		if (cr_conn_resumed(&s->conn))
 			g.resumed++;
 		hello = make_hello(&hl);
 		/* A small frame on a fresh connection: the socket takes it whole. */
-		rc = (int)gnutls_record_send(s->tls, hello, hl);
+		rc = (int)cr_conn_write(&s->conn, hello, hl);
 		free(hello);
 		if (rc != (int)hl) {
 			drop(s, "cannot send HELLO");
@@ -556,18 +450,9 @@ static void produce(struct stream *s, int64_t now)
 
 static short wanted(const struct stream *s)
 {
-	switch (s->st) {
-	case S_CONNECT:
-		return POLLOUT;
-	case S_HANDSHAKE:
-		return gnutls_record_get_direction(s->tls) ? POLLOUT : POLLIN;
-	case S_HELLO:
-		return POLLIN;
-	case S_READY:
-		return (short)(POLLIN | (s->inflight || s->send_idx < s->made ? POLLOUT : 0));
-	default:
-		return 0;
-	}
+	if (s->st == S_READY && s->send_idx < s->made)
+		return POLLIN | POLLOUT;
+	return cr_conn_events(&s->conn);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -598,7 +483,7 @@ static int run_streams(void)
 {
 	struct stream *ss = calloc(g.calls, sizeof(*ss));
 	struct pollfd *pf = calloc(g.calls, sizeof(*pf));
-	int64_t start = now_ms(), deadline = start + (int64_t)g.timeout_s * 1000, last_prog = 0;
+	int64_t start = cr_now_ms(), deadline = start + (int64_t)g.timeout_s * 1000, last_prog = 0;
 	unsigned done = 0, i;
 	FILE *ids = g.ids ? fopen(g.ids, "w") : NULL;
 
@@ -609,7 +494,7 @@ static int run_streams(void)
 
 		gnutls_rnd(GNUTLS_RND_NONCE, s->id, CR_CALL_ID_BYTES);
 		cr_id_to_hex(s->id, s->hex);
-		s->fd = -1;
+		cr_conn_init(&s->conn);
 		s->nitems = g.chunks + 2;
 		s->items = calloc(s->nitems, sizeof(*s->items));
 		if (!s->items)
@@ -622,8 +507,8 @@ static int run_streams(void)
 	}
 	if (ids)
 		fclose(ids);
-	while (done < g.calls && now_ms() < deadline) {
-		int64_t now = now_ms();
+	while (done < g.calls && cr_now_ms() < deadline) {
+		int64_t now = cr_now_ms();
 		int n;
 
 		for (i = 0; i < g.calls; i++) {
@@ -635,18 +520,18 @@ static int run_streams(void)
 				start_connect(s);
 			if (s->st == S_READY)
 				do_send(s);
-			pf[i].fd = s->fd;
-			pf[i].events = s->fd >= 0 ? wanted(s) : 0;
+			pf[i].fd = s->conn.fd;
+			pf[i].events = s->conn.fd >= 0 ? wanted(s) : 0;
 			pf[i].revents = 0;
 		}
 		n = poll(pf, g.calls, 10);
 		for (i = 0; n > 0 && i < g.calls; i++)
-			if (pf[i].revents && ss[i].fd == pf[i].fd)
+			if (pf[i].revents && ss[i].conn.fd == pf[i].fd)
 				step(&ss[i], pf[i].revents);
 		/* GnuTLS may hold decrypted records the socket no longer signals. */
 		for (i = 0; i < g.calls; i++)
 			if ((ss[i].st == S_HELLO || ss[i].st == S_READY) &&
-			    gnutls_record_check_pending(ss[i].tls))
+			    cr_conn_pending(&ss[i].conn))
 				step(&ss[i], POLLIN);
 		for (done = 0, i = 0; i < g.calls; i++)
 			done += ss[i].st == S_DONE;
@@ -670,10 +555,7 @@ static int run_streams(void)
 			free(ss[i].items[k].frame);
 		free(ss[i].items);
 		gnutls_free(ss[i].sess.data);
-		if (ss[i].tls)
-			gnutls_deinit(ss[i].tls);
-		if (ss[i].fd >= 0)
-			close(ss[i].fd);
+		cr_conn_close(&ss[i].conn, 0);
 	}
 	free(ss);
 	free(pf);
@@ -682,13 +564,19 @@ static int run_streams(void)
 
 /* --- evil mode: a blocking, misbehaving client ------------------------------------------- */
 
-static int blocking_send(gnutls_session_t s, const uint8_t *p, size_t n)
+/* Raw bytes, framed or not (misbehaving is the point). */
+static int blocking_send(struct cr_conn *c, const uint8_t *p, size_t n)
 {
-	while (n) {
-		ssize_t w = gnutls_record_send(s, p, n > PIECE ? PIECE : n);
+	int64_t deadline = cr_now_ms() + 5000;
 
-		if (w == GNUTLS_E_AGAIN || w == GNUTLS_E_INTERRUPTED)
+	while (n) {
+		ssize_t w = cr_conn_write(c, p, n);
+
+		if (w == -EAGAIN) {
+			if (cr_conn_wait(c, POLLOUT, deadline) < 0)
+				return -EIO;
 			continue;
+		}
 		if (w < 0)
 			return -EIO;
 		p += w;
@@ -698,49 +586,26 @@ static int blocking_send(gnutls_session_t s, const uint8_t *p, size_t n)
 }
 
 /* Next frame within ms: its type (and ACK status in *status), 0 on close, -1 on timeout. */
-static int next_frame(gnutls_session_t s, int fd, int ms, uint8_t *buf, size_t *have,
-		      uint32_t *status)
+static int next_frame(struct cr_conn *c, int ms, uint32_t *status)
 {
-	int64_t deadline = now_ms() + ms;
+	struct cr_frame f;
+	int rc = cr_conn_recv_frame(c, &f, ms);
 
-	for (;;) {
-		struct cr_frame f;
-		long used = cr_frame_parse(buf, *have, &f);
-		ssize_t r;
-
-		if (used < 0)
-			return 0;
-		if (used > 0) {
-			int type = f.type;
-
-			if (type == CR_F_ACK && f.length >= CR_IDSEQ_WIRE + 4)
-				*status = cr_get_u32(f.body + CR_IDSEQ_WIRE);
-			memmove(buf, buf + used, *have - (size_t)used);
-			*have -= (size_t)used;
-			return type;
-		}
-		if (!gnutls_record_check_pending(s)) {
-			struct pollfd p = { .fd = fd, .events = POLLIN };
-			int64_t left = deadline - now_ms();
-
-			if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-				return -1;
-		}
-		r = gnutls_record_recv(s, buf + *have, RXCAP - *have);
-		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
-			continue;
-		if (r <= 0)
-			return 0;
-		*have += (size_t)r;
-	}
+	if (rc == -ETIMEDOUT)
+		return -1;
+	if (rc < 0)
+		return 0;
+	if (f.type == CR_F_ACK && f.length >= CR_IDSEQ_WIRE + 4)
+		*status = cr_get_u32(f.body + CR_IDSEQ_WIRE);
+	return f.type;
 }
 
 /* Wait for an ACK (its status), skipping other frames: >=0 status, -1 closed, -2 timeout. */
-static int wait_ack(gnutls_session_t s, int fd, uint8_t *buf, size_t *have)
+static int wait_ack(struct cr_conn *c)
 {
 	for (;;) {
 		uint32_t st = 0;
-		int t = next_frame(s, fd, 5000, buf, have, &st);
+		int t = next_frame(c, 5000, &st);
 
 		if (t == CR_F_ACK)
 			return (int)st;
@@ -753,28 +618,15 @@ static int wait_ack(gnutls_session_t s, int fd, uint8_t *buf, size_t *have)
 
 static int run_evil(void)
 {
-	static uint8_t buf[RXCAP];
 	uint8_t id[CR_CALL_ID_BYTES], prev[CR_HASH_BYTES], *f;
-	size_t have = 0, len;
-	gnutls_session_t s;
-	int fd, rc, result;
+	struct cr_conn conn, *s = &conn;
+	size_t len;
+	int rc, result;
 	uint32_t st;
-	struct pollfd p;
 
-	fd = tcp_connect_nb();
-	if (fd < 0)
-		return 2;
-	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
-	poll(&p, 1, 5000);
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	if (tls_new(&s, fd, 0) < 0)
-		return 2;
-	do
-		rc = gnutls_handshake(s);
-	while (rc < 0 && !gnutls_error_is_fatal(rc));
+	rc = cr_conn_open(s, &g.tc, g.host, g.port, NULL, 5000);
 	f = make_hello(&len);
-	if (rc < 0 || blocking_send(s, f, len) < 0 ||
-	    next_frame(s, fd, 5000, buf, &have, &st) != CR_F_HELLO_OK) {
+	if (rc < 0 || blocking_send(s, f, len) < 0 || next_frame(s, 5000, &st) != CR_F_HELLO_OK) {
 		fprintf(stderr, "upgen: evil: no HELLO_OK\n");
 		return 2;
 	}
@@ -804,7 +656,7 @@ static int run_evil(void)
 		rc = blocking_send(s, f, len);
 		free(f);
 		if (rc == 0)
-			gnutls_bye(s, GNUTLS_SHUT_WR);
+			gnutls_bye(s->session, GNUTLS_SHUT_WR); /* a few bytes: the socket takes them */
 	} else if (!strcmp(g.evil, "forbidden")) {
 		if (!g.call || cr_id_from_hex(g.call, id) < 0)
 			return 2;
@@ -817,7 +669,7 @@ static int run_evil(void)
 		f = make_open(id, prev, &len);
 		rc = blocking_send(s, f, len);
 		free(f);
-		if (rc == 0 && wait_ack(s, fd, buf, &have) != 0) {
+		if (rc == 0 && wait_ack(s) != 0) {
 			fprintf(stderr, "upgen: evil: CALL_OPEN not acknowledged\n");
 			return 2;
 		}
@@ -834,7 +686,7 @@ static int run_evil(void)
 			f = make_chunk(id, 1, chunk_frames(), prev, 0, &len);
 			rc = blocking_send(s, f, len);
 			free(f);
-			if (rc == 0 && wait_ack(s, fd, buf, &have) != 0) {
+			if (rc == 0 && wait_ack(s) != 0) {
 				fprintf(stderr, "upgen: evil: chunk 1 not acknowledged\n");
 				return 2;
 			}
@@ -847,15 +699,14 @@ static int run_evil(void)
 			rc = blocking_send(s, f, len);
 		free(f);
 	}
-	result = rc == 0 ? wait_ack(s, fd, buf, &have) : -1;
+	result = rc == 0 ? wait_ack(s) : -1;
 	if (result == -2)
 		printf("evil=%s result=open\n", g.evil);
 	else if (result == -1)
 		printf("evil=%s result=closed\n", g.evil);
 	else
 		printf("evil=%s result=ack=%d\n", g.evil, result);
-	gnutls_deinit(s);
-	close(fd);
+	cr_conn_close(s, 0);
 	return 0;
 }
 
@@ -902,8 +753,9 @@ static int verify(const char *wav, const char *hex, unsigned long long frames)
 
 static int parse(int argc, char **argv)
 {
-	const char *addr = NULL, *wav = NULL, *colon;
+	const char *addr = NULL, *wav = NULL;
 	unsigned long long frames = 0;
+	unsigned port;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -935,11 +787,9 @@ static int parse(int argc, char **argv)
 	if (!addr || !g.ca || !g.cert || !g.key || !g.calls || !g.chunks || g.chunk_ms < 10 ||
 	    g.chunk_ms > 10000)
 		return -1;
-	colon = strrchr(addr, ':');
-	if (!colon || (size_t)(colon - addr) >= sizeof(g.host) || strlen(colon + 1) >= sizeof(g.port))
+	if (cr_split_hostport(addr, g.host, sizeof(g.host), &port) < 0)
 		return -1;
-	memcpy(g.host, addr, (size_t)(colon - addr));
-	strcpy(g.port, colon + 1);
+	snprintf(g.port, sizeof(g.port), "%u", port);
 	return 0;
 }
 
@@ -959,14 +809,12 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	srand((unsigned)getpid());
-	if (gnutls_certificate_allocate_credentials(&g.cred) < 0 ||
-	    gnutls_certificate_set_x509_trust_file(g.cred, g.ca, GNUTLS_X509_FMT_PEM) <= 0 ||
-	    gnutls_certificate_set_x509_key_file(g.cred, g.cert, g.key, GNUTLS_X509_FMT_PEM) < 0) {
+	if (cr_tls_client_init(&g.tc, g.ca, g.cert, g.key, "localhost", NULL) < 0) {
 		fprintf(stderr, "upgen: cannot load %s / %s / %s\n", g.ca, g.cert, g.key);
 		return 2;
 	}
 	rc = g.evil ? run_evil() : run_streams();
-	gnutls_certificate_free_credentials(g.cred);
+	cr_tls_client_free(&g.tc);
 	free(g.lat);
 	return rc;
 }

@@ -14,26 +14,21 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <jansson.h>
-#include <netdb.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "frame.h"
-#include "tls.h"
+#include "hostport.h"
+#include "tls_client.h"
 
 #define RATE 16000u
 #define TIMEOUT_MS 15000
 
-static gnutls_session_t S;
-static int FD = -1;
-static uint8_t rbuf[CR_FRAME_HDR + CR_FRAME_MAX_BODY];
-static size_t rhave;
+static struct cr_conn C;
 
 static int die(const char *what)
 {
@@ -41,86 +36,9 @@ static int die(const char *what)
 	return 1;
 }
 
-static int tcp_connect(const char *addr)
-{
-	char host[256], port[16];
-	const char *colon = strrchr(addr, ':');
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
-	int fd = -1;
-
-	if (!colon || (size_t)(colon - addr) >= sizeof(host) || strlen(colon + 1) >= sizeof(port))
-		return -1;
-	memcpy(host, addr, (size_t)(colon - addr));
-	host[colon - addr] = '\0';
-	strcpy(port, colon + 1);
-	if (getaddrinfo(host, port, &hints, &res))
-		return -1;
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	return fd;
-}
-
-static int send_all(const void *data, size_t n)
-{
-	const uint8_t *p = data;
-
-	while (n) {
-		ssize_t w = gnutls_record_send(S, p, n);
-		if (w == GNUTLS_E_AGAIN || w == GNUTLS_E_INTERRUPTED)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int send_frame(uint8_t type, const uint8_t *body, size_t len)
 {
-	uint8_t hdr[CR_FRAME_HDR];
-
-	cr_frame_put_hdr(hdr, type, (uint32_t)len);
-	return send_all(hdr, sizeof(hdr)) || send_all(body, len) ? -1 : 0;
-}
-
-/* Next frame into f (its body stays in rbuf until the next call). 0 or -1. */
-static int recv_frame(struct cr_frame *f)
-{
-	static size_t consumed;
-
-	if (consumed) {
-		memmove(rbuf, rbuf + consumed, rhave - consumed);
-		rhave -= consumed;
-		consumed = 0;
-	}
-	for (;;) {
-		long used = cr_frame_parse(rbuf, rhave, f);
-		struct pollfd p = { .fd = FD, .events = POLLIN };
-		ssize_t r;
-
-		if (used < 0)
-			return -1;
-		if (used > 0) {
-			consumed = (size_t)used;
-			return 0;
-		}
-		if (!gnutls_record_check_pending(S) && poll(&p, 1, TIMEOUT_MS) <= 0)
-			return -1;
-		r = gnutls_record_recv(S, rbuf + rhave, sizeof(rbuf) - rhave);
-		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
-			continue;
-		if (r <= 0)
-			return -1;
-		rhave += (size_t)r;
-	}
+	return cr_conn_send_frame(&C, type, body, len, TIMEOUT_MS);
 }
 
 /* Wait for `n` ACKs; every status must be 0. */
@@ -129,11 +47,13 @@ static int wait_acks(size_t n)
 	while (n) {
 		struct cr_frame f;
 
-		if (recv_frame(&f) < 0)
+		if (cr_conn_recv_frame(&C, &f, TIMEOUT_MS) < 0)
 			return die("no answer from the archive");
 		if (f.type == CR_F_ERROR) {
-			fprintf(stderr, "uploadcall: ERROR %.*s\n", (int)(f.length - 4),
-				(const char *)f.body + 4);
+			char text[256];
+
+			cr_error_text(&f, text, sizeof(text));
+			fprintf(stderr, "uploadcall: ERROR %s\n", text);
 			return 1;
 		}
 		if (f.type != CR_F_ACK || f.length < CR_IDSEQ_WIRE + 4)
@@ -180,9 +100,10 @@ int main(int argc, char **argv)
 	const char *addr = NULL, *ca = NULL, *cert = NULL, *key = NULL, *name = "localhost";
 	const char *meta_arg = NULL, *close_arg = NULL, *pattern = "CALLREC-PLAINTEXT-AUDIO-",
 		   *start = NULL;
-	unsigned seconds = 2, i;
-	int erase = 0, e;
-	gnutls_certificate_credentials_t cred;
+	unsigned seconds = 2, i, portnum;
+	int erase = 0;
+	struct cr_tls_client tc;
+	char host[256], port[8];
 	uint8_t id[CR_CALL_ID_BYTES], prev[CR_HASH_BYTES], *body;
 	char hex[2 * CR_CALL_ID_BYTES + 1], now[32], *text;
 	json_t *meta, *cl;
@@ -218,43 +139,28 @@ int main(int argc, char **argv)
 		else
 			addr = "";
 	}
-	if (!addr || !*addr || !ca || !cert || !key || seconds < 1 || seconds > 600 || !*pattern) {
+	if (!addr || !*addr || !ca || !cert || !key || seconds < 1 || seconds > 600 || !*pattern ||
+	    cr_split_hostport(addr, host, sizeof(host), &portnum) < 0) {
 		fputs("usage: uploadcall HOST:PORT --ca CA --cert C --key K [--server-name N]\n"
 		      "       [--meta JSON] [--close JSON] [--seconds N] [--pattern TEXT]\n"
 		      "       [--start ISO] [--erase]\n", stderr);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (gnutls_certificate_allocate_credentials(&cred) < 0 ||
-	    gnutls_certificate_set_x509_trust_file(cred, ca, GNUTLS_X509_FMT_PEM) <= 0 ||
-	    gnutls_certificate_set_x509_key_file(cred, cert, key, GNUTLS_X509_FMT_PEM) < 0)
+	snprintf(port, sizeof(port), "%u", portnum);
+	if (cr_tls_client_init(&tc, ca, cert, key, name, NULL) < 0)
 		return die("cannot load the certificates");
-	FD = tcp_connect(addr);
-	if (FD < 0)
-		return die("cannot connect");
-	gnutls_init(&S, GNUTLS_CLIENT);
-	gnutls_priority_set_direct(S, CR_TLS_PRIORITY, NULL);
-	gnutls_credentials_set(S, GNUTLS_CRD_CERTIFICATE, cred);
-	gnutls_server_name_set(S, GNUTLS_NAME_DNS, name, strlen(name));
-	gnutls_session_set_verify_cert(S, name, 0);
-	gnutls_transport_set_int(S, FD);
-	gnutls_handshake_set_timeout(S, TIMEOUT_MS);
-	do
-		e = gnutls_handshake(S);
-	while (e < 0 && !gnutls_error_is_fatal(e));
-	if (e < 0)
-		return die(gnutls_strerror(e));
+	if (cr_conn_open(&C, &tc, host, port, NULL, TIMEOUT_MS) < 0)
+		return die(C.why);
 
 	{
-		uint8_t hello[2 + 32];
-		static const char sw[] = "{\"software\":\"uploadcall\"}";
+		uint8_t hello[64];
+		size_t hl = cr_hello_body(hello, sizeof(hello), CR_ROLE_DEVICE, "uploadcall");
 
-		cr_put_u16(hello, CR_ROLE_DEVICE);
-		memcpy(hello + 2, sw, sizeof(sw) - 1);
-		if (send_frame(CR_F_HELLO, hello, 2 + sizeof(sw) - 1) < 0)
+		if (send_frame(CR_F_HELLO, hello, hl) < 0)
 			return die("send failed");
 		do
-			if (recv_frame(&f) < 0)
+			if (cr_conn_recv_frame(&C, &f, TIMEOUT_MS) < 0)
 				return die("no HELLO_OK");
 		while (f.type != CR_F_HELLO_OK && f.type != CR_F_ERROR);
 		if (f.type == CR_F_ERROR)
@@ -324,7 +230,7 @@ int main(int argc, char **argv)
 	}
 	printf("%s\n", hex);
 	free(body);
-	gnutls_bye(S, GNUTLS_SHUT_WR);
-	close(FD);
+	cr_conn_close(&C, 1);
+	cr_tls_client_free(&tc);
 	return 0;
 }

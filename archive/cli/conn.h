@@ -1,31 +1,32 @@
-/* An operator's connection to callrec-archived: TCP, TLS 1.3 with the operator certificate,
- * the archive's certificate checked (CA, CRL-free here, name, OU=archive), HELLO/HELLO_OK,
- * then frames. Blocking I/O with a timeout: one request at a time. */
-#ifndef CALLREC_ARCHIVE_OPCONN_H
-#define CALLREC_ARCHIVE_OPCONN_H
+/* An operator's connection to callrec-archived: the common client connection (tls_client.h)
+ * with the operator certificate, the archive's certificate checked (fleet CA, name, OU=archive),
+ * HELLO/HELLO_OK, then frames; one request at a time, every wait bounded by --timeout. What
+ * goes wrong is said to the operator in the tool's words. */
+#ifndef CALLREC_ARCHIVE_CONN_H
+#define CALLREC_ARCHIVE_CONN_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <gnutls/gnutls.h>
 #include <jansson.h>
 
-#include "conn_opts.h"
+#include "conn_params.h"
 #include "frame.h"
-#include "tls.h"
+#include "tls_client.h"
 
 struct cra_conn {
-	int fd;
-	gnutls_session_t s;
-	gnutls_certificate_credentials_t cred;
-	uint8_t *buf;       /* received bytes not yet returned as frames */
-	size_t start, len;  /* buf[start..len) is pending */
+	struct cr_tls_client tls; /* operator certificate, fleet CA, the archive's name */
+	struct cr_conn conn;
 	char identity[CR_NAME_MAX]; /* who the archive says we are (HELLO_OK) */
 	char role[CR_NAME_MAX];
-	unsigned timeout_s;
+	int timeout_ms;
 };
 
 /* Connect, handshake, check the server, HELLO as operator. 0 or negative errno (reported). */
 int cra_conn_open(const struct cra_conn_params *p, struct cra_conn *c);
+/* Resolve the connection options (conn_params.h) and open: an exit status, 0 when connected
+ * (CRA_EXIT_USAGE when the options do not say where to connect). */
+int cra_connect(const struct cra_conn_opts *opts, struct cra_conn *c);
 void cra_conn_close(struct cra_conn *c);
 
 int cra_conn_send(struct cra_conn *c, uint8_t type, const void *body, size_t len);

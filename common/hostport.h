@@ -1,11 +1,11 @@
 /* HOST:PORT as used by `listen`, `archive.address`, `server` and --server. */
-#ifndef CALLREC_ARCHIVE_HOSTPORT_H
-#define CALLREC_ARCHIVE_HOSTPORT_H
+#ifndef CALLREC_HOSTPORT_H
+#define CALLREC_HOSTPORT_H
 
 #include <stddef.h>
 
 /* Split "HOST:PORT" or "[V6]:PORT" (host returned without brackets; port 1..65535).
  * 0 or -EINVAL. */
-int cra_split_hostport(const char *s, char *host, size_t hostlen, unsigned *port);
+int cr_split_hostport(const char *s, char *host, size_t hostlen, unsigned *port);
 
 #endif

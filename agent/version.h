@@ -1,4 +1,0 @@
-#ifndef CALLREC_AGENT_VERSION_H
-#define CALLREC_AGENT_VERSION_H
-#define CR_AGENT_VERSION "0.1.0"
-#endif
