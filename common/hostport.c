@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cr_split_hostport(const char *s, char *host, size_t hostlen, unsigned *port)
+static int split(const char *s, char *host, size_t hostlen, unsigned *port, unsigned long min)
 {
 	const char *colon, *hend, *hstart = s;
 	unsigned long p;
@@ -26,11 +26,21 @@ int cr_split_hostport(const char *s, char *host, size_t hostlen, unsigned *port)
 		return -EINVAL;
 	errno = 0;
 	p = strtoul(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || colon[1] == '-' || colon[1] == '+' || p == 0 ||
+	if (errno || *end || end == colon + 1 || colon[1] == '-' || colon[1] == '+' || p < min ||
 	    p > 65535)
 		return -EINVAL;
 	memcpy(host, hstart, (size_t)(hend - hstart));
 	host[hend - hstart] = '\0';
 	*port = (unsigned)p;
 	return 0;
+}
+
+int cr_split_hostport(const char *s, char *host, size_t hostlen, unsigned *port)
+{
+	return split(s, host, hostlen, port, 1);
+}
+
+int cr_split_listen(const char *s, char *host, size_t hostlen, unsigned *port)
+{
+	return split(s, host, hostlen, port, 0);
 }

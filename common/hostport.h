@@ -7,5 +7,7 @@
 /* Split "HOST:PORT" or "[V6]:PORT" (host returned without brackets; port 1..65535).
  * 0 or -EINVAL. */
 int cr_split_hostport(const char *s, char *host, size_t hostlen, unsigned *port);
+/* The same for an address to listen on, where port 0 asks the system for a free one. */
+int cr_split_listen(const char *s, char *host, size_t hostlen, unsigned *port);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fsutil.h"
+#include "hostport.h"
 #include "record/mlog.h"
 #include "rights/retention.h"
 #include "yamltree.h"
@@ -36,53 +37,6 @@ static const struct cr_cfg_field config_fields[] = {
 	{ NULL },
 };
 
-int ad_split_hostport(const char *s, char *host, size_t hostlen, char *port, size_t portlen)
-{
-	const char *colon, *h = s, *hend;
-	char *end;
-	unsigned long p;
-
-	if (s[0] == '[') {
-		hend = strchr(s, ']');
-		if (!hend || hend[1] != ':')
-			return -EINVAL;
-		h = s + 1;
-		colon = hend + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon || memchr(s, ':', (size_t)(colon - s)))
-			return -EINVAL;
-		hend = colon;
-	}
-	if (hend == h || (size_t)(hend - h) >= hostlen)
-		return -EINVAL;
-	errno = 0;
-	p = strtoul(colon + 1, &end, 10);
-	if (!colon[1] || *end || errno || p > 65535 || strlen(colon + 1) >= portlen)
-		return -EINVAL;
-	memcpy(host, h, (size_t)(hend - h));
-	host[hend - h] = '\0';
-	snprintf(port, portlen, "%lu", p);
-	return 0;
-}
-
-int ad_yaml_load(const char *path, struct cr_ynode **root, struct cr_diags *d)
-{
-	char *buf = NULL;
-	size_t len;
-	int rc;
-
-	*root = NULL;
-	rc = cr_read_file(path, CR_Y_MAX_INPUT, &buf, &len);
-	if (rc < 0) {
-		cr_diag_add(d, 0, 0, "cannot read: %s", rc == -EFBIG ? "file too large" : strerror(-rc));
-		return rc;
-	}
-	rc = cr_yaml_parse(buf, len, root, d);
-	free(buf);
-	return rc;
-}
-
 int ad_config_load(const char *path, struct ad_config *cfg, struct cr_diags *d)
 {
 	struct cr_ynode *root = NULL;
@@ -91,7 +45,7 @@ int ad_config_load(const char *path, struct ad_config *cfg, struct cr_diags *d)
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
-	rc = ad_yaml_load(path, &root, d);
+	rc = cr_yaml_load(path, &root, NULL, NULL, d);
 	if (rc < 0)
 		goto out;
 	cr_dirname(path, dir, sizeof(dir));
@@ -101,11 +55,16 @@ int ad_config_load(const char *path, struct ad_config *cfg, struct cr_diags *d)
 	if (!cfg->checkpoint_every)
 		cfg->checkpoint_every = AD_CHECKPOINT_EVERY;
 	n = cr_ymap_get(root, "listen");
-	if (cfg->listen && n &&
-	    ad_split_hostport(cfg->listen, cfg->host, sizeof(cfg->host), cfg->port,
-			      sizeof(cfg->port)) < 0) {
-		cr_diag_add(d, n->line, n->col, "listen: expected HOST:PORT, found '%s'", cfg->listen);
-		rc = -EINVAL;
+	if (cfg->listen && n) {
+		unsigned port;
+
+		if (cr_split_listen(cfg->listen, cfg->host, sizeof(cfg->host), &port) < 0) {
+			cr_diag_add(d, n->line, n->col, "listen: expected HOST:PORT, found '%s'",
+				    cfg->listen);
+			rc = -EINVAL;
+		} else {
+			snprintf(cfg->port, sizeof(cfg->port), "%u", port);
+		}
 	}
 out:
 	if (rc < 0)

@@ -30,11 +30,4 @@ struct ad_config {
 int ad_config_load(const char *path, struct ad_config *cfg, struct cr_diags *d);
 void ad_config_free(struct ad_config *cfg);
 
-/* Read and parse the YAML file at path (diagnostics FILE:LINE:COL in d). 0 or -errno. */
-int ad_yaml_load(const char *path, struct cr_ynode **root, struct cr_diags *d);
-
-/* Split "HOST:PORT" or "[V6]:PORT" (port 0..65535; HOST may be "*" for every address).
- * 0 or -EINVAL. Exposed for tests. */
-int ad_split_hostport(const char *s, char *host, size_t hostlen, char *port, size_t portlen);
-
 #endif

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "diag.h"
 #include "log.h"
 #include "net/conn.h"
@@ -86,14 +87,6 @@ struct ad_server {
 	size_t npeers;
 	int stop;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void creds_put(struct creds *c)
 {
@@ -337,7 +330,7 @@ static void accept_all(struct ad_server *srv)
 		p->creds = srv->creds;
 		p->creds->refs++;
 		p->handshaking = 1;
-		p->deadline = now_ms() + HANDSHAKE_TIMEOUT_MS;
+		p->deadline = cr_now_ms() + HANDSHAKE_TIMEOUT_MS;
 		getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port, sizeof(port),
 			    NI_NUMERICHOST | NI_NUMERICSERV);
 		snprintf(p->addr, sizeof(p->addr), "%s:%s", host, port);
@@ -393,7 +386,7 @@ static void handshake(struct ad_server *srv, struct peer *p)
 		return;
 	}
 	p->handshaking = 0;
-	p->deadline = now_ms() + HELLO_TIMEOUT_MS;
+	p->deadline = cr_now_ms() + HELLO_TIMEOUT_MS;
 	cr_info("connection from %s: %s %s%s", p->addr, ou, cn,
 		gnutls_session_is_resumed(p->tls) ? " (resumed)" : "");
 	/* The client's first frames may already sit decrypted-ready inside GnuTLS. */
@@ -460,7 +453,7 @@ static void peer_read(struct ad_server *srv, struct peer *p)
 			return;
 		}
 		ad_buf_commit(rx, (size_t)n);
-		p->deadline = now_ms() + IDLE_TIMEOUT_MS;
+		p->deadline = cr_now_ms() + IDLE_TIMEOUT_MS;
 		rc = ad_conn_process(&p->conn, &srv->ar);
 		if (rc < 0) {
 			peer_kill(srv, p, rc == -EMSGSIZE ? "oversized frame" : "protocol error");
@@ -568,7 +561,7 @@ static void on_signal(struct ad_server *srv)
 
 static void sweep(struct ad_server *srv)
 {
-	int64_t now = now_ms();
+	int64_t now = cr_now_ms();
 	struct peer *p;
 
 	for (p = srv->peers; p; p = p->next)
@@ -646,7 +639,7 @@ static void handle_event(struct ad_server *srv, struct epoll_event *ev)
 int ad_server_run(struct ad_server *srv)
 {
 	struct epoll_event evs[MAX_EVENTS];
-	int64_t last_sweep = now_ms();
+	int64_t last_sweep = cr_now_ms();
 
 	cr_notice("listening on %s", srv->address);
 	while (!srv->stop) {
@@ -678,9 +671,9 @@ int ad_server_run(struct ad_server *srv)
 			break; /* one pass per turn; the rest wait for the next turn */
 		}
 		end_of_turn(srv);
-		if (now_ms() - last_sweep >= 1000) {
+		if (cr_now_ms() - last_sweep >= 1000) {
 			sweep(srv);
-			last_sweep = now_ms();
+			last_sweep = cr_now_ms();
 		}
 	}
 	cr_notice("stopped (%zu connections closed)", srv->npeers);

@@ -249,7 +249,7 @@ static int write_wav(struct wav_job *j, char hex[2 * CR_HASH_BYTES + 1])
 		rc = ad_obj_commit(&k.w);
 	else
 		ad_obj_abort(&k.w);
-	ad_hex(digest, CR_HASH_BYTES, hex);
+	cr_hex_encode(digest, CR_HASH_BYTES, hex);
 	return rc;
 }
 

@@ -6,18 +6,6 @@
 
 #include "wallclock.h"
 
-void ad_hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static json_t *field_or_null(json_t *obj, const char *key)
 {
 	json_t *v = obj ? json_object_get(obj, key) : NULL;
@@ -34,7 +22,7 @@ static json_t *chunk_list(const struct ad_manifest_in *in)
 		const struct ad_chunk_info *c = &in->chunks[i];
 		char hex[2 * CR_HASH_BYTES + 1];
 
-		ad_hex(c->sha256, CR_HASH_BYTES, hex);
+		cr_hex_encode(c->sha256, CR_HASH_BYTES, hex);
 		json_array_append_new(arr, json_pack("{sI sI sI ss}", "seq", (json_int_t)c->seq,
 						     "start_frame", (json_int_t)c->start_frame,
 						     "frames", (json_int_t)c->frames, "sha256", hex));
@@ -125,7 +113,7 @@ json_t *ad_manifest_build(const struct ad_manifest_in *in)
 	json_t *m = json_object();
 	size_t i;
 
-	ad_hex(c->open_hash, CR_HASH_BYTES, open_hex);
+	cr_hex_encode(c->open_hash, CR_HASH_BYTES, open_hex);
 	if (m) {
 		json_object_set_new(m, "version", json_integer(1));
 		json_object_set_new(m, "id", json_string(c->hex));

@@ -6,6 +6,8 @@
 #define CALLREC_ARCHIVED_RECORD_MANIFEST_H
 
 #include <jansson.h>
+
+#include "hex.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,7 +37,5 @@ struct ad_manifest_in {
 json_t *ad_manifest_build(const struct ad_manifest_in *in);
 /* Tags of a call: CALL_OPEN's "tags" overridden by CALL_CLOSE's (string values only). */
 json_t *ad_manifest_tags(json_t *meta, json_t *close);
-/* Lower-case hex of n bytes into out (2n+1). */
-void ad_hex(const uint8_t *p, size_t n, char *out);
 
 #endif

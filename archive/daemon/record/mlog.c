@@ -76,7 +76,7 @@ static int make_checkpoint(const struct ad_mlog *m, struct ad_index *ix, uint64_
 		return rc;
 	ad_merkle_root((const uint8_t(*)[AD_HASH])leaves, n, root);
 	free(leaves);
-	ad_hex(root, AD_HASH, root_hex);
+	cr_hex_encode(root, AD_HASH, root_hex);
 	ad_format_time(ad_clock_now(m->clock), when);
 	j = json_pack("{si ss sI ss ss}", "version", 1, "log", "callrec manifests", "tree_size",
 		      (json_int_t)n, "root_hash", root_hex, "time", when);
@@ -147,17 +147,17 @@ int ad_mlog_proof(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], uint64
 	ad_merkle_root((const uint8_t(*)[AD_HASH])leaves, size, root);
 	o = json_object();
 	arr = json_array();
-	ad_hex(leaves[index], AD_HASH, hex);
+	cr_hex_encode(leaves[index], AD_HASH, hex);
 	json_object_set_new(o, "leaf_index", json_integer((json_int_t)index));
 	json_object_set_new(o, "tree_size", json_integer((json_int_t)size));
 	json_object_set_new(o, "leaf_hash", json_string(hex));
 	for (i = 0; i < len; i++) {
-		ad_hex(path[i], AD_HASH, hex);
+		cr_hex_encode(path[i], AD_HASH, hex);
 		json_array_append_new(arr, json_pack("{ss ss}", "hash", hex, "side",
 						     left[i] ? "left" : "right"));
 	}
 	json_object_set_new(o, "path", arr);
-	ad_hex(root, AD_HASH, hex);
+	cr_hex_encode(root, AD_HASH, hex);
 	json_object_set_new(o, "root_hash", json_string(hex));
 	free(leaves);
 	*out = o;

@@ -29,7 +29,7 @@ static void line_hash(const char *line, size_t len, char out[65])
 	uint8_t d[32];
 
 	gnutls_hash_fast(GNUTLS_DIG_SHA256, line, len, d);
-	ad_hex(d, sizeof(d), out);
+	cr_hex_encode(d, sizeof(d), out);
 }
 
 /* Walk the existing lines: the head and the next sequence number. */

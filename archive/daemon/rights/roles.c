@@ -57,7 +57,7 @@ int ad_roles_load(const char *path, struct ad_roles *out, struct cr_diags *d)
 	size_t i;
 	int rc;
 
-	rc = ad_yaml_load(path, &root, d);
+	rc = cr_yaml_load(path, &root, NULL, NULL, d);
 	if (rc < 0)
 		goto out;
 	if (root->type != CR_Y_MAP) {

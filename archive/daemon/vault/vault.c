@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "fsutil.h"
+#include "hex.h"
 #include "log.h"
 
 struct ad_vault {
@@ -18,22 +19,11 @@ struct ad_vault {
 	gnutls_pubkey_t pub;
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int load_master(const char *path, uint8_t key[AD_KEY_BYTES])
 {
 	struct stat st;
 	char *text = NULL;
-	size_t len = 0, i;
+	size_t len = 0;
 	int rc = cr_read_file(path, 4096, &text, &len);
 
 	if (rc < 0) {
@@ -45,14 +35,7 @@ static int load_master(const char *path, uint8_t key[AD_KEY_BYTES])
 			st.st_mode & 0777);
 	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
 		len--;
-	rc = len == 2 * AD_KEY_BYTES ? 0 : -EINVAL;
-	for (i = 0; rc == 0 && i < AD_KEY_BYTES; i++) {
-		int h = hexval(text[2 * i]), l = hexval(text[2 * i + 1]);
-		if (h < 0 || l < 0)
-			rc = -EINVAL;
-		else
-			key[i] = (uint8_t)(h << 4 | l);
-	}
+	rc = len == 2 * AD_KEY_BYTES ? cr_hex_decode(text, len, key) : -EINVAL;
 	gnutls_memset(text, 0, len);
 	free(text);
 	if (rc < 0)
