@@ -1,5 +1,7 @@
 # callrec: plain Makefile with pkg-config. `make` builds everything into build/.
 # make deps | all | check | demo | install | clean      V=1 shows commands.
+# Tests: test-build (what unit and integration tests run; gcc only) | fuzz-build (clang) |
+# bench-build | asan | ubsan | tsan (the same sources with a sanitizer, in build-asan/ ...).
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -20,6 +22,12 @@ CFLAGS += -std=c11 -D_GNU_SOURCE -fPIC -Wall -Wextra -Werror -Wshadow -Wformat=2
 	  -Wno-missing-field-initializers -Icommon $(PKG_CFLAGS)
 DEPFLAGS = -MMD -MP
 LDFLAGS += -Wl,--as-needed -Wl,-z,relro -Wl,-z,now
+# SANITIZE=address|undefined|thread builds everything with that gcc sanitizer (make asan, ubsan,
+# tsan set it, each with its own build directory).
+ifneq ($(SANITIZE),)
+CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
 
 lib = $(shell pkg-config --libs $(1) 2>/dev/null)
 
@@ -202,21 +210,50 @@ $(B)/fuzz/fuzz_manifest: $(FUZZ_VERIFY) $(FUZZ_ARCHIVED)
 # Header dependencies of the fuzz objects too: they share structures with the daemon's.
 -include $(shell find $(B)/fuzz/obj -name '*.d' 2>/dev/null)
 
-fuzz: $(FUZZ_BINS)
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
 	for f in $(FUZZ_BINS); do n=$$(basename $$f | sed 's/^fuzz_//'); \
 		mkdir -p $(B)/fuzz/corpus-$$n; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(B)/fuzz/corpus-$$n tests/fuzz/corpus/$$n \
 			|| exit 1; done
 
-test-build: all $(UNIT_BINS) $(SLAVE_LIBS) $(TEST_PROGRAM_BINS) $(FUZZ_BINS) $(PROBE_LIBS) \
-	    $(BENCH_BINS) $(TESTHOOKS)
+# --- sanitizer builds -------------------------------------------------------------------------
+# make asan | ubsan | tsan: programs, plugin and unit tests built with that sanitizer into
+# $(B)-asan/ (-ubsan/, -tsan/), then the unit tests run from there; tsan also runs the plugin's
+# threaded tests (duplex's two threads and the reconnecting control thread against that plugin).
+# Not part of `make check`: each is a full second build.
+TSAN_PLUGIN := $(B)-tsan/libasound_module_pcm_callrec.so
+.PHONY: asan ubsan tsan unit-build fuzz-build bench-build FORCE
+asan: SANITIZER := address
+ubsan: SANITIZER := undefined
+tsan: SANITIZER := thread
+asan ubsan tsan: deps
+	$(Q)$(MAKE) --no-print-directory B=$(B)-$@ SANITIZE=$(SANITIZER) all unit-build
+	$(Q)BUILD=$(B)-$@ tests/run.sh --unit
+	$(Q)$(if $(filter tsan,$@),$(MAKE) --no-print-directory test-build && \
+		TESTS="plugin_sanitizers plugin_reconnect" tests/run.sh --integration)
+# The tests' ThreadSanitizer plugin: the tsan build of the plugin alone.
+$(TSAN_PLUGIN): FORCE
+	$(Q)$(MAKE) --no-print-directory B=$(B)-tsan SANITIZE=thread $@
+FORCE:
+
+bench-build: $(BENCH_BINS)
+
+# What the unit and integration tests run, built with $(CC) alone: `make test-build` and then
+# `bash tests/integration/NAME.sh` runs any one of them (fuzz_replay.sh also wants fuzz-build).
+# archive_streams.sh drives the archive with bench's load generator, so that one is here too;
+# plugin_sanitizers.sh and plugin_reconnect.sh load the ThreadSanitizer build of the plugin.
+unit-build: $(UNIT_BINS)
+test-build: all unit-build $(SLAVE_LIBS) $(TEST_PROGRAM_BINS) $(PROBE_LIBS) $(B)/bench/archload \
+	    $(TSAN_PLUGIN) $(TESTHOOKS)
 
 # --- the README's two commands ----------------------------------------------------------------
 deps:
 	$(Q)packaging/install-deps.sh packaging/debian-packages.txt
 
+# make check also replays the fuzz corpora (fuzz_replay.sh), so it builds the fuzzers too.
 check: deps
-	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)$(MAKE) --no-print-directory test-build fuzz-build
 	$(Q)tests/run.sh
 
 demo: deps
@@ -224,7 +261,7 @@ demo: deps
 	$(Q)tests/demo.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)$(MAKE) --no-print-directory test-build bench-build
 	$(Q)BUILD=$(abspath $(B)) bench/run.sh
 
 # Long versions of the fault and format tests (10-minute network cut, full plugin matrix, an
@@ -263,6 +300,6 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/callrec-agent $(DESTDIR)$(SBINDIR)/callrec-archived
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) $(B)-asan $(B)-ubsan $(B)-tsan
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -13,6 +13,7 @@
 # Environment: CALLS (default 8), SECS (default 30), RATE (default 48000), PPM, BUILD.
 # Needs a built tree (make test-build); compiles bench/agent_load.c into $BUILD/bench/.
 set -u
+TAP_PLAN=no # a benchmark, not a test: no plan, its own exit status
 . "$(dirname "$0")/../tests/lib.sh"
 CALLS=${CALLS:-8}
 SECS=${SECS:-30}
@@ -24,7 +25,7 @@ if [ ! -x "$LOAD" ] || [ "$TOP/bench/agent_load.c" -nt "$LOAD" ]; then
 		"$TOP/bench/agent_load.c" "$BUILD/libcallrec-common.a" -o "$LOAD" || exit 1
 fi
 
-pki_setup || { echo "# pki setup failed" >&2; exit 1; }
+setup_pki || { echo "# pki setup failed" >&2; exit 1; }
 start_archive || { echo "# archive did not start" >&2; exit 1; }
 start_agent || { echo "# agent did not start" >&2; exit 1; }
 SOCK=$(cat "$T/agent.ready")

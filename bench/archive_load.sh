@@ -13,6 +13,7 @@ source "$(dirname "$0")/own_session.sh"
 # directories by that name, presumably); here it is out of reach of such globs.
 export TMPDIR=${TMPDIR:-/tmp}/callrec-bench
 mkdir -p "$TMPDIR"
+TAP_PLAN=no # a benchmark, not a test: no plan, its own exit status
 source "$(dirname "$0")/../tests/lib.sh"
 STEPS=${ARCHLOAD_STEPS:-500,1000,2000,3000,3500,4000,4500,5000,6000}
 WINDOW=${ARCHLOAD_WINDOW:-10}
@@ -23,7 +24,7 @@ STREAM_BYTES_PER_S=64000 # 16 kHz x 2 channels x 2 bytes
 ulimit -n "$(ulimit -Hn)"
 echo "# $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg), fd limit $(ulimit -n)" >&2
 
-pki_setup || { echo "# pki set-up failed" >&2; exit 1; }
+setup_pki || { echo "# pki set-up failed" >&2; exit 1; }
 # Many devices, as in a fleet: stream i uses device i mod DEVICES (the archive binds each call
 # to its device's certificate name).
 for i in $(seq 1 "$DEVICES"); do
@@ -38,7 +39,7 @@ rm -f "$PKI/archive-data/dd.tmp"
 [ -n "$mbps" ] && echo "archive streams disk_bound $((mbps / STREAM_BYTES_PER_S))"
 echo "# disk: $mbps bytes/s sequential (dd, conv=fdatasync)" >&2
 
-# lib.sh's free_port may pick a port in the ephemeral range, which a previous ramp's client
+# lib.sh's find_free_port may pick a port in the ephemeral range, which a previous ramp's client
 # ports can still hold; then move the archive below it and try again.
 for try in 1 2 3; do
 	start_archive && break

@@ -10,9 +10,10 @@
 #              every stream and the "recorded" runs silently measure the unrecorded path)
 # cost per second = (count for a 10 s file - count for a 2 s file) / 8, so fixed start-up cost
 # cancels out. Prints one line per figure: "plugin NAME ACCESS instr_per_s".
+TAP_PLAN=no # a benchmark, not a test: no plan, its own exit status
 source "$(dirname "$0")/../tests/lib.sh"
-alsa_conf 'pcm.bench_copy { type copy slave.pcm "null" }'
-alsa_conf 'pcm.bench_callrec { type callrec slave.pcm "null" agent "'"$T"'/agent.sock" }'
+add_alsa_conf 'pcm.bench_copy { type copy slave.pcm "null" }'
+add_alsa_conf 'pcm.bench_callrec { type callrec slave.pcm "null" agent "'"$T"'/agent.sock" }'
 
 head -c $((48000 * 4 * 10)) /dev/urandom >"$T/a10.raw"
 head -c $((48000 * 4 * 2)) /dev/urandom >"$T/a2.raw"

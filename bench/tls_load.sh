@@ -13,12 +13,13 @@ source "$(dirname "$0")/own_session.sh"
 # directories by that name, presumably); here it is out of reach of such globs.
 export TMPDIR=${TMPDIR:-/tmp}/callrec-bench
 mkdir -p "$TMPDIR"
+TAP_PLAN=no # a benchmark, not a test: no plan, its own exit status
 source "$(dirname "$0")/../tests/lib.sh"
 SECONDS_EACH=${HSSTORM_SECONDS:-2}
 THREADS=${HSSTORM_THREADS:-16}
 
-pki_setup || exit 1
-# lib.sh's free_port may pick a port in the ephemeral range, which a previous load test's client
+setup_pki || exit 1
+# lib.sh's find_free_port may pick a port in the ephemeral range, which a previous load test's client
 # ports can still hold; then move the archive below it and try again.
 for try in 1 2 3; do
 	start_archive && break

@@ -15,8 +15,10 @@ export BUILD
 DEMO=${CALLREC_DEMO_DIR:-$BUILD/demo}
 case $DEMO in /*) ;; *) DEMO=$PWD/$DEMO ;; esac
 rm -rf "$DEMO" && mkdir -p "$DEMO" || exit 1
-# lib.sh makes its working directory ($T) under TMPDIR; KEEP=1 leaves it for inspection.
+# lib.sh makes its working directory ($T) under TMPDIR; KEEP=1 leaves it for inspection. The
+# demo is no test: no plan, and its own exit status.
 export TMPDIR=$DEMO KEEP=1
+TAP_PLAN=no
 . "$TOP/tests/lib.sh"
 
 step() { printf '\n== %s\n' "$*"; }
@@ -31,11 +33,10 @@ for bin in callrec-archive callrec-archived callrec-agent libasound_module_pcm_c
 done
 
 step "Fleet PKI, archive and agent (state in $T)"
-pki_setup || fail "pki setup failed"
+setup_pki || fail "pki setup failed"
 start_archive || fail "the archive did not start"
 start_agent || fail "the agent did not start"
-SOCK=$(cat "$T/agent.ready")
-echo "archive listening on 127.0.0.1:$PORT, agent socket $SOCK"
+echo "archive listening on $ADDR, agent socket $SOCK"
 
 step "Two voices"
 ALICE="Hello, this is Alice from sales, I agree to the offer."
@@ -54,7 +55,7 @@ sox -D "$T/alice.wav" -t raw "$T/microphone.raw" pad 0 "$(awk "BEGIN{print $LEN 
 echo "local  (Alice, microphone):   \"$ALICE\""
 echo "remote (Bob, loudspeaker):    \"$BOB\""
 
-alsa_conf "
+add_alsa_conf "
 pcm.demo_mic_device { type rawfile file \"$T/microphone.raw\" pace yes }
 pcm.demo_speaker_device { type rawfile file \"$T/loudspeaker.raw\" pace yes }
 pcm.demo_mic { type callrec slave.pcm \"demo_mic_device\" agent \"$SOCK\" }
@@ -65,33 +66,18 @@ step "The call: duplex captures Alice and plays Bob through the callrec plugin (
 	--record "$T/softphone-heard-microphone.wav" --seconds "$LEN" || fail "duplex failed"
 
 step "Waiting for the archive to complete the call"
-complete_call() {
-	archive_cli list --json 2>/dev/null | /usr/bin/python3 -c '
-import json, sys
-for line in sys.stdin:
-    if line.strip():
-        c = json.loads(line)
-        if c.get("state") == "complete" and c.get("application") == "duplex":
-            print(c["id"]); break'
-}
-ID=
-for _ in $(seq 1 60); do
-	ID=$(complete_call) || true
-	[ -n "$ID" ] && break
-	sleep 0.5
-done
-[ -n "$ID" ] || fail "the call did not become complete within 30 s"
+ID=$(find_complete_call duplex 30) || fail "the call did not become complete within 30 s"
 echo "call $ID is complete"
 stop_pid "$AGENT_PID"
 echo "agent stopped"
 
 step "callrec-archive list"
-archive_cli list || fail "list failed"
+run_archive_cli list || fail "list failed"
 step "callrec-archive list --json"
-archive_cli list --json || fail "list --json failed"
+run_archive_cli list --json || fail "list --json failed"
 
 step "callrec-archive export --call $ID --out $DEMO/export"
-archive_cli export --call "$ID" --out "$DEMO/export" || fail "export failed"
+run_archive_cli export --call "$ID" --out "$DEMO/export" || fail "export failed"
 ls -l "$DEMO/export"
 stop_pid "$ARCHIVED_PID"
 echo "archive stopped"

@@ -9,21 +9,9 @@
 # Needs `make test-build` (duplex, wavxcorr and the rawfile test-double slave come from $BUILD).
 # Takes about a minute plus the package build; not part of `make check` (`make deb-check`).
 . "$(dirname "$0")/../lib.sh"
-PY=/usr/bin/python3
+. "$TOP/tests/lib/call.bash"
 PKGS="callrec-alsa-plugin callrec-agent callrec-announcements callrec-archive callrec-tools"
 ALSA_LIBDIR=$(pkg-config --variable=libdir alsa)/alsa-lib
-# Count failures so that `make deb-check` fails when a check does (run.sh counts the lines
-# itself; this script also runs alone).
-_failed=0 _passed=0
-ok() { echo "ok - $*"; _passed=$((_passed + 1)); }
-not_ok() { echo "not ok - $*"; _failed=$((_failed + 1)); }
-# require NAME COMMAND...: check, and stop the test when it fails (later steps depend on it).
-require() {
-	local name=$1; shift
-	if "$@"; then ok "$name"; return 0; fi
-	not_ok "$name"
-	return 1
-}
 
 [ "$(id -u)" = 0 ] || { not_ok "deb_check runs as root (it installs packages)"; exit 1; }
 for p in $PKGS; do
@@ -39,13 +27,13 @@ done
 # --- build ---------------------------------------------------------------------------------------
 if [ -z "${DEBS:-}" ]; then
 	DEBS=$T/deb
-	require "packages build (dpkg-buildpackage) with no lintian errors" \
+	check "packages build (dpkg-buildpackage) with no lintian errors" \
 		"$TOP/packaging/build-deb.sh" "$DEBS" || { tail -30 "$DEBS/build.log"; exit 1; }
 fi
 debs=()
 for p in $PKGS; do debs+=("$(ls "$DEBS/${p}_"*.deb 2>/dev/null | head -1)"); done
-have_all() { local d; for d in "${debs[@]}"; do [ -f "$d" ] || return 1; done; }
-require "the five binary packages exist" have_all || exit 1
+has_all_debs() { local d; for d in "${debs[@]}"; do [ -f "$d" ] || return 1; done; }
+check "the five binary packages exist" has_all_debs || exit 1
 
 # From here on, whatever happens, the machine is left without the packages and their users.
 installed=0
@@ -59,30 +47,30 @@ deb_cleanup() {
 	rm -rf /var/lib/callrec /var/spool/callrec /run/callrec /etc/callrec 2>/dev/null
 	userdel callrec 2>/dev/null
 	userdel callrec-archive 2>/dev/null
-	cleanup
 }
-trap deb_cleanup EXIT
+at_exit deb_cleanup
 
 # --- install -------------------------------------------------------------------------------------
 installed=1
-# to LOG COMMAND...: runs the command with its output in LOG (so check's own line stays visible).
-to() { local log=$1; shift; "$@" >"$log" 2>&1; }
-require "dpkg -i installs the five packages" to "$T/dpkg-install.log" dpkg -i "${debs[@]}" ||
+# run_logged LOG COMMAND...: runs the command with its output in LOG (so check's own line stays
+# visible).
+run_logged() { local log=$1; shift; "$@" >"$log" 2>&1; }
+check "dpkg -i installs the five packages" run_logged "$T/dpkg-install.log" dpkg -i "${debs[@]}" ||
 	{ cat "$T/dpkg-install.log"; exit 1; }
 dpkg -L $PKGS | sort -u >"$T/dpkg-L.txt"
 note "$(wc -l <"$T/dpkg-L.txt") paths owned by the packages"
 
-owner_mode() { stat -c '%U:%G %a' "$1" 2>/dev/null; }
-check "user callrec exists (sysusers)" to /dev/null id callrec
-check "user callrec-archive exists (sysusers)" to /dev/null id callrec-archive
+get_owner_mode() { stat -c '%U:%G %a' "$1" 2>/dev/null; }
+check "user callrec exists (sysusers)" run_logged /dev/null id callrec
+check "user callrec-archive exists (sysusers)" run_logged /dev/null id callrec-archive
 check "the plugin is in alsa-lib's plugin directory ($ALSA_LIBDIR)" \
 	test -f "$ALSA_LIBDIR/libasound_module_pcm_callrec.so"
 check "/etc/alsa/conf.d/50-callrec.conf links to the snippet" \
 	test "$(readlink /etc/alsa/conf.d/50-callrec.conf)" = /usr/share/alsa/alsa.conf.d/50-callrec.conf
-check "/run/callrec is callrec's, world-searchable (tmpfiles)" test "$(owner_mode /run/callrec)" = "callrec:callrec 755"
-check "/var/spool/callrec is callrec's alone (tmpfiles)" test "$(owner_mode /var/spool/callrec)" = "callrec:callrec 700"
+check "/run/callrec is callrec's, world-searchable (tmpfiles)" test "$(get_owner_mode /run/callrec)" = "callrec:callrec 755"
+check "/var/spool/callrec is callrec's alone (tmpfiles)" test "$(get_owner_mode /var/spool/callrec)" = "callrec:callrec 700"
 check "/var/lib/callrec/archive is callrec-archive's alone (tmpfiles)" \
-	test "$(owner_mode /var/lib/callrec/archive)" = "callrec-archive:callrec-archive 700"
+	test "$(get_owner_mode /var/lib/callrec/archive)" = "callrec-archive:callrec-archive 700"
 check "man pages installed" test -f /usr/share/man/man8/callrec-agent.8.gz -a -f /usr/share/man/man1/callrec.1.gz
 check "no configuration of the services is installed (they wait for IT's files)" \
 	test -z "$(ls -A /etc/callrec 2>/dev/null)"
@@ -98,7 +86,7 @@ done
 
 # --- configure as IT would (docs/fleet.md) --------------------------------------------------------
 PKI=$T/pki
-PORT=$(free_port)
+PORT=$(find_free_port)
 check "pki init with the installed callrec-archive" \
 	callrec-archive pki init "$PKI" --listen "127.0.0.1:$PORT" >/dev/null
 callrec-archive pki device desk1 --dir "$PKI" >/dev/null &&
@@ -124,37 +112,18 @@ for rel in $(sed -n -e "s|^ *[a-z_]*: $DEV/||p" -e "s|^ *[a-z_]*: $PKI/||p" "$DE
 done
 sed -e "s|$DEV/|/etc/callrec/|" -e "s|$PKI/|/etc/callrec/|" "$DEV/agent.yaml" >/etc/callrec/agent.yaml
 # The fleet policy: the softphone (here duplex) is recorded for proof of agreements.
-cat >/etc/callrec/policy.yaml <<'EOP'
-version: 1
-purposes:
-  contract:
-    description: Proof of agreements made by phone
-    legal_basis: contract
-    retention: 5y
-    access: [legal]
-    disclosure:
-      mode: notice
-      notice: "Terms of service, article 12"
-rules:
-  - match: { application: [duplex] }
-    record: contract
-employees:
-  notice: "Staff handbook 4.2"
-  private_calls: user_can_mark
-recording:
-  on_failure: continue
-EOP
-require "the installed callrec validates the policy" to "$T/policy-check.txt" callrec policy check /etc/callrec/policy.yaml ||
+write_policy /etc/callrec/policy.yaml
+check "the installed callrec validates the policy" run_logged "$T/policy-check.txt" callrec policy check /etc/callrec/policy.yaml ||
 	{ cat "$T/policy-check.txt"; exit 1; }
 echo "policy: /etc/callrec/policy.yaml" >>/etc/callrec/agent.yaml
 sed 's/^/# agent.yaml: /' /etc/callrec/agent.yaml
-check "the device key is not readable by other users" test "$(owner_mode /etc/callrec/device.key)" = "root:callrec 640"
+check "the device key is not readable by other users" test "$(get_owner_mode /etc/callrec/device.key)" = "root:callrec 640"
 
 # Reinstalling (the upgrade path: same maintainer scripts) must leave IT's files alone.
-sums() { sha256sum /etc/callrec/*.yaml /etc/callrec/archive/*; stat -c '%n %U:%G %a' /etc/callrec/*; }
-sums >"$T/sums.before"
-check "dpkg -i again (upgrade path) succeeds" to "$T/dpkg-reinstall.log" dpkg -i "${debs[@]}"
-sums >"$T/sums.after"
+print_sums() { sha256sum /etc/callrec/*.yaml /etc/callrec/archive/*; stat -c '%n %U:%G %a' /etc/callrec/*; }
+print_sums >"$T/sums.before"
+check "dpkg -i again (upgrade path) succeeds" run_logged "$T/dpkg-reinstall.log" dpkg -i "${debs[@]}"
+print_sums >"$T/sums.after"
 check "reinstalling changed none of IT's configuration files" cmp -s "$T/sums.before" "$T/sums.after"
 
 # --- start the installed daemons as their units do ------------------------------------------------
@@ -165,7 +134,7 @@ setpriv --reuid=callrec-archive --regid=callrec-archive --init-groups \
 	/usr/sbin/callrec-archived --config /etc/callrec/archived.yaml --ready-file "$T/ready/archived" \
 	2>>"$T/archived.log" &
 ARCHIVED_PID=$!
-require "the installed archive starts as callrec-archive" wait_file "$T/ready/archived" 10 ||
+check "the installed archive starts as callrec-archive" wait_file "$T/ready/archived" 10 ||
 	{ cat "$T/archived.log"; exit 1; }
 # The agent unit: User=callrec, AmbientCapabilities=CAP_SYS_PTRACE and nothing else. It must
 # name the program behind a root process's stream, which needs exactly that capability.
@@ -175,20 +144,14 @@ setpriv --reuid=callrec --regid=callrec --init-groups --inh-caps=-all,+sys_ptrac
 	/usr/sbin/callrec-agent --config /etc/callrec/agent.yaml --ready-file "$T/ready/agent" \
 	2>>"$T/agent.log" &
 AGENT_PID=$!
-require "the installed agent starts as callrec" wait_file "$T/ready/agent" 10 || { cat "$T/agent.log"; exit 1; }
+check "the installed agent starts as callrec" wait_file "$T/ready/agent" 10 || { cat "$T/agent.log"; exit 1; }
 check "the agent listens on /run/callrec/agent.sock" test "$(cat "$T/ready/agent")" = /run/callrec/agent.sock
 check "the agent runs as callrec" test "$(stat -c %U /proc/$AGENT_PID)" = callrec
-check "callrec status talks to the installed agent" to "$T/status.txt" callrec status
+check "callrec status talks to the installed agent" run_logged "$T/status.txt" callrec status
 sed 's/^/# status: /' "$T/status.txt"
 
 # --- a call through the installed plugin and configuration ------------------------------------------
-make_speech() { # make_speech OUT.wav SECONDS TEXT
-	espeak-ng -w "$T/speech.tmp.wav" "$3" &&
-		sox -V1 -D "$T/speech.tmp.wav" -r 48000 -c 2 -b 16 "$1" pad 0.2 "$2" trim 0 "$2"
-}
-make_speech "$T/a.wav" 4 "Hello, this is Alice from sales, I agree to the offer." || exit 1
-make_speech "$T/b.wav" 4 "This is Bob, the customer. Confirmed, we have a deal." || exit 1
-sox -D "$T/a.wav" -t raw "$T/a_capture.raw" pad 0 2 || exit 1
+require "signals" make_call_signals 4
 # The installed pcm.!default example, as a user's ~/.asoundrc (HOME=$T; /etc/asound.conf is
 # not touched because other tests may run on this machine at the same time), with its slave
 # pointed at the test doubles. ALSA's stock configuration path: /etc/alsa/conf.d (with the
@@ -196,12 +159,7 @@ sox -D "$T/a.wav" -t raw "$T/a_capture.raw" pad 0 2 || exit 1
 # `callrec` type resolves to the installed plugin (no pcm_type.callrec anywhere).
 unset ALSA_CONFIG_PATH
 export HOME=$T
-cat >"$T/.asoundrc" <<EOC
-pcm_type.rawfile { lib "$BUILD/tests/libasound_module_pcm_rawfile.so" }
-pcm.deb_in { type rawfile file "$T/a_capture.raw" pace yes }
-pcm.deb_out { type rawfile file "$T/play_out.raw" pace yes }
-pcm.deb_headset { type asym playback.pcm "deb_out" capture.pcm "deb_in" }
-EOC
+fill_fixture deb-asoundrc.in "$T/.asoundrc" || exit 1
 sed 's/slave.pcm "pipewire"/slave.pcm "deb_headset"/' \
 	/usr/share/doc/callrec-alsa-plugin/examples/asound-callrec.conf >>"$T/.asoundrc"
 check "the example routes the default device through callrec" grep -q 'deb_headset' "$T/.asoundrc"
@@ -211,9 +169,10 @@ check "duplex call on the default device" "$BUILD/tests/duplex" --capture defaul
 check "the installed snippet defines callrec:SLAVE=..." \
 	aplay -q -D "callrec:SLAVE=deb_out" "$T/b.wav"
 
-op() { callrec-archive --config "$PKI/operators/counsel/archive.yaml" "$@"; }
-find_call() {
-	op list --json 2>>"$T/cli.log" | "$PY" -c '
+# run_installed_cli ARGS...: the installed callrec-archive as operator counsel.
+run_installed_cli() { callrec-archive --config "$PKI/operators/counsel/archive.yaml" "$@"; }
+find_duplex_call() {
+	run_installed_cli list --json 2>>"$T/cli.log" | "$PY" -c '
 import json, sys
 for line in sys.stdin:
     if line.strip():
@@ -222,27 +181,27 @@ for line in sys.stdin:
             print(c["id"], c.get("purpose")); break'
 }
 ID='' PURPOSE=''
-for _ in $(seq 1 80); do read -r ID PURPOSE < <(find_call); [ -n "$ID" ] && break; sleep 0.25; done
+for _ in $(seq 1 80); do read -r ID PURPOSE < <(find_duplex_call); [ -n "$ID" ] && break; sleep 0.25; done
 check "the installed archive has the call, application duplex (named via CAP_SYS_PTRACE)" test -n "$ID"
 check "the call was recorded under the installed policy (purpose contract)" test "$PURPOSE" = contract
 if [ -n "$ID" ]; then
-	check "export the call" to "$T/export.log" op export --call "$ID" --out "$T/export"
-	check "channel 1 is what the user said" to "$T/xcorr1.txt" "$BUILD/tests/wavxcorr" "$T/export/$ID.wav" 1 "$T/a.wav" 0 --min 0.99
-	check "channel 2 is what the user heard" to "$T/xcorr2.txt" "$BUILD/tests/wavxcorr" "$T/export/$ID.wav" 2 "$T/b.wav" 0 --min 0.99
+	check "export the call" run_logged "$T/export.log" run_installed_cli export --call "$ID" --out "$T/export"
+	check "channel 1 is what the user said" run_logged "$T/xcorr1.txt" "$BUILD/tests/wavxcorr" "$T/export/$ID.wav" 1 "$T/a.wav" 0 --min 0.99
+	check "channel 2 is what the user heard" run_logged "$T/xcorr2.txt" "$BUILD/tests/wavxcorr" "$T/export/$ID.wav" 2 "$T/b.wav" 0 --min 0.99
 fi
 kill -HUP "$AGENT_PID"
-check "callrec status answers after SIGHUP (reload)" to /dev/null callrec status
+check "callrec status answers after SIGHUP (reload)" run_logged /dev/null callrec status
 check "the agent survives SIGHUP" kill -0 "$AGENT_PID"
-spool_empty() { [ -z "$(find /var/spool/callrec -type f 2>/dev/null)" ]; }
-for _ in $(seq 1 40); do spool_empty && break; sleep 0.25; done
-check "the agent's spool is empty" spool_empty
+is_system_spool_empty() { [ -z "$(find /var/spool/callrec -type f 2>/dev/null)" ]; }
+wait_for is_system_spool_empty
+check "the agent's spool is empty" is_system_spool_empty
 stop_pid "$AGENT_PID"; AGENT_PID=
 stop_pid "$ARCHIVED_PID"; ARCHIVED_PID=
 
 # --- purge -------------------------------------------------------------------------------------------
 # IT's own files in /etc/callrec are not the packages'; the admin removes them.
 rm -rf /etc/callrec
-check "dpkg --purge removes the five packages" to "$T/dpkg-purge.log" dpkg --purge $PKGS
+check "dpkg --purge removes the five packages" run_logged "$T/dpkg-purge.log" dpkg --purge $PKGS
 installed=0
 sed 's/^/# purge: /' "$T/dpkg-purge.log" | grep -i 'kept\|warning'
 left=$(while read -r f; do
@@ -264,8 +223,6 @@ check "purge kept the archive's recordings and said so" \
 rm -rf /var/lib/callrec
 # System users stay after purge (Debian practice: no uid reuse over files they may own); this
 # throwaway machine removes them here.
-check "the service users remain after purge, as documented" to /dev/null id callrec
+check "the service users remain after purge, as documented" run_logged /dev/null id callrec
 userdel callrec-archive 2>/dev/null; userdel callrec 2>/dev/null
 check "users removed by the test" test -z "$(getent passwd callrec callrec-archive)"
-echo "$_passed passed, $_failed failed"
-[ "$_failed" -eq 0 ]

@@ -1,39 +1,25 @@
 #!/bin/bash
-# Issue 5, SPEC 4.7: the spool's size cap while the archive is down. agent.yaml caps the spool
+# The spool's size cap while the archive is down. agent.yaml caps the spool
 # at 200 KiB (about three 1 s chunks of 16 kHz stereo); a 10 s call is made with no archive.
 # What fits is spooled; after that new audio is not spooled and the call's manifest lists the
 # rest as a gap with cause "spool_full" on both channels (silence of that length in the WAV,
 # never closed up). When the archive comes, the spool drains and the call completes. The
 # heartbeat counts the refused chunks.
 . "$(dirname "$0")/../lib.sh"
-PY=/usr/bin/python3
+. "$TOP/tests/lib/call.bash"
+. "$TOP/tests/lib/archive.bash"
 SECS=10
 
 sox -V1 -n -r 48000 -c 2 -b 16 "$T/a.wav" synth $SECS pinknoise sinc -2000 vol 0.5 || exit 1
 sox -V1 -n -r 48000 -c 2 -b 16 "$T/b.wav" synth $SECS pinknoise sinc -2000 vol 0.5 || exit 1
 sox -D "$T/a.wav" -t raw "$T/a_capture.raw" pad 0 1 || exit 1
 
-pki_setup || { not_ok "pki setup"; exit 1; }
+require "pki setup" setup_pki
 printf 'spool:\n  max_bytes: 200K\n' >>"$PKI/devices/desk1/agent.yaml"
-start_agent || { not_ok "agent starts (no archive)"; exit 1; }
-SOCK=$(cat "$T/agent.ready")
-alsa_conf "
-pcm.s_cap_slave { type rawfile file \"$T/a_capture.raw\" pace yes }
-pcm.s_play_slave { type rawfile file \"$T/play_out.raw\" pace yes }
-pcm.s_cap { type callrec slave.pcm \"s_cap_slave\" agent \"$SOCK\" }
-pcm.s_play { type callrec slave.pcm \"s_play_slave\" agent \"$SOCK\" }"
+require "agent starts (no archive)" start_agent
+add_call_pcms
 
-wait_log() {
-	local i
-	for i in $(seq 1 $((${3:-10} * 10))); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-check "a ${SECS} s call with the archive down" "$BUILD/tests/duplex" --capture s_cap \
-	--playback s_play --play "$T/b.wav" --record "$T/captured.wav" --seconds $SECS \
-	--rate 48000 --channels 2 --format S16_LE
+check "a ${SECS} s call with the archive down" run_call "$T/captured.wav" --seconds $SECS
 check "the call ends in the agent" wait_log "$T/agent.log" "call [0-9a-f]+ ended" 10
 check "the agent says the spool is full" grep -q 'spool: full' "$T/agent.log"
 SPOOL=$XDG_STATE_HOME/callrec/spool
@@ -45,36 +31,22 @@ check "the spool stayed near its cap (at most cap + CALL_CLOSE + directory)" \
 	awk "BEGIN{exit !($used <= 204800 + 16384)}"
 check "audio was refused, not spooled (fewer than $SECS chunks)" test "$files" -lt $((SECS + 2))
 
-start_archive || { not_ok "archive starts"; exit 1; }
-ID=$(complete_call_id duplex 30)
-[ -n "$ID" ] && ok "the call completes in the archive once it is back ($ID)" ||
-	{ not_ok "the call completes in the archive"; tail -20 "$T/agent.log" "$T/archived.log" >&2; exit 1; }
-check "export the call" archive_cli export --call "$ID" --out "$T/export"
-WAV=$T/export/$ID.wav
-MANIFEST=$T/export/$ID.manifest.json
+require "archive starts" start_archive
+require_complete_call "the call completes in the archive once it is back" duplex 30
+check "export the call" export_call
 secs=$(soxi -D "$WAV" 2>/dev/null || echo 0)
 note "archived audio: ${secs}s"
 check "the recording keeps the call's length (gap kept as silence)" \
 	awk "BEGIN{exit !($secs >= $SECS - 1 && $secs <= $SECS + 4)}"
-spool_gaps() { "$PY" - "$MANIFEST" <<'PYEOF'
+spool_gaps() { get_manifest_gaps | "$PY" -c '
 import json, sys
-m = json.load(open(sys.argv[1]))
-def find(o):
-    if isinstance(o, dict):
-        if isinstance(o.get("gaps"), list):
-            return o["gaps"]
-        for v in o.values():
-            r = find(v)
-            if r is not None: return r
-    return None
-gaps = find(m) or []
+gaps = json.load(sys.stdin)
 full = [g for g in gaps if g.get("cause") == "spool_full"]
 print("# spool_full gaps:", full)
 chans = {g.get("channel") for g in full}
 total = {c: sum(g["length_ms"] for g in full if g.get("channel") == c) for c in chans}
 print("# spool_full per channel (ms):", total)
-sys.exit(0 if chans >= {1, 2} and all(t >= 4000 for t in total.values()) else 1)
-PYEOF
+sys.exit(0 if chans >= {1, 2} and all(t >= 4000 for t in total.values()) else 1)'
 }
 check "the manifest lists the refused audio as gaps \"spool_full\" on both channels (>= 4 s)" spool_gaps
 silent_tail() { # the last second of the recording is silence on both channels
@@ -86,14 +58,12 @@ silent_tail() { # the last second of the recording is silence on both channels
 check "where the spool was full the recording is silence" silent_tail
 sox -D "$WAV" "$T/head.wav" trim 0 2 && sox -D "$T/a.wav" "$T/a_head.wav" trim 0 2
 check "before the spool filled the recording is the call's audio" \
-	"$BUILD/tests/wavxcorr" "$T/head.wav" 1 "$T/a_head.wav" 0 --min 0.9
-spool_empty() { [ -z "$(find "$SPOOL" -type f 2>/dev/null)" ]; }
-for _ in $(seq 1 40); do spool_empty && break; sleep 0.25; done
-check "the spool drained" spool_empty
+	correlate "head of ch1 vs A" "$T/head.wav" 1 "$T/a_head.wav" 0 --min 0.9
+wait_for is_spool_empty
+check "the spool drained" is_spool_empty
 
 beat() {
-	sqlite3 -readonly "$PKI/archive-data/index.sqlite" \
-		"SELECT last_seen FROM devices WHERE name = 'desk1'" 2>/dev/null | "$PY" -c '
+	get_device_heartbeat desk1 | "$PY" -c '
 import json, sys
 h = json.loads(sys.stdin.read())
 print("# heartbeat spool:", h.get("spool"))

@@ -6,41 +6,41 @@
 # tombstone with no key, no files and no chunk rows, and the other calls are intact and
 # verifiable.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/archive_helpers.bash"
+. "$TOP/tests/lib/archive.bash"
 
-pki_setup || { not_ok "pki setup"; exit 1; }
-add_operator dpo1 dpo || { not_ok "operators"; exit 1; }
-start_archive || { not_ok "archive starts"; exit 1; }
-KEEP_ID=$(upload --meta '{"tags":{"keep":"yes"}}') || { not_ok "upload"; exit 1; }
-wait_state "$KEEP_ID" complete || not_ok "kept call assembled"
+require "pki setup" setup_pki
+require "operators" add_operator dpo1 dpo
+require "archive starts" start_archive
+KEEP_ID=$(upload_call --meta '{"tags":{"keep":"yes"}}') || { not_ok "upload"; exit 1; }
+wait_call_state "$KEEP_ID" complete || not_ok "kept call assembled"
 stop_pid "$ARCHIVED_PID"
 
 # consistent ID: the erasure either finished or never started, and everything agrees.
 consistent() {
 	local id=$1 st
-	st=$(state_of "$id")
+	st=$(get_call_state "$id")
 	case $st in
 	erased)
-		[ "$(keys_of "$id")" = 0 ] && [ ! -e "$(DATA)/calls/$id" ] &&
-			[ "$(q "SELECT COUNT(*) FROM chunks WHERE call_id = x'$id'")" = 0 ] &&
-			[ "$(q "SELECT meta FROM calls WHERE id = x'$id'")" = "{}" ] ;;
+		[ "$(count_call_keys "$id")" = 0 ] && [ ! -e "$ARCHIVE_DATA/calls/$id" ] &&
+			[ "$(query_index "SELECT COUNT(*) FROM chunks WHERE call_id = x'$id'")" = 0 ] &&
+			[ "$(query_index "SELECT meta FROM calls WHERE id = x'$id'")" = "{}" ] ;;
 	complete)
-		[ "$(keys_of "$id")" = 1 ] && [ -s "$(DATA)/calls/$id/audio.wav" ] ;;
+		[ "$(count_call_keys "$id")" = 1 ] && [ -s "$ARCHIVE_DATA/calls/$id/audio.wav" ] ;;
 	*) return 1 ;;
 	esac
 }
 
 for point in erase-after-mark erase-after-key erase-after-objects; do
 	start_archive_testhooks --test-crash-at $point || { not_ok "archive starts ($point)"; continue; }
-	id=$(upload --meta '{}')
-	wait_state "$id" complete || not_ok "call assembled ($point)"
-	as dpo1 erase --call "$id" --reason "crash test" >/dev/null 2>&1
+	id=$(upload_call --meta '{}')
+	wait_call_state "$id" complete || not_ok "call assembled ($point)"
+	run_archive_as dpo1 erase --call "$id" --reason "crash test" >/dev/null 2>&1
 	wait "$ARCHIVED_PID"
 	check "the archive died at $point" test $? -eq 99
-	check "the index shows the erasure in progress ($point)" test "$(state_of "$id")" = erasing
+	check "the index shows the erasure in progress ($point)" test "$(get_call_state "$id")" = erasing
 	case $point in
-	erase-after-mark) check "key still there before its deletion" test "$(keys_of "$id")" = 1 ;;
-	*) check "key already destroyed ($point)" test "$(keys_of "$id")" = 0 ;;
+	erase-after-mark) check "key still there before its deletion" test "$(count_call_keys "$id")" = 1 ;;
+	*) check "key already destroyed ($point)" test "$(count_call_keys "$id")" = 0 ;;
 	esac
 	start_archive || { not_ok "archive restarts after $point"; continue; }
 	check "after restart the erasure is finished and consistent ($point)" consistent "$id"
@@ -50,29 +50,29 @@ for point in erase-after-mark erase-after-key erase-after-objects; do
 done
 
 # SIGKILL at an arbitrary moment during a batch of erasures.
-start_archive || { not_ok "archive starts"; exit 1; }
+require "archive starts" start_archive
 ids=()
-for i in 1 2 3 4 5 6; do ids+=("$(upload --meta '{"tags":{"batch":"k"}}')"); done
-for id in "${ids[@]}"; do wait_state "$id" complete || not_ok "batch call assembled"; done
-as dpo1 erase --subject batch=k --reason "kill test" >/dev/null 2>&1 &
+for i in 1 2 3 4 5 6; do ids+=("$(upload_call --meta '{"tags":{"batch":"k"}}')"); done
+for id in "${ids[@]}"; do wait_call_state "$id" complete || not_ok "batch call assembled"; done
+run_archive_as dpo1 erase --subject batch=k --reason "kill test" >/dev/null 2>&1 &
 ERASER=$!
 # Kill once the batch's first erasure has begun (three tombstones exist from above).
 for i in $(seq 1 500); do
-	[ "$(q "SELECT COUNT(*) FROM calls WHERE state IN ('erasing','erased')")" -gt 3 ] && break
+	[ "$(query_index "SELECT COUNT(*) FROM calls WHERE state IN ('erasing','erased')")" -gt 3 ] && break
 	sleep 0.005
 done
 kill -KILL "$ARCHIVED_PID"
 wait "$ARCHIVED_PID" 2>/dev/null
 wait "$ERASER" 2>/dev/null
-note "after SIGKILL: $(q "SELECT state, COUNT(*) FROM calls GROUP BY state" | tr '\n' ' ')"
-start_archive || { not_ok "archive restarts after SIGKILL"; exit 1; }
+note "after SIGKILL: $(query_index "SELECT state, COUNT(*) FROM calls GROUP BY state" | tr '\n' ' ')"
+require "archive restarts after SIGKILL" start_archive
 all=1
-for id in "${ids[@]}"; do consistent "$id" || { all=0; note "inconsistent $id: $(state_of "$id") keys=$(keys_of "$id")"; }; done
+for id in "${ids[@]}"; do consistent "$id" || { all=0; note "inconsistent $id: $(get_call_state "$id") keys=$(count_call_keys "$id")"; }; done
 check "after SIGKILL every call is either intact or fully erased" test $all = 1
-check "no call is left half-erased" test "$(q "SELECT COUNT(*) FROM calls WHERE state = 'erasing'")" = 0
+check "no call is left half-erased" test "$(query_index "SELECT COUNT(*) FROM calls WHERE state = 'erasing'")" = 0
 check "keys exist exactly for the calls not erased" test \
-	"$(q "SELECT COUNT(*) FROM calls c LEFT JOIN keys k ON k.call_id = c.id WHERE (c.state = 'erased') = (k.call_id IS NOT NULL)")" = 0
-check "no directory without a live call" bash -c "for d in '$(DATA)'/calls/*; do id=\$(basename \$d); [ \"\$(sqlite3 -readonly '$(DATA)/index.sqlite' \"SELECT state FROM calls WHERE id = x'\$id'\")\" = complete ] || exit 1; done"
+	"$(query_index "SELECT COUNT(*) FROM calls c LEFT JOIN keys k ON k.call_id = c.id WHERE (c.state = 'erased') = (k.call_id IS NOT NULL)")" = 0
+check "no directory without a live call" bash -c "for d in '$ARCHIVE_DATA'/calls/*; do id=\$(basename \$d); [ \"\$(sqlite3 -readonly '$ARCHIVE_DATA/index.sqlite' \"SELECT state FROM calls WHERE id = x'\$id'\")\" = complete ] || exit 1; done"
 check "the kept call still exports and verifies" bash -c "
 	'$BUILD/callrec-archive' --config '$PKI/operators/dpo1/archive.yaml' export --call $KEEP_ID --out '$T/keep' >/dev/null &&
 	'$BUILD/callrec-archive' verify '$T/keep' >/dev/null"

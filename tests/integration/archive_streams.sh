@@ -1,9 +1,9 @@
 #!/bin/bash
 # The archive holds 100 concurrent device streams (20 devices) with every chunk acknowledged
 # (bench/archload.c, with a latency bound loose enough never to make this a timing test).
-source "$(dirname "$0")/../lib.sh"
-pki_setup || exit 1
-for i in $(seq 1 20); do "$BUILD/callrec-archive" pki device "load$i" --dir "$PKI" >/dev/null || exit 1; done
+. "$(dirname "$0")/../lib.sh"
+require "pki setup" setup_pki
+for i in $(seq 1 20); do require "device load$i" add_device "load$i"; done
 check "archive starts" start_archive
 out=$("$BUILD/bench/archload" --address "$(cat "$T/archived.ready")" --ca "$PKI/ca.pem" \
 	--devices "$PKI/devices" --steps 100 --window 4 --settle 1 --grace 3 --retries 0 \

@@ -4,30 +4,12 @@
 # checkpoint, the export carries checkpoint.tsr, and `openssl ts -verify` (the README's step)
 # accepts it for checkpoint.json and refuses it for an altered checkpoint.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/archive_helpers.bash"
+. "$TOP/tests/lib/archive.bash"
 
 # --- a time-stamping authority ----------------------------------------------------------
 TSA=$T/tsa
 mkdir -p "$TSA" && cd "$TSA" || exit 1
-cat >ts.cnf <<'EOC'
-[ tsa ]
-default_tsa = tsa1
-[ tsa1 ]
-dir = .
-serial = $dir/serial
-crypto_device = builtin
-signer_digest = sha256
-default_policy = 1.2.3.4.1
-digests = sha256
-accuracy = secs:1
-ordering = yes
-tsa_name = yes
-ess_cert_id_chain = no
-ess_cert_id_alg = sha256
-[ tsaext ]
-extendedKeyUsage = critical,timeStamping
-basicConstraints = CA:FALSE
-EOC
+cp "$FIXTURES/tsa.cnf" ts.cnf || exit 1
 echo 01 >serial
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
 	-out ca.pem -subj "/CN=test TSA CA" -days 2 2>/dev/null &&
@@ -35,31 +17,21 @@ openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tsa.key \
 	-out tsa.csr -subj "/CN=test TSA" 2>/dev/null &&
 openssl x509 -req -in tsa.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out tsa.pem -days 2 \
 	-extfile ts.cnf -extensions tsaext 2>/dev/null || { not_ok "TSA set up"; exit 1; }
-cat >"$TSA/stamp.sh" <<EOS
-#!/bin/sh
-# stamp.sh IN OUT: an RFC 3161 response for IN's bytes from the local authority.
-set -e
-cd "$TSA"
-openssl ts -query -data "\$1" -sha256 -cert -out "\$2.tsq" 2>/dev/null
-openssl ts -reply -queryfile "\$2.tsq" -inkey tsa.key -signer tsa.pem -config ts.cnf \
-	-section tsa1 -out "\$2" 2>/dev/null
-rm -f "\$2.tsq"
-echo stamped >>"$TSA/count"
-EOS
+fill_fixture tsa-stamp.sh.in "$TSA/stamp.sh" TSA="$TSA" || exit 1
 chmod +x "$TSA/stamp.sh"
 cd "$T" || exit 1
 
-pki_setup || { not_ok "pki setup"; exit 1; }
-add_operator dpo1 dpo || { not_ok "operators"; exit 1; }
+require "pki setup" setup_pki
+require "operators" add_operator dpo1 dpo
 printf 'checkpoint_every: 1\ntimestamp_command: %s\n' "$TSA/stamp.sh" >>"$PKI/archived.yaml"
-start_archive || { not_ok "archive starts"; exit 1; }
-A=$(upload --meta '{"tags":{"remote":"+31"}}') || { not_ok "upload"; exit 1; }
-wait_state "$A" complete || not_ok "call assembled"
+require "archive starts" start_archive
+A=$(upload_call --meta '{"tags":{"remote":"+31"}}') || { not_ok "upload"; exit 1; }
+wait_call_state "$A" complete || not_ok "call assembled"
 # The archive logs once the response is stored with the checkpoint.
-for i in $(seq 1 200); do grep -q "checkpoint at 1 timestamped" "$T/archived.log" && break; sleep 0.05; done
+wait_log "$T/archived.log" "checkpoint at 1 timestamped" 10
 check "the archive ran the timestamp command for the checkpoint" test -s "$TSA/count"
 check "and stored the response" grep -q "checkpoint at 1 timestamped" "$T/archived.log"
-as dpo1 export --call "$A" --out "$T/x" >/dev/null
+run_archive_as dpo1 export --call "$A" --out "$T/x" >/dev/null
 check "the export succeeds" test $? -eq 0
 check "the export carries checkpoint.tsr" test -s "$T/x/checkpoint.tsr"
 check "openssl ts -verify accepts it for checkpoint.json" \

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Disclosure the other party actually hears (issue 4, SPEC 4.4), in a real softphone call: the
-# two-baresip set-up of tests/softphone/call.sh with an agent policy that records baresip.
+# Disclosure the other party actually hears, in a real softphone call: the
+# two-baresip set-up of tests/lib/softphone.bash with an agent policy that records baresip.
 #  1. mode: announce (en-contract.wav): the far side's received audio (b's dec dump) holds the
 #     whole announcement (NCC > 0.9 with the shipped WAV, resampled) before any of the near
 #     side's speech, although the near party talks from the first moment; the announcement
@@ -10,48 +10,26 @@
 #     tests/programs/tonedetect.
 # Both are also in the archived recording (channel 1: what the local side sent).
 . "$(dirname "$0")/../lib.sh"
-. "$TOP/tests/softphone/call.sh"
+. "$TOP/tests/lib/softphone.bash"
 ANN=$BUILD/announcements/en-contract.wav
 
-policy() { # policy MODE-LINES: a policy recording baresip for one purpose with that disclosure
-	cat >"$T/policy.yaml" <<EOP
-version: 1
-purposes:
-  test:
-    description: Disclosure test
-    legal_basis: contract
-    retention: 30d
-    access: [admin]
-    disclosure:
-$1
-rules:
-  - match: { application: [baresip] }
-    record: test
-employees:
-  notice: "Test handbook 1.1"
-  private_calls: user_can_mark
-recording:
-  rate: 16000
-  on_failure: continue
-EOP
+policy() { # policy DISCLOSURE: a policy recording baresip for one purpose with that disclosure
+	write_policy "$T/policy.yaml" PURPOSE=test DESCRIPTION="Disclosure test" RETENTION=30d \
+		ACCESS=admin MATCH='application: [baresip]' EMPLOYEE_NOTICE="Test handbook 1.1" \
+		DISCLOSURE="$1"
 }
-ANNOUNCE="      mode: announce
-      announcement: en-contract.wav
-      also_local: true"
-TONE="      mode: tone
-      tone: { frequency: 1400, length: 0.5s, every: 15s, level: -18dB }"
+ANNOUNCE='mode: announce, announcement: en-contract.wav, also_local: true'
+TONE='mode: tone, tone: { frequency: 1400, length: 0.5s, every: 15s, level: -18dB }'
 
-sc_speech || { not_ok "speech for both parties"; exit 1; }
+require "speech for both parties" make_softphone_speech
 check "the shipped announcement exists" test -s "$ANN"
 ANN_S=$(soxi -D "$ANN" 2>/dev/null || echo 0)
 policy "$ANNOUNCE"
 check "the announce policy is valid" \
 	"$BUILD/callrec" policy check --quiet --announcements "$BUILD/announcements" "$T/policy.yaml"
-pki_setup || { not_ok "pki setup"; exit 1; }
-printf 'policy: %s\nannouncements: %s\n' "$T/policy.yaml" "$BUILD/announcements" \
-	>>"$PKI/devices/desk1/agent.yaml"
-sc_start || { not_ok "archive, PipeWire, agent with the policy, and baresip set up"; exit 1; }
-ok "archive, PipeWire, agent with the policy, and baresip set up"
+require "pki setup" setup_pki
+set_agent_policy "$T/policy.yaml"
+check "archive, PipeWire, agent with the policy, and baresip set up" setup_softphones || exit 1
 
 # manifest_events KIND exact|cover START_MS...: the manifest lists disclosure events of KIND
 # (objects with "kind" and "start_ms", anywhere in it; start_ms from the start of the
@@ -80,14 +58,14 @@ PY
 # --- 1. announce ------------------------------------------------------------------------------
 # Long enough for the whole announcement and a few seconds of the near party after it.
 check "announce: a calls b and hangs up after $(printf %.0f "$ANN_S") + 4 s" \
-	sc_call "$(awk "BEGIN{printf \"%.0f\", $ANN_S + 4}")"
-DEC=$(sc_dump dec)
+	make_softphone_call "$(awk "BEGIN{printf \"%.0f\", $ANN_S + 4}")"
+DEC=$(get_dump_path dec)
 check "announce: b dumped what it received" test -s "$DEC"
 cp "$DEC" "$T/announce-dec.wav" 2>/dev/null
 DEC=$T/announce-dec.wav
 check "announce: b heard the announcement (NCC > 0.9)" \
-	xcorr "b received vs announcement" "$DEC" 1 "$ANN" 1 --max-lag-ms 8000 --min 0.9
-L_ANN=${XCORR_LAG:-0}
+	correlate "b received vs announcement" "$DEC" 1 "$ANN" 1 --max-lag-ms 8000 --min 0.9
+L_ANN=${CORR_LAG_MS:-0}
 note "the announcement starts ${L_ANN} ms into what b received; it lasts ${ANN_S} s"
 check "announce: b heard it from its first word" awk "BEGIN{exit !($L_ANN >= -20)}"
 # Nothing of the near party before it: the near party talks from before the call, so anything
@@ -100,25 +78,25 @@ before_is_silent() {
 	awk "BEGIN{exit !(${peak:-1} < 0.03)}"
 }
 check "announce: b received nothing of the near party before it" before_is_silent
-# Replaced, not mixed (SPEC 4.4): over the announcement's own span, b's audio is the
+# Replaced, not mixed: over the announcement's own span, b's audio is the
 # announcement alone (mixed with this speech at a like level, NCC drops to ~0.85).
 sox "$DEC" "$T/announce-span.wav" trim "$(awk "BEGIN{printf \"%.3f\", $L_ANN / 1000}")" "$ANN_S"
 check "announce: it replaced the microphone (NCC > 0.98 over its span)" \
-	xcorr "b received during the announcement" "$T/announce-span.wav" 1 "$ANN" 1 \
+	correlate "b received during the announcement" "$T/announce-span.wav" 1 "$ANN" 1 \
 	--max-lag-ms 50 --min 0.98
 # ... and the near party is heard after it (so the test would have seen their speech).
 sox "$DEC" "$T/announce-after.wav" trim "$(awk "BEGIN{printf \"%.3f\", $L_ANN / 1000 + $ANN_S + 0.2}")"
 check "announce: the near party's speech follows it" \
-	xcorr "b received after the announcement vs near speech" "$T/announce-after.wav" 1 \
+	correlate "b received after the announcement vs near speech" "$T/announce-after.wav" 1 \
 	"$T/near.wav" 1 --max-lag-ms 30000 --min 0.9
-if sc_wait_complete 20; then
+if wait_complete_call baresip 20; then
 	ok "announce: the archive has the call ($ID)"
 	ANNOUNCE_ID=$ID
-	check "announce: export it" sc_export
+	check "announce: export it" export_call
 	check "announce: the recording's channel 1 holds the announcement (NCC > 0.9)" \
-		xcorr "archived ch1 vs announcement" "$WAV" 1 "$ANN" 1 --max-lag-ms 8000 --min 0.9
+		correlate "archived ch1 vs announcement" "$WAV" 1 "$ANN" 1 --max-lag-ms 8000 --min 0.9
 	check "announce: the manifest says when (+-50 ms of where channel 1 has it)" \
-		manifest_events announce exact "${XCORR_LAG:-1e9}"
+		manifest_events announce exact "${CORR_LAG_MS:-1e9}"
 else
 	not_ok "announce: the archive has the call"
 	ANNOUNCE_ID=
@@ -139,10 +117,9 @@ policy "$TONE"
 check "the tone policy is valid" \
 	"$BUILD/callrec" policy check --quiet --announcements "$BUILD/announcements" "$T/policy.yaml"
 stop_pid "$AGENT_PID"
-start_agent || { not_ok "tone: the agent restarts with the tone policy"; exit 1; }
-ok "tone: the agent restarts with the tone policy"
-check "tone: a calls b and hangs up after 31 s" sc_call 31
-DEC=$(sc_dump dec)
+check "tone: the agent restarts with the tone policy" start_agent || exit 1
+check "tone: a calls b and hangs up after 31 s" make_softphone_call 31
+DEC=$(get_dump_path dec)
 check "tone: b dumped what it received" test -s "$DEC"
 # bursts FILE CHANNEL NAME: runs the detector, notes the bursts, checks count, interval, length.
 # A burst that touches the start of the file may have begun before it (b's decoder starts with
@@ -174,9 +151,9 @@ bursts() {
 		END { exit bad || whole < 1 }' <<<"$out"
 }
 bursts "$DEC" 1 "what b received"
-if sc_wait_complete 20 "$ANNOUNCE_ID"; then
+if wait_complete_call baresip 20 "$ANNOUNCE_ID"; then
 	ok "tone: the archive has the call ($ID)"
-	check "tone: export it" sc_export
+	check "tone: export it" export_call
 	bursts "$WAV" 1 "the recording's channel 1"
 	# The detector reports a burst's start ~20 ms early (tonedetect.c). The manifest also lists
 	# bursts cut by the recording's edges, which have no true start in the audio to compare.

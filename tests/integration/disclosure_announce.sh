@@ -1,11 +1,11 @@
 #!/bin/bash
-# Disclosure by announcement (SPEC 4.4) end to end, with the real plugin: when the call
+# Disclosure by announcement end to end, with the real plugin: when the call
 # starts, what the application captures (what the other party hears) is the announcement,
 # replacing the microphone until it ends, then the microphone again, unchanged; with
 # also_local the user hears it too (it is mixed into the playback); the announcement is in the
 # recording, and the close metadata lists when it actually played.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/policy_helpers.bash"
+. "$TOP/tests/lib/call.bash"
 
 ANN=$BUILD/announcements/en-contract.wav
 ALEN=$(soxi -D "$ANN")
@@ -17,39 +17,19 @@ sox -D -n -r 48000 -c 2 -b 16 "$T/b.wav" trim 0 "$SECS" || exit 1
 sox -D "$ANN" -r 48000 -c 1 "$T/ann48.wav" || exit 1
 note "announcement $ALEN s, call $SECS s"
 
-pki_setup && legal_operator || { not_ok "pki setup"; exit 1; }
-start_archive || { not_ok "archive starts"; exit 1; }
-cat >"$T/policy.yaml" <<'EOP'
-version: 1
-purposes:
-  contract:
-    description: Proof of agreements made by phone
-    legal_basis: contract
-    retention: 5y
-    access: [legal]
-    disclosure:
-      mode: announce
-      announcement: en-contract.wav
-      also_local: true
-rules:
-  - match: { application: [duplex] }
-    record: contract
-employees:
-  notice: "Staff handbook 4.2"
-EOP
-agent_policy "$T/policy.yaml"
-start_agent || { not_ok "agent starts"; cat "$T/agent.log"; exit 1; }
-SOCK=$(cat "$T/agent.ready")
-call_pcms
+require "pki setup" setup_pki
+require "operator legal1" add_operator legal1 legal
+require "archive starts" start_archive
+write_policy "$T/policy.yaml" \
+	DISCLOSURE='mode: announce, announcement: en-contract.wav, also_local: true'
+require "agent starts" start_call_agent "$T/policy.yaml"
 check "the call runs" run_call "$T/cap.wav"
 
-XCORR_OUT=
-below() { "$@"; [ $? -eq 1 ]; } # below --min (1), not an error (2)
 sox -D "$T/cap.wav" "$T/cap_head.wav" trim 0 "$ALEN"
 sox -D "$T/a.wav" "$T/a_head.wav" trim 0 "$ALEN"
 check "the other party hears the announcement first (ncc > 0.9)" \
-	xcorr "captured head vs announcement" "$T/cap_head.wav" 1 "$T/ann48.wav" 1 --max-lag-ms 300 --min 0.9
-LAG=$(sed -n 's/.*lag_ms=\([-0-9.]*\).*/\1/p' <<<"$XCORR_OUT")
+	correlate "captured head vs announcement" "$T/cap_head.wav" 1 "$T/ann48.wav" 1 --max-lag-ms 300 --min 0.9
+LAG=$CORR_LAG_MS
 silent_before() { # what the application captured before the announcement began is silence
 	"$PY" -c '
 import array, sys, wave
@@ -60,25 +40,25 @@ sys.exit(0 if n >= 0 and all(v == 0 for v in x[:n]) else 1)' "$T/cap.wav" "${LAG
 }
 check "nothing of the microphone before it (silence until it is queued)" silent_before
 check "and none of the microphone while it plays" \
-	below xcorr "captured head vs microphone" "$T/cap_head.wav" 1 "$T/a_head.wav" 1 --max-lag-ms 300 --min 0.3
+	is_below_min correlate "captured head vs microphone" "$T/cap_head.wav" 1 "$T/a_head.wav" 1 --max-lag-ms 300 --min 0.3
 sox -D "$T/cap.wav" "$T/cap_tail.wav" trim "$(awk "BEGIN{print $ALEN + 0.3}")"
 sox -D "$T/a.wav" "$T/a_tail.wav" trim "$(awk "BEGIN{print $ALEN + 0.3}")"
 check "after it, the microphone passes unchanged" \
-	xcorr "captured tail vs microphone" "$T/cap_tail.wav" 1 "$T/a_tail.wav" 1 --max-lag-ms 5 --min 0.999
+	correlate "captured tail vs microphone" "$T/cap_tail.wav" 1 "$T/a_tail.wav" 1 --max-lag-ms 5 --min 0.999
 sox -D -t raw -r 48000 -c 2 -b 16 -e signed "$T/play_out.raw" "$T/play_out.wav"
 check "also_local: the user hears it in the playback (ncc > 0.9)" \
-	xcorr "playback vs announcement" "$T/play_out.wav" 1 "$T/ann48.wav" 1 --max-lag-ms 300 --min 0.9
+	correlate "playback vs announcement" "$T/play_out.wav" 1 "$T/ann48.wav" 1 --max-lag-ms 300 --min 0.9
 
-ID=$(wait_complete_call duplex 20)
+ID=$(OPERATOR=legal1 find_complete_call duplex 20)
 check "the call is archived ($ID)" test -n "$ID"
-check "export it" legal_cli export --call "$ID" --out "$T/export"
+check "export it" run_archive_as legal1 export --call "$ID" --out "$T/export"
 # The recording begins with the announcement: its first 3 s (the whole of it is compared
 # by ear in the demo; long-call alignment is the timeline's own test).
 sox -D "$T/export/$ID.wav" "$T/rec_head.wav" trim 0 3
 sox -D "$T/ann48.wav" "$T/ann_head.wav" trim 0 3
 check "the recording's local channel begins with the announcement (ncc > 0.9)" \
-	xcorr "recorded ch1 vs announcement" "$T/rec_head.wav" 1 "$T/ann_head.wav" 1 --max-lag-ms 500 --min 0.9
-close=$(sed -n "s/.*call $ID close metadata: //p" "$T/agent.log")
+	correlate "recorded ch1 vs announcement" "$T/rec_head.wav" 1 "$T/ann_head.wav" 1 --max-lag-ms 500 --min 0.9
+close=$(get_close_metadata "$ID")
 note "close metadata: $close"
 events_ok() {
 	"$PY" -c '

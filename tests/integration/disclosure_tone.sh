@@ -1,11 +1,11 @@
 #!/bin/bash
-# Disclosure by tone (SPEC 4.4) end to end, with the real plugin: the tone is mixed into what
+# Disclosure by tone end to end, with the real plugin: the tone is mixed into what
 # the application captures (what the other party hears) at the configured frequency and
 # level, at the configured interval of stream time (here every 4 s to keep the test short;
 # the default 15 s schedule is checked frame-exactly in test_agent_disclosure), for the
 # whole call; the close metadata lists each burst as it actually played.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/policy_helpers.bash"
+. "$TOP/tests/lib/call.bash"
 
 SECS=11
 # A silent microphone, so that what the application captures is exactly the mixed tone.
@@ -13,33 +13,17 @@ sox -D -n -r 48000 -c 2 -b 16 "$T/a.wav" trim 0 "$SECS" || exit 1
 sox -D "$T/a.wav" -t raw "$T/a_capture.raw" pad 0 1 || exit 1
 make_speech "$T/b.wav" "$SECS" "This is Bob, the customer. I would like to know when my order arrives." || exit 1
 
-pki_setup && legal_operator || { not_ok "pki setup"; exit 1; }
-start_archive || { not_ok "archive starts"; exit 1; }
-cat >"$T/policy.yaml" <<'EOP'
-version: 1
-purposes:
-  training:
-    description: Coaching and quality
-    legal_basis: legitimate_interests
-    retention: 90d
-    access: [legal]
-    disclosure:
-      mode: tone
-      tone: { frequency: 1400, length: 0.5s, every: 4s, level: -18dB }
-rules:
-  - match: { application: [duplex] }
-    record: training
-employees:
-  notice: "Works council agreement 2026-03"
-EOP
-agent_policy "$T/policy.yaml"
-start_agent || { not_ok "agent starts"; cat "$T/agent.log"; exit 1; }
-SOCK=$(cat "$T/agent.ready")
-call_pcms
+require "pki setup" setup_pki
+require "operator legal1" add_operator legal1 legal
+require "archive starts" start_archive
+write_policy "$T/policy.yaml" PURPOSE=training DESCRIPTION="Coaching and quality" \
+	LEGAL_BASIS=legitimate_interests RETENTION=90d EMPLOYEE_NOTICE="Works council agreement 2026-03" \
+	DISCLOSURE='mode: tone, tone: { frequency: 1400, length: 0.5s, every: 4s, level: -18dB }'
+require "agent starts" start_call_agent "$T/policy.yaml"
 check "the call runs" run_call "$T/cap.wav"
-ID=$(sed -n 's/.*call \([0-9a-f]*\) started.*/\1/p' "$T/agent.log" | tail -1)
+ID=$(get_last_call_id)
 check "the call ended" wait_for grep -q "call $ID close metadata" "$T/agent.log"
-"$PY" - "$T/cap.wav" "$(sed -n "s/.*call $ID close metadata: //p" "$T/agent.log")" <<'EOF2'
+relay_checks "$PY" - "$T/cap.wav" "$(get_close_metadata "$ID")" <<'EOF2'
 import array, json, math, sys, wave
 def ok(name, cond): print(("ok - " if cond else "not ok - ") + name)
 w = wave.open(sys.argv[1]); rate = w.getframerate()

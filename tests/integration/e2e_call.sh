@@ -6,71 +6,28 @@
 # the manifest names the device and the application, that the audio passed through unchanged,
 # and that the agent's spool is empty once the call is complete.
 . "$(dirname "$0")/../lib.sh"
-PY=/usr/bin/python3 # Debian's, with the json module (TESTING.md)
+. "$TOP/tests/lib/call.bash"
 
-# --- signals: two different sentences, 48 kHz stereo S16 (both channels equal), ~5 s --------------
-make_speech() { # make_speech OUT.wav SECONDS TEXT
-	espeak-ng -w "$T/speech.tmp.wav" "$3" &&
-		sox -V1 -D "$T/speech.tmp.wav" -r 48000 -c 2 -b 16 "$1" pad 0.2 "$2" trim 0 "$2"
-}
-make_speech "$T/a.wav" 5 "Hello, this is Alice from sales, I agree to the offer." || exit 1
-make_speech "$T/b.wav" 5 "This is Bob, the customer. Confirmed, we have a deal." || exit 1
-sox -D "$T/a.wav" -t raw "$T/a.raw" && sox -D "$T/b.wav" -t raw "$T/b.raw" || exit 1
-# The capture slave reads ahead of the application (TESTING.md): give it a second of silence
-# beyond the call so that it never reaches the end of its file.
-sox -D "$T/a.wav" -t raw "$T/a_capture.raw" pad 0 1 || exit 1
-
-pki_setup || { not_ok "pki setup"; exit 1; }
-start_archive || { not_ok "archive starts"; exit 1; }
-start_agent || { not_ok "agent starts"; exit 1; }
-SOCK=$(cat "$T/agent.ready")
-note "agent socket $SOCK, archive 127.0.0.1:$PORT"
-
-alsa_conf "
-pcm.e2e_cap_slave { type rawfile file \"$T/a_capture.raw\" pace yes }
-pcm.e2e_play_slave { type rawfile file \"$T/play_out.raw\" pace yes }
-pcm.e2e_cap { type callrec slave.pcm \"e2e_cap_slave\" agent \"$SOCK\" }
-pcm.e2e_play { type callrec slave.pcm \"e2e_play_slave\" agent \"$SOCK\" }"
+# --- signals: two different sentences, 48 kHz stereo S16 (both channels equal), 5 s -------------
+require "signals" make_call_signals 5
+require "pki setup" setup_pki
+require "archive starts" start_archive
+require "agent starts" start_agent
+note "agent socket $SOCK, archive $ADDR"
+add_call_pcms
 
 # --- the call -----------------------------------------------------------------------------------
 start=$(date +%s.%N)
-check "duplex call through the plugin" "$BUILD/tests/duplex" --capture e2e_cap --playback e2e_play \
-	--play "$T/b.wav" --record "$T/captured.wav" --rate 48000 --channels 2 --format S16_LE
+check "duplex call through the plugin" run_call "$T/captured.wav"
 took=$(echo "$start $(date +%s.%N)" | awk '{printf "%.2f", $2 - $1}')
 note "duplex took ${took}s for 5 s of audio"
 check "the slaves were paced (call took at least 4.8 s)" awk "BEGIN{exit !($took >= 4.8)}"
 
 # --- wait until the archive has the complete call ----------------------------------------------------
-find_call() { # prints the id of the complete call made by duplex
-	archive_cli list --json 2>>"$T/cli.log" | "$PY" -c '
-import json, sys
-for line in sys.stdin:
-    line = line.strip()
-    if not line:
-        continue
-    c = json.loads(line)
-    if c.get("state") == "complete" and c.get("application") == "duplex":
-        print(c["id"])
-        break'
-}
-ID=
-for _ in $(seq 1 40); do
-	ID=$(find_call)
-	[ -n "$ID" ] && break
-	sleep 0.5
-done
-if [ -z "$ID" ]; then
-	not_ok "the archive lists the call as complete within 20 s"
-	archive_cli list --json >&2
-	tail -20 "$T/agent.log" "$T/archived.log" >&2
-	exit 1
-fi
-ok "the archive lists the call as complete ($ID)"
+require_complete_call "the archive lists the call as complete within 20 s" duplex 20
 
 # --- export and check it -----------------------------------------------------------------------
-check "export the call" archive_cli export --call "$ID" --out "$T/export"
-WAV=$T/export/$ID.wav
-MANIFEST=$T/export/$ID.manifest.json
+check "export the call" export_call
 check "the export has a WAV and a manifest" test -s "$WAV" -a -s "$MANIFEST"
 check "the WAV has 2 channels" test "$(soxi -c "$WAV" 2>/dev/null)" = 2
 check "the WAV is 16 kHz" test "$(soxi -r "$WAV" 2>/dev/null)" = 16000
@@ -79,25 +36,22 @@ secs=$(soxi -D "$WAV" 2>/dev/null || echo 0)
 note "archived audio: ${secs}s"
 check "the WAV lasts about the call (4.5 to 10 s)" awk "BEGIN{exit !($secs >= 4.5 && $secs <= 10)}"
 
-lag_of() { sed -n 's/.*lag_ms=\([-0-9.]*\).*/\1/p' <<<"$1"; }
-check "channel 1 (local) is what was captured (A)" xcorr "ch1 vs A" "$WAV" 1 "$T/a.wav" 0 --min 0.99
-LAG1=$(lag_of "$XCORR_OUT")
-check "channel 2 (remote) is what was played (B)" xcorr "ch2 vs B" "$WAV" 2 "$T/b.wav" 0 --min 0.99
-LAG2=$(lag_of "$XCORR_OUT")
+check "channel 1 (local) is what was captured (A)" correlate "ch1 vs A" "$WAV" 1 "$T/a.wav" 0 --min 0.99
+LAG1=$CORR_LAG_MS
+check "channel 2 (remote) is what was played (B)" correlate "ch2 vs B" "$WAV" 2 "$T/b.wav" 0 --min 0.99
+LAG2=$CORR_LAG_MS
 # duplex starts both directions within a millisecond of each other, and the paced slaves run
-# from that moment: A's first frame was "said" when B's first frame was "heard". SPEC 4.3 wants
-# the two channels aligned within 20 ms.
+# from that moment: A's first frame was "said" when B's first frame was "heard". The two
+# channels of a recording must be aligned within 20 ms.
 note "channel offsets: local ${LAG1:-?} ms, remote ${LAG2:-?} ms"
 check "the two directions are aligned within 20 ms" \
 	awk "BEGIN{d = ${LAG1:-1000} - (${LAG2:-0}); exit !(d >= -20 && d <= 20)}"
 # Directions not swapped: the other pairings must correlate poorly.
-# Status 1 exactly: below --min; 2 would be an error (a missing file must not pass).
-below_min() { "$@"; [ $? -eq 1 ]; }
-check "channel 1 is not the played signal" below_min xcorr "ch1 vs B" "$WAV" 1 "$T/b.wav" 0 --min 0.5
-check "channel 2 is not the captured signal" below_min xcorr "ch2 vs A" "$WAV" 2 "$T/a.wav" 0 --min 0.5
+check "channel 1 is not the played signal" is_below_min correlate "ch1 vs B" "$WAV" 1 "$T/b.wav" 0 --min 0.5
+check "channel 2 is not the captured signal" is_below_min correlate "ch2 vs A" "$WAV" 2 "$T/a.wav" 0 --min 0.5
 
 manifest_names() {
-	"$PY" - "$MANIFEST" <<'EOF'
+	"$PY" -c '
 import json, sys
 m = json.load(open(sys.argv[1]))
 def values(o, key):
@@ -112,29 +66,19 @@ def values(o, key):
             yield from values(v, key)
 dev, app = list(values(m, "device")), list(values(m, "application"))
 print("# manifest device=%s application=%s" % (dev, app))
-sys.exit(0 if "desk1" in dev and "duplex" in app else 1)
-EOF
+sys.exit(0 if "desk1" in dev and "duplex" in app else 1)' "$MANIFEST"
 }
 check "the manifest parses and names device desk1 and application duplex" manifest_names
 
 # --- the audio itself passed through unchanged -----------------------------------------------------
-prefix_equal() { # prefix_equal EXPECTED ACTUAL: ACTUAL starts with EXPECTED, then only zeros
-	local n
-	n=$(stat -c %s "$1")
-	cmp -s -n "$n" "$1" "$2" || return 1
-	tail -c +$((n + 1)) "$2" | tr -d '\0' | cmp -s - /dev/null
-}
-check "the playback slave received B bit-exactly" prefix_equal "$T/b.raw" "$T/play_out.raw"
+check "the playback slave received B bit-exactly" has_prefix_then_zeros "$T/b.raw" "$T/play_out.raw"
 sox -D "$T/captured.wav" -t raw "$T/captured.raw"
-check "the application captured A bit-exactly" cmp -s -n "$(stat -c %s "$T/a.raw")" "$T/a.raw" \
-	"$T/captured.raw"
+check "the application captured A bit-exactly" has_prefix "$T/a.raw" "$T/captured.raw"
 
 # --- nothing left unacknowledged ---------------------------------------------------------------------
-SPOOL=$XDG_STATE_HOME/callrec/spool
-spool_empty() { [ -z "$(find "$SPOOL" -type f 2>/dev/null)" ]; }
-for _ in $(seq 1 20); do spool_empty && break; sleep 0.25; done
-check "the spool exists" test -d "$SPOOL"
-check "the agent's spool is empty after the call" spool_empty
-find "$SPOOL" -type f 2>/dev/null | sed 's/^/# left in spool: /'
+wait_for -t 5 is_spool_empty
+check "the spool exists" test -d "$XDG_STATE_HOME/callrec/spool"
+check "the agent's spool is empty after the call" is_spool_empty
+find "$XDG_STATE_HOME/callrec/spool" -type f 2>/dev/null | sed 's/^/# left in spool: /'
 check "agent still running" kill -0 "$AGENT_PID"
 check "archive still running" kill -0 "$ARCHIVED_PID"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Agent killed (-9) mid-call, recording resumes (SPEC 8, issue 5). A 10 s duplex call; the
+# Agent killed (-9) mid-call, recording resumes. A 10 s duplex call; the
 # agent is killed at ~3 s and restarted at once. The plugin's control thread notices the
 # hang-up, reconnects to the restarted agent every 250 ms with the stream's HELLO and switches
 # the stream to the new ring (plugin/reconnect.h). What this checks:
@@ -9,26 +9,22 @@
 #   - its channel 2 is what passed the plugin after the restart;
 #   - over both calls, >= 7 s of the 10 s call are archived; the softphone is undisturbed.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../faults/common.sh"
+. "$TOP/tests/lib/call.bash"
+. "$TOP/tests/lib/archive.bash"
 
 CALL=10
-pki_setup || { not_ok "pki setup"; exit 1; }
-start_archive || { not_ok "archive starts"; exit 1; }
-start_agent || { not_ok "agent starts"; exit 1; }
-call_setup $CALL || { not_ok "signals and ALSA set-up"; exit 1; }
-duplex_start
-wait_played 3 || not_ok "the call is under way"
+start_fleet_call $CALL
 kill -9 "$AGENT_PID"
 wait "$AGENT_PID" 2>/dev/null
-start_agent || { not_ok "agent restarts"; exit 1; }
-BACK_AT=$(played_seconds) # the agent is listening again (start_agent waited for it)
+require "agent restarts" start_agent
+BACK_AT=$(get_played_seconds) # the agent is listening again (start_agent waited for it)
 note "agent killed at ~3 s of the call, back at ${BACK_AT}s"
 wait "$DUPLEX_PID"
 check "the softphone finished its call undisturbed" test $? = 0
 
 # Both calls complete: the interrupted one at once, the resumed one when duplex closed.
 calls_of_duplex() {
-	archive_cli list --json 2>>"$T/cli.log" | "$PY" -c '
+	run_archive_cli list --json 2>>"$T/cli.log" | "$PY" -c '
 import json, sys
 cs = [c for c in map(json.loads, filter(str.strip, sys.stdin))
       if c.get("application") == "duplex" and c.get("state") == "complete"]
@@ -54,22 +50,22 @@ check "recording resumed within 2 s of the agent's restart" \
 	awk "BEGIN{exit !(${NEW_SECS:-0} >= $CALL - $BACK_AT - 2)}"
 check "over both calls >= 7 s of the 10 s call archived" \
 	awk "BEGIN{exit !(${OLD_SECS:-0} + ${NEW_SECS:-0} >= 7)}"
-check "export the resumed call" archive_cli export --call "$NEW" --out "$T/export"
+check "export the resumed call" export_call "$NEW"
 sox -D -t raw -r 48000 -c 2 -b 16 -e signed-integer "$T/play_out.raw" "$T/played.wav"
 # The resumed streams start at frame positions that are not multiples of 3, so the agent's
 # 16 kHz grid sits at a phase of the 48 kHz audio that wavxcorr's integer lags never reach
 # (ncc 0.98 instead of 0.9999 for identical audio): compare with the reference at each phase.
-xcorr_phases() { # NAME WAV CHANNEL REF REF_CHANNEL: the best of the three 48 kHz phases
+correlate_phases() { # NAME WAV CHANNEL REF REF_CHANNEL: the best of the three 48 kHz phases
 	local k
 	for k in 0 1 2; do
 		sox -D "$4" "$T/phase$k.wav" trim "${k}s"
-		xcorr "$1 (phase $k/3)" "$2" "$3" "$T/phase$k.wav" "$5" --max-lag-ms 6000 \
+		correlate "$1 (phase $k/3)" "$2" "$3" "$T/phase$k.wav" "$5" --max-lag-ms 6000 \
 			--min 0.99 && return 0
 	done
 	return 1
 }
 check "channel 1 of the resumed call is what the application captured after the restart" \
-	xcorr_phases "resumed ch1 vs captured" "$T/export/$NEW.wav" 1 "$T/captured.wav" 0
+	correlate_phases "resumed ch1 vs captured" "$WAV" 1 "$T/captured.wav" 0
 check "channel 2 of the resumed call is what passed the plugin after the restart" \
-	xcorr_phases "resumed ch2 vs played" "$T/export/$NEW.wav" 2 "$T/played.wav" 0
-check "the resumed call's chunks stored once" call_chunks_once "$NEW"
+	correlate_phases "resumed ch2 vs played" "$WAV" 2 "$T/played.wav" 0
+check "the resumed call's chunks stored once" verify_chunks_once "$NEW"

@@ -1,27 +1,28 @@
 #!/bin/bash
-# Archive disk full (SPEC 8): no acknowledgement for what was not stored, one clear log line
+# Archive disk full: no acknowledgement for what was not stored, one clear log line
 # (not one per chunk or per turn), agents keep their data, and recovery without loss when space
 # returns. The archive's data directory is a 24 MiB tmpfs; 10 calls stream (upgen, spool
 # semantics); a filler file fills the disk mid-call, stays for 5 s, and is removed.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../faults/common.sh"
+. "$TOP/tests/lib/archive.bash"
+. "$TOP/tests/lib/load.bash"
+. "$TOP/tests/lib/faults.bash"
 
-pki_setup || { not_ok "pki setup"; exit 1; }
-DATA=$PKI/archive-data
-mount_tmpfs "$DATA" 24m || { not_ok "mount a tmpfs for the archive data"; exit 1; }
-start_archive || { not_ok "archive starts"; exit 1; }
-ADDR=127.0.0.1:$PORT
+require "pki setup" setup_pki
+DATA=$ARCHIVE_DATA
+require "mount a tmpfs for the archive data" mount_tmpfs "$DATA" 24m
+require "archive starts" start_archive
 CALLS=10 CHUNKS=60
 
-gen_start load --calls $CALLS --chunks $CHUNKS --chunk-ms 250 --timeout 60
+start_upgen load --calls $CALLS --chunks $CHUNKS --chunk-ms 250 --timeout 60
 wait_acked load $((CALLS * 8)) 15 || not_ok "streaming before the disk fills"
-fill "$DATA"
-note "disk full: $(df -k --output=avail "$DATA" | tail -1 | tr -d ' ') KiB left; $(acked load) ACKs so far"
-check "the archive reports the outage" wait_log 'ALARM storage: cannot store' 10
+fill_disk "$DATA"
+note "disk full: $(df -k --output=avail "$DATA" | tail -1 | tr -d ' ') KiB left; $(count_acked load) ACKs so far"
+check "the archive reports the outage" wait_log "$T/archived.log" 'ALARM storage: cannot store' 10
 sleep 0.5 # ACKs of what was durable before the disk filled may still be on their way
-during=$(acked load)
+during=$(count_acked load)
 sleep 5
-after=$(acked load)
+after=$(count_acked load)
 note "ACKs while full: $during -> $after"
 check "no ACK while the disk is full" test "$during" = "$after"
 errors=$(grep -c ' error: ' "$T/archived.log")
@@ -34,12 +35,10 @@ check "many uploads were refused meanwhile (the log line was not a one-off)" \
 check "the failing turns did not leave a trail of segment files" \
 	test "$(find "$DATA/segments" -name '*.seg' | wc -l)" -le 3
 rm -f "$DATA/filler"
-check "the archive reports its recovery" wait_log 'storage: recovered after' 15
-wait_pid_timeout "$GEN_PID" 60
-GEN_RC=$?
-note "load: $(cat "$T/load.out")"
-check "every stream delivered everything after recovery (upgen status 0)" test "$GEN_RC" = 0
-check "the archive lists every call complete" wait_complete load 30
-check "no (call, seq) stored twice, none missing" no_duplicates load $CHUNKS
+check "the archive reports its recovery" wait_log "$T/archived.log" 'storage: recovered after' 15
+wait_upgen load 60
+check "every stream delivered everything after recovery (upgen status 0)" test "$UPGEN_RC" = 0
+check "the archive lists every call complete" wait_calls_complete load 30
+check "no (call, seq) stored twice, none missing" verify_no_duplicates load $CHUNKS
 check "every call is exact, sample by sample" verify_audio load
 check "archive still running" kill -0 "$ARCHIVED_PID"

@@ -1,26 +1,26 @@
 #!/bin/bash
-# A malformed frame closes that one connection; the other streams do not notice (SPEC 8).
+# A malformed frame closes that one connection; the other streams do not notice.
 # 20 healthy uploads stream in real time (upgen, 250 ms chunks) while authenticated clients
 # send garbage, an oversized length, an unknown type, a truncated chunk, a chunk that breaks the
 # hash chain, a seq resent with other audio, a chunk for another device's call, and an operator
 # request on a device connection. The healthy streams must get every ACK with no reconnect and
 # no ACK later than 250 ms; each misbehaving client gets its close or its refusal status.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../faults/common.sh"
+. "$TOP/tests/lib/archive.bash"
+. "$TOP/tests/lib/load.bash"
 
-pki_setup || { not_ok "pki setup"; exit 1; }
-"$BUILD/callrec-archive" pki device desk2 --dir "$PKI" >/dev/null || { not_ok "desk2"; exit 1; }
-start_archive || { not_ok "archive starts"; exit 1; }
-ADDR=127.0.0.1:$PORT
+require "pki setup" setup_pki
+require "desk2" add_device desk2
+require "archive starts" start_archive
 
 CALLS=20 CHUNKS=40
-gen_start healthy --calls $CALLS --chunks $CHUNKS --chunk-ms 250 --timeout 40
+start_upgen healthy --calls $CALLS --chunks $CHUNKS --chunk-ms 250 --timeout 40
 wait_acked healthy $CALLS 10 || not_ok "the healthy streams started"
 
 # evil MODE [ARGS]: one misbehaving connection; prints its outcome.
 evil() {
 	# shellcheck disable=SC2046
-	"$BUILD/tests/upgen" $(gen_args "${EVIL_DEV:-desk1}") --evil "$@" 2>>"$T/evil.err" |
+	"$BUILD/tests/upgen" $(get_upgen_args "${EVIL_DEV:-desk1}") --evil "$@" 2>>"$T/evil.err" |
 		sed 's/.*result=//'
 }
 VICTIM=$(head -1 "$T/healthy.ids" | cut -d' ' -f1)
@@ -49,17 +49,15 @@ alarm_lines() { grep -c 'ALARM device desk1: call [0-9a-f]\{32\} seq 1 resent wi
 	"$T/archived.log"; }
 check "each conflict raised one ALARM line naming device, call and seq" test "$(alarm_lines)" = 3
 
-wait_pid_timeout "$GEN_PID" 40
-GEN_RC=$?
-note "healthy: $(cat "$T/healthy.out")"
-check "the healthy streams completed (upgen status 0)" test "$GEN_RC" = 0
-check "every healthy frame acknowledged" test "$(gen_field healthy acked)" = $((CALLS * (CHUNKS + 2)))
-check "no healthy stream was disconnected" test "$(gen_field healthy reconnects)" = 0
-check "no healthy ACK took 250 ms or more" test "$(gen_field healthy lat_max_ms)" -lt 250
+wait_upgen healthy 40
+check "the healthy streams completed (upgen status 0)" test "$UPGEN_RC" = 0
+check "every healthy frame acknowledged" test "$(get_upgen_field healthy acked)" = $((CALLS * (CHUNKS + 2)))
+check "no healthy stream was disconnected" test "$(get_upgen_field healthy reconnects)" = 0
+check "no healthy ACK took 250 ms or more" test "$(get_upgen_field healthy lat_max_ms)" -lt 250
 check "no healthy stream waited 250 ms or more for its next ACK" \
-	test "$(gen_field healthy gap_max_ms)" -lt 250
-check "the archive lists every healthy call complete" wait_complete healthy 20
-check "no (call, seq) stored twice" no_duplicates healthy $CHUNKS
+	test "$(get_upgen_field healthy gap_max_ms)" -lt 250
+check "the archive lists every healthy call complete" wait_calls_complete healthy 20
+check "no (call, seq) stored twice" verify_no_duplicates healthy $CHUNKS
 check "desk1's call kept its own audio (forbidden chunk not stored)" verify_audio healthy 1
 check "every healthy call is exact, sample by sample" verify_audio healthy
 check "archive still running" kill -0 "$ARCHIVED_PID"

@@ -1,30 +1,20 @@
 #!/bin/bash
-# A chunk altered in the spool is caught by the agent itself (SPEC 8, docs/faults.md
+# A chunk altered in the spool is caught by the agent itself (docs/faults.md
 # "fault_spool_corrupt"). A 4 s call is spooled with the archive down; the agent stops; 4 audio
 # bytes of chunk 2 are overwritten; archive and agent start. The agent recomputes the chunk's
 # hash when it scans the spool, reports it, never sends it, keeps it as 2.frame.corrupt and
 # closes the call with seq 2 in "evicted_seqs" and a gap {cause "corrupt"}: the archive
 # completes the call with the other chunks.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../faults/common.sh"
+. "$TOP/tests/lib/call.bash"
+. "$TOP/tests/lib/archive.bash"
 
-pki_setup || { not_ok "pki setup"; exit 1; }
-start_agent || { not_ok "agent starts"; exit 1; }
-call_setup 4 || { not_ok "signals and ALSA set-up"; exit 1; }
-duplex_start
-wait "$DUPLEX_PID"
-SPOOL=$XDG_STATE_HOME/callrec/spool
-for _ in $(seq 1 40); do grep -q 'ended:' "$T/agent.log" && break; sleep 0.25; done
-stop_pid "$AGENT_PID"
-CALL=$(basename "$(find "$SPOOL" -mindepth 1 -maxdepth 1 -type d | head -1)")
-note "spooled call $CALL: $(ls "$SPOOL/$CALL" | tr '\n' ' ')"
+require "a call spooled while the archive is down" spool_call_offline 4
 check "the call is spooled with chunk 2" test -e "$SPOOL/$CALL/2.frame"
 printf '\xff\x7f\x00\x80' | dd of="$SPOOL/$CALL/2.frame" bs=1 seek=300 conv=notrunc status=none
-start_archive || { not_ok "archive starts"; exit 1; }
-start_agent || { not_ok "agent starts"; exit 1; }
-state() { archive_cli list --json 2>/dev/null | grep "\"$CALL\"" | grep -o '"state":"[a-z]*"'; }
-for _ in $(seq 1 60); do [ "$(state)" = '"state":"complete"' ] && break; sleep 0.25; done
-check "the call is complete in the archive" test "$(state)" = '"state":"complete"'
+require "archive starts" start_archive
+require "agent starts" start_agent
+check "the call is complete in the archive" wait_call_state "$CALL" complete 15
 check "the agent did not send the altered chunk" \
 	bash -c "! grep -q 'call $CALL seq 2' '$T/archived.log'"
 check "the agent reported the altered chunk" \
@@ -35,9 +25,8 @@ check "the altered chunk is kept for inspection as 2.frame.corrupt" \
 for _ in $(seq 1 20); do [ "$(ls "$SPOOL/$CALL")" = 2.frame.corrupt ] && break; sleep 0.25; done
 check "nothing else of the call is left in the spool" \
 	test "$(ls "$SPOOL/$CALL")" = 2.frame.corrupt
-stored() { index "SELECT group_concat(seq) FROM (SELECT seq FROM chunks WHERE call_id = x'$CALL' ORDER BY seq)"; }
-check "chunks 1, 3, 4 and 5 are stored, 2 is not" test "$(stored)" = "1,3,4,5"
-CLOSE=$(index "SELECT close_json FROM calls WHERE id = x'$CALL'")
+check "chunks 1, 3, 4 and 5 are stored, 2 is not" test "$(get_stored_seqs "$CALL")" = "1,3,4,5"
+CLOSE=$(query_index "SELECT close_json FROM calls WHERE id = x'$CALL'")
 note "close: $CLOSE"
 check "the close lists seq 2 as lost" grep -q '"evicted_seqs":\[2\]' <<<"$CLOSE"
 check "the close has a gap \"corrupt\" on both channels at chunk 2's place" \

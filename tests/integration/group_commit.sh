@@ -1,5 +1,5 @@
 #!/bin/bash
-# Group commit (SPEC 6.1, issue 5): the archive acknowledges only after fsync, and many streams
+# Group commit: the archive acknowledges only after fsync, and many streams
 # share one sync per event-loop turn, so disk operations do not grow with the number of
 # streams. The archive runs under strace (fsync/fdatasync of its event-loop thread counted)
 # with -v (one "commit:" debug line per turn). 10 and then 100 streams of 250 ms chunks, all
@@ -7,11 +7,11 @@
 # syncing): the syncs per commit must stay the same (about 2: the segment's fdatasync and
 # SQLite's WAL fsync), while the chunks per commit grow with the streams.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../faults/common.sh"
-command -v strace >/dev/null || { not_ok "strace is installed"; exit 1; }
+. "$TOP/tests/lib/archive.bash"
+. "$TOP/tests/lib/load.bash"
+require "strace is installed" test -x "$(command -v strace)"
 
-pki_setup || { not_ok "pki setup"; exit 1; }
-ADDR=127.0.0.1:$PORT
+require "pki setup" setup_pki
 
 # phase CALLS: run the archive under strace while CALLS streams upload 5 s each; sets
 # COMMITS, CHUNKS_PER_COMMIT, SYNCS_PER_COMMIT.
@@ -24,12 +24,12 @@ phase() {
 	local spid=$!
 	_pids+=("$spid")
 	wait_file "$T/archived.ready" 20 || { not_ok "archive starts under strace"; return 1; }
-	gen_start p$1 --calls "$1" --chunks 20 --chunk-ms 250 --timeout 40 --together
-	wait_pid_timeout "$GEN_PID" 40 || not_ok "upgen with $1 streams"
-	note "$1 streams: $(cat "$T/p$1.out")"
+	start_upgen p$1 --calls "$1" --chunks 20 --chunk-ms 250 --timeout 40 --together
+	wait_upgen p$1 40
+	[ "$UPGEN_RC" = 0 ] || not_ok "upgen with $1 streams"
 	# Stop the daemon itself; strace then exits (a signal to strace would leave it running).
 	kill -TERM "$(pgrep -P "$spid" -x callrec-archive)" 2>/dev/null || kill -TERM "$spid"
-	wait_pid_timeout "$spid" 10 >/dev/null
+	wait_pid "$spid" 10 >/dev/null
 	# The event loop is the process's first thread: strace names it by the daemon's pid.
 	main=$(grep -v -- '--- \|+++ ' "$st" | awk '{print $1}' | sort -n | head -1)
 	COMMITS=$(grep -c 'commit: .* [1-9][0-9]* chunks' "$log")
@@ -55,4 +55,4 @@ check "100 streams: at most 3 syncs per commit" awk "BEGIN{exit !($S100 <= 3)}"
 check "syncs per commit do not grow from 10 to 100 streams" \
 	awk "BEGIN{exit !($S100 <= $S10 + 0.3)}"
 check "every frame was acknowledged in both phases" \
-	test "$(gen_field p10 acked)" = 220 -a "$(gen_field p100 acked)" = 2200
+	test "$(get_upgen_field p10 acked)" = 220 -a "$(get_upgen_field p100 acked)" = 2200

@@ -18,7 +18,7 @@ FRAMES=$((SECS * 48000))
 # An agent that accepts connections and never answers: the plugin must give up after its
 # open timeout, not hang.
 mkdir -p "$T/silent"
-/usr/bin/python3 - "$T/silent/agent.sock" "$T/silent.ready" <<'EOF' &
+"$PY" - "$T/silent/agent.sock" "$T/silent.ready" <<'EOF' &
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.bind(sys.argv[1]); s.listen(16)
@@ -29,16 +29,16 @@ while True:
     held.append(c)   # keep it open, say nothing
 EOF
 _pids+=($!)
-wait_file "$T/silent.ready" 5 || { not_ok "silent agent starts"; exit 1; }
+require "silent agent starts" wait_file "$T/silent.ready" 5
 
 # A stale socket: bound by a process that has exited, so connecting is refused.
-/usr/bin/python3 -c '
+"$PY" -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind(sys.argv[1])' "$T/stale.sock"
 
 # One pair of PCMs per agent situation. Each run writes its own playback file.
 pcms() { # pcms NAME AGENT_OPTION
-	alsa_conf "
+	add_alsa_conf "
 pcm.${1}_cap_slave { type rawfile file \"$T/a_capture.raw\" pace yes }
 pcm.${1}_play_slave { type rawfile file \"$T/$1.play.raw\" pace yes }
 pcm.${1}_cap { type callrec slave.pcm \"${1}_cap_slave\" $2 }
@@ -67,33 +67,20 @@ timed() {
 	check "$name does not hang (within ${limit}s)" awk "BEGIN{exit !($took <= $limit)}"
 }
 
-prefix_equal() { # prefix_equal EXPECTED ACTUAL: ACTUAL starts with EXPECTED, then only zeros
-	local n
-	n=$(stat -c %s "$1")
-	[ -e "$2" ] || return 1
-	cmp -s -n "$n" "$1" "$2" || return 1
-	tail -c +$((n + 1)) "$2" | tr -d '\0' | cmp -s - /dev/null
-}
-same_prefix() { # same_prefix EXPECTED ACTUAL: the first size(EXPECTED) bytes are equal
-	[ -e "$2" ] && [ "$(stat -c %s "$2")" -ge "$(stat -c %s "$1")" ] &&
-		cmp -s -n "$(stat -c %s "$1")" "$1" "$2"
-}
-
 for mode in missing stale silent default; do
 	rm -f "$T/$mode.play.raw"
 	timed "$mode agent: aplay" 1 aplay -q -D "${mode}_play" "$T/b.wav"
-	check "$mode agent: aplay played B bit-exactly" prefix_equal "$T/b.raw" "$T/$mode.play.raw"
+	check "$mode agent: aplay played B bit-exactly" has_prefix_then_zeros "$T/b.raw" "$T/$mode.play.raw"
 
 	timed "$mode agent: arecord" 1 arecord -q -D "${mode}_cap" -t raw -f S16_LE -r 48000 -c 2 \
 		-s $FRAMES "$T/$mode.rec.raw"
-	check "$mode agent: arecord recorded A bit-exactly" same_prefix "$T/a.raw" "$T/$mode.rec.raw"
+	check "$mode agent: arecord recorded A bit-exactly" has_prefix "$T/a.raw" "$T/$mode.rec.raw"
 
 	rm -f "$T/$mode.play.raw"
 	timed "$mode agent: duplex" 2 "$BUILD/tests/duplex" --capture "${mode}_cap" \
 		--playback "${mode}_play" --play "$T/b.wav" --record "$T/$mode.duplex.wav"
-	check "$mode agent: duplex played B bit-exactly" prefix_equal "$T/b.raw" "$T/$mode.play.raw"
+	check "$mode agent: duplex played B bit-exactly" has_prefix_then_zeros "$T/b.raw" "$T/$mode.play.raw"
 	sox -D "$T/$mode.duplex.wav" -t raw "$T/$mode.duplex.raw" 2>/dev/null
-	check "$mode agent: duplex recorded A bit-exactly" same_prefix "$T/a.raw" "$T/$mode.duplex.raw"
+	check "$mode agent: duplex recorded A bit-exactly" has_prefix "$T/a.raw" "$T/$mode.duplex.raw"
 done
 grep -v '^$' "$T/clients.log" | head -20 | sed 's/^/# client: /'
-exit 0

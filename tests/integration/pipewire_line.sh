@@ -1,6 +1,6 @@
 #!/bin/bash
 # The PipeWire "Recorded line" (conf/pipewire/50-callrec-recorded-line.conf, as shipped) over a
-# headless PipeWire (tests/pipewire.sh). The line's ALSA PCM `recorded_line` is `type callrec`,
+# headless PipeWire (tests/lib/pipewire.bash). The line's ALSA PCM `recorded_line` is `type callrec`,
 # line "recorded-line", over paced rawfile test doubles standing in for a headset: what is played
 # into the "Recorded line" sink lands in line_out.raw, and line_in.raw is what the headset's
 # microphone hears.
@@ -12,13 +12,9 @@
 #  3. The same with paplay/parecord through pipewire-pulse: a second, separate call (the line
 #     goes idle in between: the node suspends after 1 s, then the agent's grace ends the call).
 . "$(dirname "$0")/../lib.sh"
-. "$TOP/tests/pipewire.sh"
-PY=/usr/bin/python3 # Debian's, with the json module (TESTING.md)
+. "$TOP/tests/lib/call.bash"
+. "$TOP/tests/lib/pipewire.bash"
 
-make_speech() { # make_speech OUT.wav SECONDS TEXT
-	espeak-ng -w "$T/speech.tmp.wav" "$3" &&
-		sox -V1 -D "$T/speech.tmp.wav" -r 48000 -c 2 -b 16 "$1" pad 0.2 "$2" trim 0 "$2"
-}
 make_speech "$T/far1.wav" 4 "This is the customer speaking on the recorded line." || exit 1
 make_speech "$T/far2.wav" 4 "Second call, through the pulse audio server this time." || exit 1
 make_speech "$T/mic.wav" 4 "Hello, this is Alice from sales, how can I help you?" || exit 1
@@ -26,41 +22,21 @@ make_speech "$T/other.wav" 4 "Music on the default device must never be recorded
 # The headset microphone: the speech, then silence so the capture never runs off the file.
 sox -D "$T/mic.wav" -t raw "$T/line_in.raw" pad 0 20 || exit 1
 
-pki_setup || { not_ok "pki setup"; exit 1; }
+require "pki setup" setup_pki
 # The fleet policy records the line by its name: the agent sees the pipewire daemon as the
 # application, whatever softphone feeds the line (docs/pipewire.md).
-cat >"$T/policy.yaml" <<'EOP'
-version: 1
-purposes:
-  contract:
-    description: Proof of agreements made by phone
-    legal_basis: contract
-    retention: 5y
-    access: [legal]
-    disclosure:
-      mode: notice
-      notice: "Terms of service, article 12"
-rules:
-  - match: { line: recorded-line }
-    record: contract
-employees:
-  notice: "Staff handbook 4.2"
-  private_calls: user_can_mark
-recording:
-  on_failure: continue
-EOP
-echo "policy: $T/policy.yaml" >>"$PKI/devices/desk1/agent.yaml"
+write_policy "$T/policy.yaml" MATCH='line: recorded-line'
+set_agent_policy "$T/policy.yaml"
 # Only the purpose's access roles see its calls: list and export as a `legal` operator.
-"$BUILD/callrec-archive" pki operator counsel --role legal --dir "$PKI" >/dev/null ||
-	{ not_ok "pki operator counsel"; exit 1; }
-archive_cli() { "$BUILD/callrec-archive" --config "$PKI/operators/counsel/archive.yaml" "$@"; }
-start_archive || { not_ok "archive starts"; exit 1; }
-start_agent || { not_ok "agent starts"; exit 1; }
-note "agent socket $(cat "$T/agent.ready"), archive 127.0.0.1:$PORT"
+require "pki operator counsel" add_operator counsel legal
+OPERATOR=counsel
+require "archive starts" start_archive
+require "agent starts" start_agent
+note "agent socket $SOCK, archive $ADDR"
 
 # The pipewire daemon inherits ALSA_CONFIG_PATH from lib.sh: this is ITS ALSA configuration.
 # No `agent` field: the plugin finds the user agent under XDG_RUNTIME_DIR, as on a desktop.
-alsa_conf "
+add_alsa_conf "
 pcm.line_out { type rawfile file \"$T/line_out.raw\" pace yes }
 pcm.line_in { type rawfile file \"$T/line_in.raw\" pace yes }
 pcm.headset { type asym playback.pcm \"line_out\" capture.pcm \"line_in\" }
@@ -68,37 +44,21 @@ pcm.recorded_line { type callrec line \"recorded-line\" slave.pcm \"headset\" }"
 
 mkdir -p "$PW_DIR/cfg/pipewire/pipewire.conf.d"
 cp "$TOP/conf/pipewire/50-callrec-recorded-line.conf" "$PW_DIR/cfg/pipewire/pipewire.conf.d/" || exit 1
-if pw_start --pulse; then ok "pipewire, wireplumber and pipewire-pulse start"; else
+if start_pipewire --pulse; then ok "pipewire, wireplumber and pipewire-pulse start"; else
 	not_ok "pipewire, wireplumber and pipewire-pulse start"
 	tail -5 "$PW_DIR"/*.log
 	exit 1
 fi
-check "the Recorded line sink exists" pw_wait_node recorded-line 10
-check "the Recorded line source exists" pw_wait_node recorded-line-mic 10
+check "the Recorded line sink exists" wait_pipewire_node recorded-line 10
+check "the Recorded line source exists" wait_pipewire_node recorded-line-mic 10
 default_is() { # default_is @DEFAULT_AUDIO_SINK@|@DEFAULT_AUDIO_SOURCE@ NODE
 	wpctl inspect "$1" 2>/dev/null | grep -q "node.name = \"$2\""
 }
 check "the default sink is not the Recorded line" default_is @DEFAULT_AUDIO_SINK@ nullsink
 check "the default source is not the Recorded line" default_is @DEFAULT_AUDIO_SOURCE@ nullsource
 
-list_calls() { # one line per archived call: "id state application line seconds"
-	archive_cli list --json 2>>"$T/cli.log" | "$PY" -c '
-import json, sys
-for line in sys.stdin:
-    if line.strip():
-        c = json.loads(line)
-        print(c.get("id"), c.get("state"), c.get("application"), c.get("line") or "-",
-              c.get("seconds"), c.get("purpose") or "-")'
-}
-# wait_complete N: wait until N calls are complete (30 s); prints the newest complete id.
-wait_complete() {
-	local _
-	for _ in $(seq 1 120); do
-		[ "$(list_calls | grep -c ' complete ')" -ge "$1" ] && return 0
-		sleep 0.25
-	done
-	return 1
-}
+# One line per archived call: "id state application line seconds purpose".
+list_line_calls() { list_calls id state application line seconds purpose; }
 # stop_recorder PID: SIGINT (pw-record/parecord write their WAV header and tail then) and wait.
 stop_recorder() { kill -INT "$1" 2>/dev/null; wait "$1" 2>/dev/null; return 0; }
 
@@ -121,10 +81,10 @@ stopped=$(date +%s.%N)
 note "pw-play took ${took}s for 4 s of audio"
 check "the line was paced (at least 3.8 s)" awk "BEGIN{exit !($took >= 3.8)}"
 sox -t raw -r 48000 -c 2 -b 16 -e signed -L "$T/line_out.raw" "$T/line_out1.wav" 2>/dev/null
-check "the headset received what pw-play played" xcorr "line_out vs far1" "$T/line_out1.wav" 1 "$T/far1.wav" 1 --min 0.99
-check "pw-record got the headset microphone" xcorr "pw-record vs mic" "$T/line_rec1.wav" 1 "$T/mic.wav" 1 --min 0.99
+check "the headset received what pw-play played" correlate "line_out vs far1" "$T/line_out1.wav" 1 "$T/far1.wav" 1 --min 0.99
+check "pw-record got the headset microphone" correlate "pw-record vs mic" "$T/line_rec1.wav" 1 "$T/mic.wav" 1 --min 0.99
 
-if wait_complete 1; then ok "the archive has the pw-play/pw-record call"; else
+if wait_for -t 30 has_complete_calls 1; then ok "the archive has the pw-play/pw-record call"; else
 	not_ok "the archive has the pw-play/pw-record call within 30 s"
 	list_calls >&2; tail -20 "$T/agent.log" >&2
 fi
@@ -134,8 +94,8 @@ fi
 closed=$(echo "$stopped $(date +%s.%N)" | awk '{printf "%.2f", $2 - $1}')
 note "the call was complete ${closed}s after the softphone stopped"
 check "the call ends within 6 s of the softphone stopping" awk "BEGIN{exit !($closed <= 6.0)}"
-list_calls | sed 's/^/# call: /'
-ID1=$(list_calls | awk '$2 == "complete" {print $1; exit}')
+list_line_calls | sed 's/^/# call: /'
+ID1=$(list_line_calls | awk '$2 == "complete" {print $1; exit}')
 
 # --- 3. paplay / parecord through pipewire-pulse -------------------------------------------------------
 parecord --device=recorded-line-mic --latency-msec=20 "$T/line_rec2.wav" &
@@ -143,43 +103,42 @@ rec=$!
 check "paplay on the Recorded line" paplay --device=recorded-line "$T/far2.wav"
 stop_recorder "$rec"
 sox -t raw -r 48000 -c 2 -b 16 -e signed -L "$T/line_out.raw" "$T/line_out2.wav" 2>/dev/null
-check "the headset received what paplay played" xcorr "line_out vs far2" "$T/line_out2.wav" 1 "$T/far2.wav" 1 --min 0.99
-check "parecord got the headset microphone" xcorr "parecord vs mic" "$T/line_rec2.wav" 1 "$T/mic.wav" 1 --min 0.99
-if wait_complete 2; then ok "the archive has the paplay/parecord call as a second call"; else
+check "the headset received what paplay played" correlate "line_out vs far2" "$T/line_out2.wav" 1 "$T/far2.wav" 1 --min 0.99
+check "parecord got the headset microphone" correlate "parecord vs mic" "$T/line_rec2.wav" 1 "$T/mic.wav" 1 --min 0.99
+if wait_for -t 30 has_complete_calls 2; then ok "the archive has the paplay/parecord call as a second call"; else
 	not_ok "the archive has the paplay/parecord call as a second call within 30 s"
 fi
-list_calls | sed 's/^/# call: /'
-ID2=$(list_calls | awk -v one="$ID1" '$2 == "complete" && $1 != one {print $1; exit}')
+list_line_calls | sed 's/^/# call: /'
+ID2=$(list_line_calls | awk -v one="$ID1" '$2 == "complete" && $1 != one {print $1; exit}')
 
 # --- what the archive holds --------------------------------------------------------------------------
 check "exactly two calls were archived (the default devices were not recorded)" \
-	test "$(list_calls | wc -l)" = 2
+	test "$(list_line_calls | wc -l)" = 2
 check "both calls are the pipewire daemon on line recorded-line" \
-	test "$(list_calls | awk '$3 == "pipewire" && $4 == "recorded-line"' | wc -l)" = 2
+	test "$(list_line_calls | awk '$3 == "pipewire" && $4 == "recorded-line"' | wc -l)" = 2
 check "both calls were recorded for the purpose the line's rule names (contract)" \
-	test "$(list_calls | awk '$6 == "contract"' | wc -l)" = 2
+	test "$(list_line_calls | awk '$6 == "contract"' | wc -l)" = 2
 # The paused, idle line (between the end of the stream and the suspend) adds no audio.
 check "each call holds about the 4 s played (3.8 to 5 s), not the idle time" \
-	test "$(list_calls | awk '$5 >= 3.8 && $5 <= 5.0' | wc -l)" = 2
-below_min() { "$@"; [ $? -eq 1 ]; }
+	test "$(list_line_calls | awk '$5 >= 3.8 && $5 <= 5.0' | wc -l)" = 2
 to_log() { "$@" >>"$T/cli.log" 2>&1; }
 check_call() { # check_call ID FAR.wav LABEL HEADSET_OUT.wav
 	local id=$1 far=$2 label=$3 out=$4 wav
 	[ -n "$id" ] || { not_ok "$label: no call id"; return; }
-	check "$label: export" to_log archive_cli export --call "$id" --out "$T/export-$label"
+	check "$label: export" to_log run_archive_cli export --call "$id" --out "$T/export-$label"
 	wav=$T/export-$label/$id.wav
 	check "$label: channel 1 (local) is the headset microphone" \
-		xcorr "$label ch1 vs mic" "$wav" 1 "$T/mic.wav" 1 --min 0.95
+		correlate "$label ch1 vs mic" "$wav" 1 "$T/mic.wav" 1 --min 0.95
 	check "$label: channel 2 (remote) is what the softphone played" \
-		xcorr "$label ch2 vs far" "$wav" 2 "$far" 1 --min 0.95
+		correlate "$label ch2 vs far" "$wav" 2 "$far" 1 --min 0.95
 	# Also against what the headset received (PipeWire's leading silence and pw-play's dropped
 	# last quantum included). 0.95, not 0.99: the archive's 16 kHz copy sits a fraction of a
 	# sample off the 48 kHz original, which costs up to ~0.013 of correlation on speech (measured
 	# 0.987-0.9995 across runs); the wrong signal scores below 0.1.
 	check "$label: channel 2 is what the headset received" \
-		xcorr "$label ch2 vs headset" "$wav" 2 "$out" 1 --min 0.95
+		correlate "$label ch2 vs headset" "$wav" 2 "$out" 1 --min 0.95
 	check "$label: channel 2 is not the default device's audio" \
-		below_min xcorr "$label ch2 vs other" "$wav" 2 "$T/other.wav" 1 --min 0.5
+		is_below_min correlate "$label ch2 vs other" "$wav" 2 "$T/other.wav" 1 --min 0.5
 }
 check_call "$ID1" "$T/far1.wav" pw "$T/line_out1.wav"
 check_call "$ID2" "$T/far2.wav" pulse "$T/line_out2.wav"
@@ -187,4 +146,4 @@ check_call "$ID2" "$T/far2.wav" pulse "$T/line_out2.wav"
 check "agent still running" kill -0 "$AGENT_PID"
 check "archive still running" kill -0 "$ARCHIVED_PID"
 check "pipewire still running" kill -0 "$PW_PID"
-pw_stop
+stop_pipewire

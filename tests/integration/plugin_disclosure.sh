@@ -1,5 +1,5 @@
 #!/bin/bash
-# Disclosure audio (SPEC 4.4, common/ring.h "Disclosure records"): the agent queues 16-bit mono
+# Disclosure audio (common/ring.h "Disclosure records"): the agent queues 16-bit mono
 # records; the plugin mixes them into what a capturing application receives (what the other
 # party hears) in the stream's own format and channels, and the recording contains exactly
 # that. Also: records at another rate are skipped, records span transfers, CR_RING_CTL_MUTE
@@ -8,8 +8,7 @@
 # The fake agent (ringsink --inject) queues the disclosure before it answers, so the result is
 # deterministic; the slave is the unpaced rawfile double.
 . "$(dirname "$0")/../lib.sh"
-RINGSINK=$BUILD/tests/ringsink
-PY=/usr/bin/python3
+. "$TOP/tests/lib/ringsink.bash"
 
 cat >"$T/mixcheck.py" <<'PYEOF'
 """What the plugin's disclosure mixing must produce, computed independently of plugin/mix.c.
@@ -76,7 +75,7 @@ for f in range(len(got) // fb):
         sys.exit("frame %d: got %s, expected %s" % (f, got[f * fb:(f + 1) * fb].hex(), want.hex()))
 PYEOF
 
-alsa_conf "
+add_alsa_conf "
 pcm.raw_play { type rawfile file \"$T/play.raw\" }
 pcm.raw_cap { type rawfile file \"$T/src.raw\" }
 pcm.tap_play { type callrec slave.pcm \"raw_play\" agent \"$T/agent.sock\" }
@@ -101,18 +100,6 @@ open(t + "/inj.raw", "wb").write(b"".join(struct.pack("<h", random.randint(-3276
 PYEOF
 INJ_FRAMES=4800
 
-SINKS=0
-start_sink() {
-	SINKS=$((SINKS + 1))
-	OUT=$T/sink$SINKS
-	mkdir -p "$OUT"
-	rm -f "$T/agent.sock"
-	"$RINGSINK" "$@" "$T/agent.sock" "$OUT" 2>>"$T/ringsink.log" &
-	SINK_PID=$!
-	_pids+=("$SINK_PID")
-	wait_file "$T/agent.sock" 5
-}
-stop_sink() { stop_pid "$SINK_PID"; }
 # meta_val FILE KEY: the value of KEY= on the "params" line.
 meta_val() { sed -n "s/^params .*\b$2=\([-0-9]*\).*/\1/p" "$1"; }
 marked() { awk '/^rec / { split($NF, a, /[=+]/); s += a[3] } END { print s + 0 }' "$1"; }
@@ -126,12 +113,12 @@ capture_case() {
 	local k
 	name="capture $kind $fmt ${ch}ch $rate ${acc:-RW}${*:+ $*}"
 	if [ "$fmt" = FLOAT_LE ]; then cp "$T/float.raw" "$T/src.raw"; else cp "$T/random.raw" "$T/src.raw"; fi
-	start_sink --inject "$T/inj.raw" --inject-kind "$kind" --inject-rate "$rate" "$@" ||
+	start_ringsink --inject "$T/inj.raw" --inject-kind "$kind" --inject-rate "$rate" "$@" ||
 		{ not_ok "$name: ringsink starts"; return; }
 	rm -f "$T/got.raw"
 	arecord -q $acc -D tap_cap -t raw -f "$fmt" -c "$ch" -r "$rate" -s $frames "$T/got.raw" 2>>"$T/alsa.log"
 	local r=$?
-	stop_sink
+	stop_ringsink
 	local S=$OUT/1-capture
 	# arecord reads whole periods and may get more than it writes to its file: the frames
 	# the application received are the frames the ring carried.
@@ -168,11 +155,11 @@ capture_case S16_LE 2 48000 "" replace --inject-wrong-rate 44100
 
 # Non-interleaved application buffers: per-channel areas are mixed channel by channel.
 cp "$T/random.raw" "$T/src.raw"
-start_sink --inject "$T/inj.raw" --inject-kind replace --inject-rate 48000 || not_ok "ringsink starts"
+start_ringsink --inject "$T/inj.raw" --inject-kind replace --inject-rate 48000 || not_ok "ringsink starts"
 rm -f "$T"/ni_got.raw.*
 arecord -q -I -D tap_cap -t raw -f S16_LE -c 2 -r 48000 -s 14400 "$T/ni_got.raw" 2>>"$T/alsa.log"
 r=$?
-stop_sink
+stop_ringsink
 $PY - "$T" <<'PYEOF'
 import sys
 t = sys.argv[1]
@@ -188,11 +175,11 @@ check "non-interleaved capture: the recording is what the application got" \
 # CR_RING_CTL_MUTE (on_failure block while the agent runs): the application gets silence, the
 # recording holds that silence, and queued disclosure waits (nobody would hear it).
 cp "$T/random.raw" "$T/src.raw"
-start_sink --mute --inject "$T/inj.raw" --inject-rate 48000 || not_ok "ringsink --mute starts"
+start_ringsink --mute --inject "$T/inj.raw" --inject-rate 48000 || not_ok "ringsink --mute starts"
 rm -f "$T/got.raw"
 arecord -q -D tap_cap -t raw -f S16_LE -c 2 -r 48000 -s 14400 "$T/got.raw" 2>>"$T/alsa.log"
 r=$?
-stop_sink
+stop_ringsink
 S=$OUT/1-capture
 check "mute: arecord succeeds" [ $r -eq 0 ]
 check "mute: the application got silence" cmp -s -n $((14400 * 4)) "$T/got.raw" /dev/zero
@@ -205,11 +192,11 @@ check "mute: disclosure not consumed while muted" \
 # until the announcement is queued, then unmutes: the other party hears silence, then the whole
 # announcement from the first unmuted frame, then the microphone; none of it before.
 cp "$T/random.raw" "$T/src.raw"
-start_sink --mute-ms 300 --inject "$T/inj.raw" --inject-rate 48000 || not_ok "ringsink --mute-ms starts"
+start_ringsink --mute-ms 300 --inject "$T/inj.raw" --inject-rate 48000 || not_ok "ringsink --mute-ms starts"
 rm -f "$T/got.raw"
 arecord -q -D tap_paced_cap -t raw -f S16_LE -c 2 -r 48000 -s 48000 "$T/got.raw" 2>>"$T/alsa.log"
 r=$?
-stop_sink
+stop_ringsink
 S=$OUT/1-capture
 check "mute then announce: arecord succeeds" [ $r -eq 0 ]
 check "mute then announce: silence, the whole announcement, then the microphone" \
@@ -234,12 +221,12 @@ check "mute then announce: the records mark the announcement" \
 for acc in "" -M; do
 	cp "$T/random.raw" "$T/src.raw"
 	head -c $((14400 * 4)) "$T/random.raw" >"$T/in.raw"
-	start_sink --inject "$T/inj.raw" --inject-dir playback --inject-rate 48000 ||
+	start_ringsink --inject "$T/inj.raw" --inject-dir playback --inject-rate 48000 ||
 		not_ok "ringsink --inject-dir playback starts"
 	rm -f "$T/play.raw"
 	aplay -q $acc -D tap_play -t raw -f S16_LE -c 2 -r 48000 "$T/in.raw" 2>>"$T/alsa.log"
 	r=$?
-	stop_sink
+	stop_ringsink
 	S=$OUT/1-playback
 	head -c $((14400 * 4)) "$T/play.raw" >"$T/played.raw"
 	check "playback ${acc:-RW}: aplay succeeds" [ $r -eq 0 ]
@@ -253,9 +240,8 @@ done
 
 # Without disclosure the capture path stays the single-pass copy and nothing is marked.
 cp "$T/random.raw" "$T/src.raw"
-start_sink || not_ok "plain ringsink starts"
+start_ringsink || not_ok "plain ringsink starts"
 arecord -q -D tap_cap -t raw -f S16_LE -c 2 -r 48000 -s 14400 "$T/got.raw" 2>>"$T/alsa.log"
-stop_sink
+stop_ringsink
 check "no disclosure: capture bit-exact and unmarked" \
 	bash -c "cmp -s -n $((14400 * 4)) '$T/got.raw' '$T/src.raw' && [ \"\$(awk '/^rec / && \$NF != \"inject=0+0\"' '$OUT/1-capture.meta')\" = '' ]"
-exit 0

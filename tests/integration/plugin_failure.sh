@@ -1,17 +1,16 @@
 #!/bin/bash
-# Failure behaviour (SPEC 4.6, docs/plugin.md): `require_agent yes` with no agent answering at
+# Failure behaviour (docs/plugin.md): `require_agent yes` with no agent answering at
 # open applies the PCM's `on_failure`: continue passes audio through untouched, block hands a
 # capturing application silence, tone adds the failure tone (2 x 200 ms of 425 Hz at -20 dBFS
 # every 5 s) to what the user hears. Without require_agent, on_failure changes nothing.
 # And an agent that stops (SIGSTOP) mid-stream never changes the application's timing: frames
 # are dropped and counted, and the agent sees the gap once it runs again.
 . "$(dirname "$0")/../lib.sh"
-RINGSINK=$BUILD/tests/ringsink
-PY=/usr/bin/python3
+. "$TOP/tests/lib/ringsink.bash"
 NOAGENT="agent \"$T/no/such/agent.sock\""
 
 head -c $((4 * 1024 * 1024)) /dev/urandom >"$T/src.raw"
-alsa_conf "
+add_alsa_conf "
 pcm.raw_play { type rawfile file \"$T/play.raw\" }
 pcm.raw_cap { type rawfile file \"$T/src.raw\" }
 pcm.cont_play { type callrec slave.pcm \"raw_play\" $NOAGENT require_agent yes on_failure continue }
@@ -49,7 +48,7 @@ for acc in "" -M; do
 done
 rm -f "$T/got.raw"
 arecord -q -D block_cap -t raw -f U8 -c 1 -r 8000 -s 8000 "$T/got.raw" 2>>"$T/alsa.log" &&
-	/usr/bin/python3 -c "import sys; d = open('$T/got.raw', 'rb').read(); sys.exit(d != b'\x80' * 8000)"
+	"$PY" -c "import sys; d = open('$T/got.raw', 'rb').read(); sys.exit(d != b'\x80' * 8000)"
 check "block: U8 capture is U8 silence (0x80)" [ $? -eq 0 ]
 play block_play S16_LE 2 48000 "" && cmp -s -n $N "$T/play.raw" "$T/in.raw"
 check "block: playback untouched" [ $? -eq 0 ]
@@ -97,27 +96,18 @@ play bad_play S16_LE 2 48000 ""
 check "an unknown on_failure value refuses to open" [ $? -ne 0 ]
 
 # With an agent answering, on_failure does not apply: recorded and bit-exact.
-mkdir -p "$T/sink1"
-"$RINGSINK" "$T/agent.sock" "$T/sink1" 2>>"$T/ringsink.log" &
-SINK_PID=$!
-_pids+=("$SINK_PID")
-wait_file "$T/agent.sock" 5
+start_ringsink
 capture agent_block_cap 48000 "" && cmp -s "$T/got.raw" <(head -c $N "$T/src.raw")
 check "block with an agent answering: capture bit-exact" [ $? -eq 0 ]
-stop_pid "$SINK_PID"
-check "block with an agent answering: recorded" cmp -s -n $N "$T/sink1/1-capture.raw" "$T/got.raw"
+stop_ringsink
+check "block with an agent answering: recorded" cmp -s -n $N "$OUT/1-capture.raw" "$T/got.raw"
 
 # A stopped agent: 3 s through a paced slave, once with the agent running throughout and once
 # with it stopped (SIGSTOP) for 1.5 s in the middle. A 256 KiB ring holds 1.36 s of audio,
 # so the plugin must drop; the application's wall time must not change (within 5 %).
 head -c $((48000 * 4 * 3)) "$T/src.raw" >"$T/in.raw"
 timed_play() { # OUTDIR STOP(0|1): prints aplay's wall time in ms
-	mkdir -p "$1"
-	rm -f "$T/agent.sock"
-	"$RINGSINK" --ring-bytes 262144 "$T/agent.sock" "$1" 2>>"$T/ringsink.log" &
-	SINK_PID=$!
-	_pids+=("$SINK_PID")
-	wait_file "$T/agent.sock" 5 || return 1
+	RINGSINK_OUT=$1 start_ringsink --ring-bytes 262144 || return 1
 	local start end
 	start=$(date +%s%N)
 	rm -f "$T/play.raw"
@@ -127,13 +117,13 @@ timed_play() { # OUTDIR STOP(0|1): prints aplay's wall time in ms
 		# Stop the agent once the stream is flowing (its first records reached the file).
 		for i in $(seq 200); do [ -s "$1/1-playback.raw" ] && break; sleep 0.01; done
 		sleep 0.3
-		kill -STOP "$SINK_PID"
+		kill -STOP "$RINGSINK_PID"
 		sleep 1.5
-		kill -CONT "$SINK_PID"
+		kill -CONT "$RINGSINK_PID"
 	fi
 	wait "$aplay_pid" || return 1
 	end=$(date +%s%N)
-	stop_pid "$SINK_PID"
+	stop_ringsink
 	echo $(((end - start) / 1000000))
 }
 base_ms=$(timed_play "$T/run_free" 0)
@@ -158,4 +148,3 @@ stored = sum(int(f) for f in re.findall(r"^rec pos=\d+ frames=(\d+)", meta, re.M
 assert gaps == dropped > 0, (gaps, dropped)
 assert stored + gaps == int(sys.argv[2]), (stored, gaps, sys.argv[2])
 PYEOF
-exit 0

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 3's matrix (SPEC 3) against the rawfile test double: bit-exact in both directions for
+# The plugin's format matrix against the rawfile test double: bit-exact in both directions for
 # every format the double offers x channels 1, 2, 6, 8 x rates 8000..192000 x RW / mmap x
 # interleaved / non-interleaved x blocking / non-blocking, unpaced and paced, with the stream
 # recorded (fake agent: ringsink; the ring must hold exactly the audio) and not (no agent: the
@@ -11,14 +11,13 @@
 # pause/resume, drain, drop, xrun recovery, 50 open/close cycles without descriptor leaks,
 # concurrent playback and capture threads, poll-driven non-blocking I/O and snd_pcm_delay.
 . "$(dirname "$0")/../lib.sh"
-RINGSINK=$BUILD/tests/ringsink
+. "$TOP/tests/lib/ringsink.bash"
 PCMCHECK=$BUILD/tests/pcmcheck
-PY=/usr/bin/python3
 
 head -c $((8 * 1024 * 1024)) /dev/urandom >"$T/src.raw"
 AG="agent \"$T/agent.sock\""
 NO="agent \"$T/none.sock\""
-alsa_conf "
+add_alsa_conf "
 pcm.raw_play { type rawfile file \"$T/play.raw\" }
 pcm.raw_cap { type rawfile file \"$T/src.raw\" }
 pcm.paced_play { type rawfile file \"$T/play.raw\" pace yes }
@@ -38,11 +37,7 @@ pcm.none_paced_cap { type callrec slave.pcm \"paced_cap\" $NO }
 "
 declare -A FMT_BYTES=([S16_LE]=2 [S32_LE]=4 [FLOAT_LE]=4 [S24_LE]=4 [S24_3LE]=3 [U8]=1)
 
-mkdir -p "$T/sink"
-"$RINGSINK" "$T/agent.sock" "$T/sink" 2>>"$T/ringsink.log" &
-SINK_PID=$!
-_pids+=("$SINK_PID")
-wait_file "$T/agent.sock" 5 || { not_ok "ringsink starts"; exit 1; }
+RINGSINK_OUT=$T/sink require "ringsink starts" start_ringsink
 STREAMS=0
 # next_stream DIR: the files of the next stream ringsink saw, once complete.
 next_stream() {
@@ -226,9 +221,8 @@ pc "delay playback RW paced" 1 delay rec_paced_play bare_paced_play
 pc "delay playback mmap paced" 1 --mmap delay rec_paced_play bare_paced_play
 pc "delay capture RW paced" 1 --capture delay rec_paced_cap bare_paced_cap
 pc "delay capture mmap paced (lags by at most a period)" 1 --lag-ok --capture --mmap delay rec_paced_cap bare_paced_cap
-stop_pid "$SINK_PID"
+stop_ringsink
 check "every recorded stream ended cleanly (state 3), none dropped frames" \
 	bash -c "n=\$(ls '$T'/sink/*.meta | wc -l); [ \$n -eq $STREAMS ] &&
 		[ \$(grep -l '^end .* dropped=0 state=3$' '$T'/sink/*.meta | wc -l) -eq \$n ]"
 note "$STREAMS recorded streams"
-exit 0

@@ -5,8 +5,8 @@
 # (ringsink) the tapped bytes must equal the audio that passed. Slaves are the unpaced rawfile
 # test double, so the whole matrix runs in seconds.
 . "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/lib/ringsink.bash"
 PLUGIN=$BUILD/libasound_module_pcm_callrec.so
-RINGSINK=$BUILD/tests/ringsink
 
 # --- the plugin binary -------------------------------------------------------------------------
 check "plugin exports _snd_pcm_callrec_open" \
@@ -26,7 +26,7 @@ mkdir -p "$OUT" "$T/xdg/callrec"
 chmod 700 "$T/xdg"
 NOAGENT="agent \"$T/no/such/agent.sock\""
 TAPAGENT="agent \"$T/agent.sock\""
-alsa_conf "
+add_alsa_conf "
 pcm.raw_play { type rawfile file \"$T/play.raw\" }
 pcm.raw_cap { type rawfile file \"$T/src.raw\" }
 pcm.none_play { type callrec slave.pcm \"raw_play\" $NOAGENT }
@@ -48,8 +48,6 @@ pcm.fast_tap_cap { type callrec slave.pcm \"fast_cap\" $TAPAGENT }
 
 declare -A FMT_BYTES=([S16_LE]=2 [S32_LE]=4 [FLOAT_LE]=4)
 declare -A FMT_NUM=([S16_LE]=2 [S32_LE]=10 [FLOAT_LE]=14)
-STREAMS=0 # streams the current ringsink has seen, to name its files
-SINK_PID=
 
 # same_prefix A B N: the first N bytes of A and B are equal (and both have them).
 same_prefix() {
@@ -65,28 +63,6 @@ zero_tail() {
 	tail -c +$(($2 + 1)) "$1" | cmp -s -n $((len - $2)) - /dev/zero
 }
 
-SINKS=0
-# start_sink [OPTIONS...]: a fresh ringsink on $T/agent.sock (or $SINK_SOCK) writing to a new $OUT.
-start_sink() {
-	local sock=${SINK_SOCK:-$T/agent.sock}
-	SINKS=$((SINKS + 1))
-	OUT=$T/sink$SINKS
-	STREAMS=0
-	mkdir -p "$OUT"
-	rm -f "$sock"
-	"$RINGSINK" "$@" "$sock" "$OUT" 2>>"$T/ringsink.log" &
-	SINK_PID=$!
-	_pids+=("$SINK_PID")
-	wait_file "$sock" 5
-}
-stop_sink() { stop_pid "$SINK_PID"; SINK_PID=; }
-
-# sink_stream DIR: the files of the next stream ringsink saw; waits until it is complete.
-sink_stream() {
-	STREAMS=$((STREAMS + 1))
-	S=$OUT/$STREAMS-$1
-	wait_file "$S.done" 5
-}
 
 # meta_ok FILE CH RATE FMT: ringsink saw contiguous records of the right shape, no drops, and
 # a producer that attached and closed cleanly (state 3).
@@ -146,7 +122,7 @@ done
 check "no agent: nothing was tapped" [ $? -eq 0 ]
 
 # --- the matrix: recorded through the fake agent ----------------------------------------------------
-start_sink || { not_ok "ringsink starts"; exit 1; }
+require "ringsink starts" start_ringsink
 for fmt in S16_LE S32_LE FLOAT_LE; do
 	for ch in 1 2; do
 		for rate in 8000 48000; do
@@ -154,13 +130,13 @@ for fmt in S16_LE S32_LE FLOAT_LE; do
 				c="$fmt ${ch}ch $rate ${acc:-RW}"
 				play tap_play $fmt $ch $rate "$acc" && play_exact
 				r=$?
-				sink_stream playback
+				wait_sink_stream playback
 				check "tapped: playback $c bit-exact" [ $r -eq 0 ]
 				tap_play_ok && meta_ok "$S.meta" $ch $rate $fmt
 				check "tapped: playback $c ring equals the audio" [ $? -eq 0 ]
 				capture tap_cap $fmt $ch $rate "$acc" && capture_exact
 				r=$?
-				sink_stream capture
+				wait_sink_stream capture
 				check "tapped: capture $c bit-exact" [ $r -eq 0 ]
 				tap_cap_ok && meta_ok "$S.meta" $ch $rate $fmt
 				check "tapped: capture $c ring equals the audio" [ $? -eq 0 ]
@@ -173,18 +149,18 @@ check "HELLO carries line and PCM name" grep -q '^stream n=1 direction=playback 
 # Inline (compound) slave definitions, with the agent and (below) without.
 play inline_tap_play S16_LE 2 48000 -M && play_exact
 r=$?
-sink_stream playback
+wait_sink_stream playback
 check "tapped: inline slave playback bit-exact" [ $r -eq 0 ]
 check "tapped: inline slave playback ring equals the audio" tap_play_ok
 capture inline_tap_cap S16_LE 2 48000 "" && capture_exact
 r=$?
-sink_stream capture
+wait_sink_stream capture
 check "tapped: inline slave capture bit-exact" [ $r -eq 0 ]
 check "tapped: inline slave capture ring equals the audio" tap_cap_ok
 
 # Non-interleaved application buffers reach transfer as per-channel areas: the ring still holds
 # interleaved frames.
-/usr/bin/python3 - "$T" <<'PY'
+"$PY" - "$T" <<'PY'
 import sys
 t = sys.argv[1]
 src = open(t + "/src.raw", "rb").read()[:48000 * 4 * 3 // 10]
@@ -196,14 +172,14 @@ rm -f "$T/play.raw"
 aplay -q -I -D tap_play -t raw -f S16_LE -c 2 -r 48000 "$T/ni_in.raw.0" "$T/ni_in.raw.1" 2>>"$T/alsa.log"
 r=$?
 N=$(stat -c %s "$T/in.raw")
-sink_stream playback
+wait_sink_stream playback
 check "tapped: non-interleaved playback bit-exact" [ $r -eq 0 ] && play_exact
 check "tapped: non-interleaved playback ring holds interleaved frames" tap_play_ok
 rm -f "$T"/ni_got.raw.*
 arecord -q -I -D tap_cap -t raw -f S16_LE -c 2 -r 48000 -s 14400 "$T/ni_got.raw" 2>>"$T/alsa.log"
 r=$?
-sink_stream capture
-/usr/bin/python3 - "$T" <<'PY'
+wait_sink_stream capture
+"$PY" - "$T" <<'PY'
 import sys
 t = sys.argv[1]
 a, b = (open("%s/ni_got.raw.%d" % (t, c), "rb").read() for c in range(2))
@@ -216,7 +192,7 @@ check "tapped: non-interleaved capture ring holds interleaved frames" tap_cap_ok
 # Paced slave: the tap keeps up with real time and loses nothing.
 play paced_tap_play S16_LE 2 48000 "" && play_exact
 r=$?
-sink_stream playback
+wait_sink_stream playback
 check "tapped: paced playback bit-exact" [ $r -eq 0 ]
 check "tapped: paced playback ring equals the audio" tap_play_ok
 
@@ -227,7 +203,7 @@ for pcm in paced_tap_cap fast_tap_cap; do
 	TENTHS=10 capture $pcm S16_LE 2 48000 "" && capture_exact
 	r=$?
 	ms=$((($(date +%s%N) - start) / 1000000))
-	sink_stream capture
+	wait_sink_stream capture
 	note "$pcm: 1 s of audio took $ms ms"
 	check "$pcm: capture bit-exact" [ $r -eq 0 ]
 	check "$pcm: ring equals the audio" tap_cap_ok
@@ -237,23 +213,23 @@ for pcm in paced_tap_cap fast_tap_cap; do
 		check "$pcm: rate_scale 2 runs twice as fast (took $ms ms)" [ "$ms" -ge 450 -a "$ms" -lt 850 ]
 	fi
 done
-stop_sink
+stop_ringsink
 
 # A full ring: the agent stops draining a small ring (64 KiB, a third of a second) for 300 ms
 # while aplay fills half a second of buffer and then plays 1.5 s in real time (paced slave).
 # The audio is unaffected, the plugin drops records and counts them, positions keep counting
 # (the agent sees a gap), and every record that was stored holds the audio of its position.
-start_sink --stall-ms 300 --ring-bytes 65536 || not_ok "stalled ringsink starts"
+start_ringsink --stall-ms 300 --ring-bytes 65536 || not_ok "stalled ringsink starts"
 N=$((48000 * 2 * 4))
 head -c "$N" "$T/src.raw" >"$T/in.raw"
 rm -f "$T/play.raw"
 aplay -q -D paced_tap_play -t raw -f S16_LE -c 2 -r 48000 "$T/in.raw" 2>>"$T/alsa.log" && play_exact
 r=$?
-sink_stream playback
+wait_sink_stream playback
 check "full ring: playback still bit-exact" [ $r -eq 0 ]
 check "full ring: frames dropped and counted" grep -q '^end .* dropped=[1-9][0-9]* state=3$' "$S.meta"
 check "full ring: stored + dropped frames = frames played, stored records hold their audio" \
-	/usr/bin/python3 - "$S.meta" "$S.raw" "$T/play.raw" <<'PY'
+	"$PY" - "$S.meta" "$S.raw" "$T/play.raw" <<'PY'
 import re, sys
 meta, raw, play = open(sys.argv[1]).read(), open(sys.argv[2], "rb").read(), open(sys.argv[3], "rb").read()
 end = dict(kv.split("=") for kv in re.search(r"^end (.*)$", meta, re.M).group(1).split())
@@ -266,12 +242,12 @@ for p, f in recs:
     off += f * 4
 assert off == len(raw) and int(end["gaps"]) > 0
 PY
-stop_sink
+stop_ringsink
 
 # After fork() the child must not write into the parent's ring (single producer): the ring holds
 # exactly what the parent played, before and after the child played through its copy of the PCM.
-start_sink || not_ok "ringsink starts again"
-/usr/bin/python3 - "$T" <<'PY'
+start_ringsink || not_ok "ringsink starts again"
+"$PY" - "$T" <<'PY'
 import ctypes, os, sys
 t = sys.argv[1]
 a = ctypes.CDLL("libasound.so.2")
@@ -299,23 +275,23 @@ a.snd_pcm_close(pcm)
 open(t + "/fork_expected.raw", "wb").write(first + second)
 PY
 r=$?
-sink_stream playback
+wait_sink_stream playback
 check "fork: parent and child play through a forked PCM" [ $r -eq 0 ]
 check "fork: the ring holds only the parent's audio, contiguously" bash -c "
 	cmp -s '$S.raw' '$T/fork_expected.raw' && grep -q '^end .* gaps=0 dropped=0 state=3$' '$S.meta'"
-stop_sink
+stop_ringsink
 
 # The agent decides PASS: the application gets the slave, nothing is tapped.
-start_sink --pass || not_ok "ringsink --pass starts"
+start_ringsink --pass || not_ok "ringsink --pass starts"
 play tap_play S16_LE 2 48000 -M && play_exact
 r=$?
-sink_stream playback
+wait_sink_stream playback
 check "PASS decision: playback bit-exact" [ $r -eq 0 ]
 check "PASS decision: no ring" bash -c "grep -q decision=pass '$S.meta' && [ ! -e '$S.raw' ] && grep -q 'state=0' '$S.meta'"
-stop_sink
+stop_ringsink
 
 # An agent that answers too late: the plugin gives up after CR_CTL_OPEN_TIMEOUT_MS (200 ms).
-start_sink --delay-ms 3000 || not_ok "ringsink --delay-ms starts"
+start_ringsink --delay-ms 3000 || not_ok "ringsink --delay-ms starts"
 start=$(date +%s%N)
 play tap_play S16_LE 2 48000 -M && play_exact
 r=$?
@@ -323,8 +299,8 @@ ms=$((($(date +%s%N) - start) / 1000000))
 note "late agent: aplay took $ms ms"
 check "late agent: playback bit-exact" [ $r -eq 0 ]
 check "late agent: open waits no longer than the timeout (took $ms ms)" [ "$ms" -lt 1500 ]
-stop_sink
-sink_stream playback
+stop_ringsink
+wait_sink_stream playback
 check "late agent: the stream was never attached" grep -q 'state=0' "$S.meta"
 
 # No inline slave agent: fallback with inline definitions.
@@ -334,11 +310,10 @@ capture inline_none_cap S16_LE 2 48000 -M && capture_exact
 check "no agent: inline slave capture bit-exact" [ $? -eq 0 ]
 
 # Without an `agent` option the user agent's socket under XDG_RUNTIME_DIR is used.
-SINK_SOCK=$T/xdg/callrec/agent.sock start_sink || not_ok "ringsink on the XDG socket starts"
+RINGSINK_SOCK=$T/xdg/callrec/agent.sock start_ringsink || not_ok "ringsink on the XDG socket starts"
 XDG_RUNTIME_DIR=$T/xdg play default_play S16_LE 2 48000 "" && play_exact
 r=$?
-sink_stream playback
+wait_sink_stream playback
 check "default agent path: playback bit-exact" [ $r -eq 0 ]
 check "default agent path: \$XDG_RUNTIME_DIR/callrec/agent.sock recorded it" tap_play_ok
-stop_sink
-exit 0
+stop_ringsink

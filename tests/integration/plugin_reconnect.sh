@@ -8,19 +8,14 @@
 # audio at that position. Then the same under ThreadSanitizer (the control thread publishing a
 # ring while transfer runs) and memcheck (replaced rings unmapped, nothing leaked at close).
 . "$(dirname "$0")/../lib.sh"
-RINGSINK=$BUILD/tests/ringsink
+. "$TOP/tests/lib/ringsink.bash"
 DUPLEX=$BUILD/tests/duplex
-PY=/usr/bin/python3
 SECS=4
 
 head -c $((48000 * 4 * SECS)) /dev/urandom >"$T/src.raw"
 sox -D -t raw -e signed -b 16 -c 2 -r 48000 "$T/src.raw" "$T/far.wav"
-TSAN_SO=$T/libasound_module_pcm_callrec_tsan.so
-gcc -std=c11 -D_GNU_SOURCE -DPIC -fPIC -shared -g -O1 -fsanitize=thread -I"$TOP/common" \
-	"$TOP"/plugin/*.c "$TOP/common/ring.c" -o "$TSAN_SO" -lasound 2>"$T/tsan-build.log"
-check "ThreadSanitizer build of the plugin" [ -s "$TSAN_SO" ]
-alsa_conf "
-pcm_type.callrec_tsan { lib \"$TSAN_SO\" open \"_snd_pcm_callrec_open\" }
+check "ThreadSanitizer build of the plugin" add_tsan_pcm_type
+add_alsa_conf "
 pcm.paced_play { type rawfile file \"$T/play.raw\" pace yes }
 pcm.paced_cap { type rawfile file \"$T/src.raw\" pace yes }
 pcm.tap_play { type callrec slave.pcm \"paced_play\" agent \"$T/agent.sock\" line \"desk\" }
@@ -29,14 +24,7 @@ pcm.tsan_play { type callrec_tsan slave.pcm \"paced_play\" agent \"$T/agent.sock
 pcm.tsan_cap { type callrec_tsan slave.pcm \"paced_cap\" agent \"$T/agent.sock\" }
 "
 
-start_sink() { # OUTDIR
-	mkdir -p "$1"
-	rm -f "$T/agent.sock"
-	"$RINGSINK" "$T/agent.sock" "$1" 2>>"$T/ringsink.log" &
-	SINK_PID=$!
-	_pids+=("$SINK_PID")
-	wait_file "$T/agent.sock" 5
-}
+start_sink() { RINGSINK_OUT=$1 start_ringsink; } # OUTDIR
 # wait_frames OUTDIR FRAMES: the sink has drained FRAMES frames of a playback stream.
 wait_frames() {
 	local i
@@ -59,11 +47,11 @@ run() {
 	local dpid=$!
 	_pids+=("$dpid")
 	wait_frames "$T/$name-1" 48000 || not_ok "$name: the call is recorded by the first agent"
-	stop_pid "$SINK_PID"
+	stop_ringsink
 	start_sink "$T/$name-2" || { not_ok "$name: second agent starts"; return 1; }
 	wait "$dpid"
 	check "$name: the call ran to its end" test $? = 0
-	stop_pid "$SINK_PID"
+	stop_ringsink
 }
 
 # verify NAME: the second agent got both streams back, positions and audio continuing.
@@ -107,17 +95,14 @@ PYEOF
 run plain tap
 check "plain: the second agent got both streams back, audio continuing bit-exactly" verify plain
 
-LIBTSAN=$(gcc -print-file-name=libtsan.so)
-run tsan tsan env TSAN_OPTIONS="halt_on_error=0 report_signal_unsafe=0" LD_PRELOAD="$LIBTSAN"
-grep -A12 'WARNING: ThreadSanitizer' "$T/tsan.log" | head -40 | sed 's/^/# /'
-check "ThreadSanitizer: no warning across the reconnection" \
-	bash -c "[ -e '$T/tsan.log' ] && ! grep -q 'WARNING: ThreadSanitizer' '$T/tsan.log'"
+run tsan tsan "${TSAN_RUN[@]}"
+note_tsan_warnings "$T/tsan.log"
+check "ThreadSanitizer: no warning across the reconnection" has_no_tsan_warning "$T/tsan.log"
 check "ThreadSanitizer: the second agent got both streams back" verify tsan
 
-run memcheck tap valgrind --tool=memcheck --error-exitcode=97 --leak-check=full \
-	--show-leak-kinds=definite --errors-for-leak-kinds=none --log-file="$T/memcheck.log"
-grep -E 'ERROR SUMMARY|definitely lost' "$T/memcheck.log" | sed 's/^==[0-9]*== /# /'
-leaks=$(grep -A30 'definitely lost' "$T/memcheck.log" | grep -c 'libasound_module_pcm_callrec')
+run memcheck tap "${MEMCHECK[@]}" --log-file="$T/memcheck.log"
+note_memcheck "$T/memcheck.log"
+leaks=$(count_plugin_leaks "$T/memcheck.log")
 check "memcheck: no leak of the plugin's allocations across the reconnection" \
 	bash -c "grep -q 'ERROR SUMMARY: 0 errors' '$T/memcheck.log' && [ $leaks -eq 0 ]"
 check "memcheck: the second agent got both streams back" verify memcheck
@@ -139,7 +124,7 @@ _pids+=("$DPID")
 got=0
 for i in $(seq 1 8); do
 	wait_both "$T/limit-$i" && got=$((got + 1))
-	stop_pid "$SINK_PID"
+	stop_ringsink
 	start_sink "$T/limit-$((i + 1))"
 done
 # The 9th agent must have had time to be asked: the call still runs a second after it started.
@@ -147,7 +132,7 @@ sleep 1
 check "limit: the call still ran a second after the 9th agent started" kill -0 "$DPID"
 wait "$DPID"
 check "limit: the call ran to its end" test $? = 0
-stop_pid "$SINK_PID"
+stop_ringsink
 note "limit: $got of 8 agents recorded both streams; the 9th: $(ls "$T/limit-9" | tr '\n' ' ')"
 check "limit: the first agent and 7 replacements recorded both streams" test $got = 8
 check "limit: the 8th replacement got no stream (8 rings mapped)" \

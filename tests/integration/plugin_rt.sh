@@ -1,19 +1,18 @@
 #!/bin/bash
-# Real-time safety of the plugin's transfer, shown rather than asserted (issue 3): every path
+# Real-time safety of the plugin's transfer, shown rather than asserted: every path
 # through callrec_transfer runs under callgrind with collection switched on only inside it
 # (--toggle-collect), and tests/rt/cg_transfer.py fails if anything that ran there allocates,
 # frees, locks, sleeps, does I/O, logs or makes a system call, or if transfer never ran.
 # The checker's teeth are tested too: the test double's own transfer (which does pwrite and
 # pread) must be rejected.
 . "$(dirname "$0")/../lib.sh"
-RINGSINK=$BUILD/tests/ringsink
-PY=/usr/bin/python3
+. "$TOP/tests/lib/ringsink.bash"
 CHECK="$PY $TOP/tests/rt/cg_transfer.py"
 
 head -c $((48000 * 4)) /dev/urandom >"$T/in.raw"
 cp "$T/in.raw" "$T/src.raw"
 $PY -c "import os; open('$T/inj.raw', 'wb').write(os.urandom(2 * 9600))"
-alsa_conf "
+add_alsa_conf "
 pcm.raw_play { type rawfile file \"$T/play.raw\" }
 pcm.raw_cap { type rawfile file \"$T/src.raw\" }
 pcm.tap_play { type callrec slave.pcm \"raw_play\" agent \"$T/agent.sock\" }
@@ -21,18 +20,6 @@ pcm.tap_cap { type callrec slave.pcm \"raw_cap\" agent \"$T/agent.sock\" }
 pcm.tone_play { type callrec slave.pcm \"raw_play\" agent \"$T/none.sock\" require_agent yes on_failure tone }
 pcm.block_cap { type callrec slave.pcm \"raw_cap\" agent \"$T/none.sock\" require_agent yes on_failure block }
 "
-
-SINKS=0
-start_sink() {
-	SINKS=$((SINKS + 1))
-	mkdir -p "$T/sink$SINKS"
-	rm -f "$T/agent.sock"
-	"$RINGSINK" "$@" "$T/agent.sock" "$T/sink$SINKS" 2>>"$T/ringsink.log" &
-	SINK_PID=$!
-	_pids+=("$SINK_PID")
-	wait_file "$T/agent.sock" 5
-}
-stop_sink() { stop_pid "$SINK_PID"; }
 
 # profile FN CLIENT ARGS...: the client under callgrind, collecting only inside FN.
 profile() {
@@ -46,10 +33,10 @@ profile() {
 # and it is the path meant: the function EXPECT ran inside transfer.
 rt_case() {
 	local name=$1 expect=$2 sink=$3; shift 3
-	[ "$sink" = - ] || start_sink $sink || { not_ok "$name: ringsink starts"; return; }
+	[ "$sink" = - ] || start_ringsink $sink || { not_ok "$name: ringsink starts"; return; }
 	profile callrec_transfer "$@"
 	local r=$?
-	[ "$sink" = - ] || stop_sink
+	[ "$sink" = - ] || stop_ringsink
 	check "$name: client ran under callgrind" [ $r -eq 0 ]
 	$CHECK "$T/cg.out" callrec_transfer --allow-syscall clock_gettime >"$T/check.log" 2>&1
 	r=$?
@@ -89,10 +76,9 @@ check "checker rejects a profile in which the function never ran" [ $? -ne 0 ]
 # clock_gettime is a system call only under valgrind, which hides the vDSO. Natively, a whole
 # recorded stream (whose transfer reads CLOCK_MONOTONIC once per period) enters the kernel for
 # clock_gettime not once.
-start_sink
+start_ringsink
 strace -f -qq -e trace=clock_gettime -o "$T/strace.log" aplay -q -D tap_play $P "$T/in.raw"
 r=$?
-stop_sink
+stop_ringsink
 check "natively, clock_gettime never enters the kernel (vDSO)" \
-	bash -c "[ $r -eq 0 ] && ! grep -q clock_gettime '$T/strace.log' && grep -q '^rec ' '$T/sink$SINKS/1-playback.meta'"
-exit 0
+	bash -c "[ $r -eq 0 ] && ! grep -q clock_gettime '$T/strace.log' && grep -q '^rec ' '$OUT/1-playback.meta'"

@@ -1,22 +1,23 @@
 #!/bin/bash
-# The policy in the agent (SPEC 4.1, 4.2): an invalid policy stops the agent at start with
+# The policy in the agent: an invalid policy stops the agent at start with
 # FILE:LINE:COL diagnostics; an application no rule matches gets PASS (the plugin hands it the
 # slave: its audio is untouched and nothing is recorded or archived); SIGHUP with an invalid
 # policy keeps the previous one; SIGHUP with a policy that matches records the call with the
 # purpose, legal basis, retention and policy hash in its metadata and manifest.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/policy_helpers.bash"
+. "$TOP/tests/lib/call.bash"
 
-signals 4 || { not_ok "signals"; exit 1; }
-pki_setup && legal_operator || { not_ok "pki setup"; exit 1; }
-start_archive || { not_ok "archive starts"; exit 1; }
+require "signals" make_call_signals 4
+require "pki setup" setup_pki
+require "operator legal1" add_operator legal1 legal
+require "archive starts" start_archive
 export XDG_RUNTIME_DIR=$T/run XDG_STATE_HOME=$T/state
 mkdir -p -m 700 "$XDG_RUNTIME_DIR" "$XDG_STATE_HOME"
 
 # --- an invalid policy at start ----------------------------------------------------------------
 BAD=$TOP/tests/policy/bad/04-undefined-purpose.yaml
 want=$(sed -n '1s/^# expect: //p' "$BAD")
-agent_policy "$BAD"
+set_agent_policy "$BAD"
 "$BUILD/callrec-agent" --user --config "$PKI/devices/desk1/agent.yaml" 2>"$T/bad-start.log" &
 badpid=$!
 wait $badpid
@@ -25,29 +26,10 @@ check "and says where: $BAD:${want%%: *}" grep -qF "$BAD:${want%%: *}: " "$T/bad
 
 # --- a policy that does not match the application ---------------------------------------------------
 POL=$T/policy.yaml
-cat >"$POL" <<'EOP'
-version: 1
-purposes:
-  contract:
-    description: Proof of agreements made by phone
-    legal_basis: contract
-    retention: 5y
-    access: [legal]
-    disclosure:
-      mode: notice
-      notice: "Terms of service, article 7.3"
-rules:
-  - match: { application: [baresip, linphone] }
-    record: contract
-employees:
-  notice: "Staff handbook 4.2"
-EOP
-agent_policy "$POL"
-start_agent || { not_ok "agent starts with a valid policy"; cat "$T/agent.log"; exit 1; }
-SOCK=$(cat "$T/agent.ready")
-call_pcms
+write_policy "$POL" MATCH='application: [baresip, linphone]'
+require "agent starts with a valid policy" start_call_agent "$POL"
 SHA1=$(sha256sum "$POL" | cut -d' ' -f1)
-check "status names the policy by its hash" test "$(status_field 's["policy"]["sha256"]')" = "$SHA1"
+check "status names the policy by its hash" test "$(get_status_field 's["policy"]["sha256"]')" = "$SHA1"
 
 check "unmatched application: the call runs" run_call "$T/cap1.wav"
 check "the agent log says PASS for duplex" grep -q 'pid [0-9]* (duplex.*PASS (no rule matches)' "$T/agent.log"
@@ -56,7 +38,7 @@ sox -D "$T/cap1.wav" -t raw "$T/cap1.raw"
 check "the unmatched application captured its audio bit-exactly (the slave itself)" \
 	cmp -s -n "$(stat -c %s "$T/cap1.raw")" "$T/cap1.raw" "$T/a_capture.raw"
 check "nothing in the spool" test -z "$(find "$XDG_STATE_HOME/callrec/spool" -type f 2>/dev/null)"
-check "nothing in the archive" test -z "$(archived_calls)$(archive_cli list --json 2>/dev/null)"
+check "nothing in the archive" test -z "$(run_archive_as legal1 list --json 2>>"$T/cli.log")$(run_archive_as op1 list --json 2>/dev/null)"
 
 # --- SIGHUP with an invalid policy keeps the previous one ------------------------------------------
 cp "$POL" "$T/policy.good"
@@ -64,15 +46,15 @@ printf 'version: 1\npurposes:\n  x: {description: y}\nrules: []\nbogus: 1\n' >"$
 kill -HUP "$AGENT_PID"
 check "an invalid reload is refused" wait_for grep -q 'policy reload failed; keeping the previous policy' "$T/agent.log"
 check "with FILE:LINE:COL diagnostics in the log" grep -qE "^$POL:[0-9]+:[0-9]+: " "$T/agent.log"
-check "the previous policy stays" test "$(status_field 's["policy"]["sha256"]')" = "$SHA1"
+check "the previous policy stays" test "$(get_status_field 's["policy"]["sha256"]')" = "$SHA1"
 
 # --- SIGHUP with a policy that matches: recorded, with the purpose in the metadata ------------------
 sed 's/application: \[baresip, linphone\]/application: [baresip, duplex]/' "$T/policy.good" >"$POL"
 SHA2=$(sha256sum "$POL" | cut -d' ' -f1)
 kill -HUP "$AGENT_PID"
-check "a valid reload takes effect" wait_for test "$(status_field 's["policy"]["sha256"]')" = "$SHA2"
+check "a valid reload takes effect" wait_for test "$(get_status_field 's["policy"]["sha256"]')" = "$SHA2"
 check "matched application: the call runs" run_call "$T/cap2.wav"
-ID=$(wait_complete_call duplex 20)
+ID=$(OPERATOR=legal1 find_complete_call duplex 20)
 check "the archive lists the recorded call ($ID)" test -n "$ID"
 meta=$(sed -n "s/.*call $ID metadata: //p" "$T/agent.log")
 note "CALL_OPEN metadata: $meta"
@@ -83,7 +65,7 @@ check "metadata: retention 5y with a deadline 5 years after the start" \
 check "metadata: policy hash and rule" meta_has "m['policy_sha256'] == '$SHA2' and m['rule_index'] == 0"
 check "metadata: access roles and notice" \
 	meta_has 'm["access"] == ["legal"] and m["disclosure"]["mode"] == "notice" and m["disclosure"]["notice"].startswith("Terms")'
-check "export the call" legal_cli export --call "$ID" --out "$T/export"
+check "export the call" run_archive_as legal1 export --call "$ID" --out "$T/export"
 MANIFEST=$T/export/$ID.manifest.json
 man_has() { "$PY" -c 'import json,sys; m = json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$MANIFEST" "$1" "$meta"; }
 check "the exported manifest carries the purpose and legal basis" \

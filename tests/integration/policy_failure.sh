@@ -1,5 +1,5 @@
 #!/bin/bash
-# on_failure (SPEC 4.6), each mode, while a call must be recorded but cannot be:
+# The policy's on_failure, each mode, while a call must be recorded but cannot be:
 #  block    - the spool becomes read-only mid-call (a tmpfs remounted read-only, in a private
 #             mount namespace, so that even root cannot write): the outgoing audio is muted
 #             (the application captures silence) until the spool works again, and
@@ -12,78 +12,47 @@ if [ -z "${CR_IN_MOUNT_NS:-}" ]; then
 	exec unshare -m env CR_IN_MOUNT_NS=1 bash "$0" "$@"
 fi
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/policy_helpers.bash"
+. "$TOP/tests/lib/call.bash"
+. "$TOP/tests/lib/faults.bash"
 
 make_speech "$T/a.wav" 8 "Hello, this is Alice from sales. I agree to the offer, we will deliver on Monday at ten in the morning, and the price is final." || exit 1
 sox -D "$T/a.wav" -t raw "$T/a_capture.raw" pad 0 1 || exit 1
 sox -D -n -r 48000 -c 2 -b 16 "$T/b.wav" trim 0 8 || exit 1 # the remote party is silent
 
-pki_setup && legal_operator || { not_ok "pki setup"; exit 1; }
-start_archive || { not_ok "archive starts"; exit 1; }
+require "pki setup" setup_pki
+require "operator legal1" add_operator legal1 legal
+require "archive starts" start_archive
 POL=$T/policy.yaml
-policy() { # policy ON_FAILURE
-	cat >"$POL" <<EOP
-version: 1
-purposes:
-  contract:
-    description: Proof of agreements made by phone
-    legal_basis: contract
-    retention: 5y
-    access: [legal]
-    disclosure: { mode: notice, notice: "Terms of service, article 7.3" }
-rules:
-  - match: { application: [duplex] }
-    record: contract
-employees:
-  notice: "Staff handbook 4.2"
-recording:
-  on_failure: $1
-EOP
-}
+policy() { write_policy "$POL" ON_FAILURE="$1"; } # policy ON_FAILURE
 policy block
-agent_policy "$POL"
 export XDG_RUNTIME_DIR=$T/run XDG_STATE_HOME=$T/state
 mkdir -p -m 700 "$XDG_STATE_HOME"
-mount -t tmpfs -o size=64m,mode=700 callrec-test-spool "$XDG_STATE_HOME" || { not_ok "mount a spool tmpfs"; exit 1; }
-# The mount point must be empty again before lib.sh removes $T: stop the daemons, unmount.
-cleanup_mount() {
-	local p
-	for p in "${_pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${_pids[@]}"; do wait "$p" 2>/dev/null; done
-	umount "$XDG_STATE_HOME" 2>/dev/null
-	cleanup
-}
-trap cleanup_mount EXIT
-start_agent || { not_ok "agent starts"; cat "$T/agent.log"; exit 1; }
-SOCK=$(cat "$T/agent.ready")
-call_pcms
-has_call() { [ "$(status_field 'len(s["calls"])')" -ge 1 ]; }
-state_is() { [ "$(status_field 's["calls"][0]["recording"] if s["calls"] else None')" = "$1" ]; }
+require "mount a spool tmpfs" mount_tmpfs "$XDG_STATE_HOME" 64m
+require "agent starts" start_call_agent "$POL"
+state_is() { [ "$(get_status_field 's["calls"][0]["recording"] if s["calls"] else None')" = "$1" ]; }
 reload_to() { # reload_to SHA: SIGHUP and wait until the agent uses it
 	kill -HUP "$AGENT_PID"
-	wait_for test "$(status_field 's["policy"]["sha256"]')" = "$1"
+	wait_for test "$(get_status_field 's["policy"]["sha256"]')" = "$1"
 }
-close_meta() { sed -n "s/.*call $1 close metadata: //p" "$T/agent.log"; }
-call_of_last() { sed -n 's/.*call \([0-9a-f]*\) started.*/\1/p' "$T/agent.log" | tail -1; }
 
 # --- block: the spool cannot be written -------------------------------------------------------------
 run_call "$T/cap1.wav" & DUP=$!
-check "call 1 shows in status" wait_for has_call
+check "call 1 shows in status" wait_for has_active_call
 sleep 2 # two seconds recorded normally
 mount -o remount,ro "$XDG_STATE_HOME"
 check "block: status says recording is impossible" wait_for state_is impossible
-status_field 's["calls"][0]' | sed 's/^/# status: /'
-check "block: and why (the spool)" test -n "$(status_field 's["calls"][0]["reason"]' | grep -i spool)"
-check "block: the outgoing audio is muted" test "$(status_field 's["calls"][0]["outgoing_muted"]')" = True
+get_status_field 's["calls"][0]' | sed 's/^/# status: /'
+check "block: and why (the spool)" test -n "$(get_status_field 's["calls"][0]["reason"]' | grep -i spool)"
+check "block: the outgoing audio is muted" test "$(get_status_field 's["calls"][0]["outgoing_muted"]')" = True
 sleep 2 # the user sees it; IT frees the disk
 mount -o remount,rw "$XDG_STATE_HOME"
 check "block: recording resumes when the spool works again" wait_for state_is active
-check "block: unmuted" test "$(status_field 's["calls"][0]["outgoing_muted"]')" = False
+check "block: unmuted" test "$(get_status_field 's["calls"][0]["outgoing_muted"]')" = False
 wait $DUP
 check "call 1 ran to its end" test $? -eq 0
-ID1=$(call_of_last)
+ID1=$(get_last_call_id)
 check "call 1 ended" wait_for grep -q "call $ID1 close metadata" "$T/agent.log"
-"$PY" - "$(close_meta "$ID1")" "$T/cap1.wav" "$T/a.wav" <<'EOF2'
+relay_checks "$PY" - "$(get_close_metadata "$ID1")" "$T/cap1.wav" "$T/a.wav" <<'EOF2'
 import json, sys, wave, array
 m = json.loads(sys.argv[1])
 def ok(name, cond): print(("ok - " if cond else "not ok - ") + name)
@@ -106,12 +75,12 @@ EOF2
 policy tone
 check "switch to on_failure: tone" reload_to "$(sha256sum "$POL" | cut -d' ' -f1)"
 run_call "$T/cap2.wav" & DUP=$!
-check "call 2 shows in status" wait_for has_call
+check "call 2 shows in status" wait_for has_active_call
 sleep 1
 mv "$POL" "$POL.away"
 kill -HUP "$AGENT_PID"
 check "tone: status says recording is impossible" wait_for state_is impossible
-check "tone: because the policy is unreadable" test -n "$(status_field 's["calls"][0]["reason"]' | grep unreadable)"
+check "tone: because the policy is unreadable" test -n "$(get_status_field 's["calls"][0]["reason"]' | grep unreadable)"
 sleep 3 # three seconds of failure tone
 mv "$POL.away" "$POL"
 kill -HUP "$AGENT_PID"
@@ -119,9 +88,9 @@ check "tone: recording again after a good reload" wait_for state_is active
 wait $DUP
 check "call 2 ran to its end" test $? -eq 0
 cp "$T/play_out.raw" "$T/play2.raw"
-ID2=$(call_of_last)
+ID2=$(get_last_call_id)
 check "call 2 ended" wait_for grep -q "call $ID2 close metadata" "$T/agent.log"
-"$PY" - "$(close_meta "$ID2")" "$T/play2.raw" <<'EOF2'
+relay_checks "$PY" - "$(get_close_metadata "$ID2")" "$T/play2.raw" <<'EOF2'
 import json, sys, array, math
 m = json.loads(sys.argv[1])
 def ok(name, cond): print(("ok - " if cond else "not ok - ") + name)
@@ -151,13 +120,13 @@ EOF2
 policy continue
 check "switch to on_failure: continue" reload_to "$(sha256sum "$POL" | cut -d' ' -f1)"
 run_call "$T/cap3.wav" --seconds 5 & DUP=$!
-check "call 3 shows in status" wait_for has_call
+check "call 3 shows in status" wait_for has_active_call
 sleep 1
 mv "$POL" "$POL.away"
 kill -HUP "$AGENT_PID"
 check "continue: status shows the failure" wait_for state_is impossible
-check "continue: with on_failure continue" test "$(status_field 's["calls"][0]["on_failure"]')" = continue
-check "continue: nothing is muted" test "$(status_field 's["calls"][0]["outgoing_muted"]')" = False
+check "continue: with on_failure continue" test "$(get_status_field 's["calls"][0]["on_failure"]')" = continue
+check "continue: nothing is muted" test "$(get_status_field 's["calls"][0]["outgoing_muted"]')" = False
 sleep 1
 mv "$POL.away" "$POL"
 kill -HUP "$AGENT_PID"
@@ -168,16 +137,15 @@ sox -D "$T/cap3.wav" -t raw "$T/cap3.raw"
 check "continue: the application captured the microphone unchanged" \
 	cmp -s -n "$(stat -c %s "$T/cap3.raw")" "$T/cap3.raw" "$T/a_capture.raw"
 check "continue: no tone in the playback" test -z "$(tr -d '\0' <"$T/play3.raw" | head -c 1)"
-ID3=$(call_of_last)
+ID3=$(get_last_call_id)
 check "call 3 ended" wait_for grep -q "call $ID3 close metadata" "$T/agent.log"
-check "continue: the failure is listed" test -n "$(close_meta "$ID3" | grep -o '"failures":\[{[^]]*unreadable')"
+check "continue: the failure is listed" test -n "$(get_close_metadata "$ID3" | grep -o '"failures":\[{[^]]*unreadable')"
+has_three_archived() {
+	[ "$(run_archive_as legal1 list --json 2>>"$T/cli.log" | grep -c '"state":"complete"')" -ge 3 ]
+}
 three_archived() {
-	local i
-	for i in $(seq 1 60); do
-		[ "$(archived_calls | grep -c '"state":"complete"')" -ge 3 ] && return 0
-		sleep 0.5
-	done
-	archived_calls | sed 's/^/# listed: /'
+	wait_for -t 30 has_three_archived && return 0
+	run_archive_as legal1 list --json 2>>"$T/cli.log" | sed 's/^/# listed: /'
 	return 1
 }
 check "all three calls are archived" three_archived

@@ -7,9 +7,8 @@
 # not-yet-valid device certificate. Accepted: desk1, and a current certtool-made certificate.
 . "$(dirname "$0")/../lib.sh"
 
-pki_setup || { not_ok "pki setup"; exit 1; }
-start_archive || { not_ok "archive starts"; exit 1; }
-ADDR=127.0.0.1:$PORT
+require "pki setup" setup_pki
+require "archive starts" start_archive
 CA=$PKI/ca.pem
 
 # A second fleet: its own CA, and a device with the same name as ours.
@@ -51,12 +50,12 @@ check "operator certificate sending device frames: refused" refused
 # A revoked device: accepted before `pki revoke`, refused once the archive has re-read the CRL
 # (SIGHUP), so the refusal is the revocation's doing.
 D2=$PKI/devices/desk2
-"$BUILD/callrec-archive" pki device desk2 --dir "$PKI" >/dev/null || not_ok "creating desk2"
+add_device desk2 || not_ok "creating desk2"
 probe "desk2 before revocation" --cert "$D2/device.pem" --key "$D2/device.key"
 check "device desk2 before revocation: accepted" accepted
 "$BUILD/callrec-archive" pki revoke desk2 --dir "$PKI" >/dev/null || not_ok "revoking desk2"
 kill -HUP "$ARCHIVED_PID"
-for _ in $(seq 1 50); do grep -q 'reloaded' "$T/archived.log" 2>/dev/null && break; sleep 0.1; done
+wait_log "$T/archived.log" reloaded 5
 probe "revoked device" --cert "$D2/device.pem" --key "$D2/device.key"
 check "revoked device desk2: refused" refused
 
@@ -64,16 +63,8 @@ check "revoked device desk2: refused" refused
 # third one from the same template with current dates is the control that the refusal is the
 # dates' doing, not certtool's.
 cert_with_dates() { # cert_with_dates NAME ACTIVATION EXPIRATION
-	cat >"$T/$1.tmpl" <<EOT
-cn = "$1"
-organization = "callrec"
-unit = "device"
-serial = $RANDOM$RANDOM
-activation_date = "$2"
-expiration_date = "$3"
-tls_www_client
-signing_key
-EOT
+	fill_fixture device-cert.tmpl.in "$T/$1.tmpl" NAME="$1" SERIAL="$RANDOM$RANDOM" \
+		ACTIVATION="$2" EXPIRATION="$3" || return 1
 	certtool --generate-privkey --key-type ecdsa --curve secp256r1 --outfile "$T/$1.key" \
 		2>/dev/null &&
 		certtool --generate-certificate --load-privkey "$T/$1.key" --load-ca-certificate "$CA" \

@@ -1,68 +1,50 @@
 #!/bin/bash
-# The user's controls (SPEC 4.5) against a real call through the plugin: `callrec tag`
+# The user's controls against a real call through the plugin: `callrec tag`
 # (validated, stored in the call's metadata), `pause`/`resume` (silence of the right length on
 # both channels and a "pause" gap in the manifest), `private` mid-call (recording stops, the
 # spool holds nothing of the call's audio, the archive erases it and keeps a tombstone) and
 # `private` before a call (the next call is never recorded). Another user may not touch the
 # call.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/policy_helpers.bash"
+. "$TOP/tests/lib/call.bash"
+. "$TOP/tests/lib/archive.bash"
 
-signals 9 || { not_ok "signals"; exit 1; }
-pki_setup && legal_operator || { not_ok "pki setup"; exit 1; }
-start_archive || { not_ok "archive starts"; exit 1; }
+require "signals" make_call_signals 9
+require "pki setup" setup_pki
+require "operator legal1" add_operator legal1 legal
+require "archive starts" start_archive
 POL=$T/policy.yaml
-cat >"$POL" <<'EOP'
-version: 1
-purposes:
-  contract:
-    description: Proof of agreements made by phone
-    legal_basis: contract
-    retention: 5y
-    access: [legal]
-    disclosure:
-      mode: notice
-      notice: "Terms of service, article 7.3"
-rules:
-  - match: { application: [duplex] }
-    record: contract
-employees:
-  notice: "Staff handbook 4.2"
-EOP
-agent_policy "$POL"
-start_agent || { not_ok "agent starts"; cat "$T/agent.log"; exit 1; }
-SOCK=$(cat "$T/agent.ready")
-call_pcms
+write_policy "$POL"
+require "agent starts" start_call_agent "$POL"
 SPOOL=$XDG_STATE_HOME/callrec/spool
-has_call() { [ "$(status_field 'len(s["calls"])')" -ge 1 ]; }
-call_id() { status_field 's["calls"][0]["id"]'; }
+call_id() { get_status_field 's["calls"][0]["id"]'; }
 
 # --- no call: commands that need one say so -----------------------------------------------------------
-out=$(cr_user pause 2>&1)
+out=$(run_callrec pause 2>&1)
 check "pause without a call fails (exit 1) and says why" test $? -eq 1 -a -n "$(grep -F 'no call of yours' <<<"$out")"
 
 # --- call 1: tag, pause, resume ----------------------------------------------------------------------
 run_call "$T/cap1.wav" & DUP=$!
-check "the call shows in callrec status" wait_for has_call
+check "the call shows in callrec status" wait_for has_active_call
 ID1=$(call_id)
-check "tag ticket=4711" cr_user tag ticket=4711
-check "tag remote=+31201234567" cr_user tag remote=+31201234567
+check "tag ticket=4711" run_callrec tag ticket=4711
+check "tag remote=+31201234567" run_callrec tag remote=+31201234567
 check "a bad tag key is refused (exit 1)" bash -c "! '$BUILD/callrec' --socket '$SOCK' tag 'Bad Key=1' 2>/dev/null"
 check "a control character in a tag value is refused" bash -c "! '$BUILD/callrec' --socket '$SOCK' tag \"x=\$(printf 'a\tb')\" 2>/dev/null"
 check "another user may not pause the call" bash -c "! setpriv --reuid=65534 --regid=65534 --clear-groups '$BUILD/callrec' --socket '$SOCK' pause 2>/dev/null"
-check "status shows the tags" test "$(status_field 's["calls"][0]["tags"]["ticket"]')" = 4711
+check "status shows the tags" test "$(get_status_field 's["calls"][0]["tags"]["ticket"]')" = 4711
 sleep 2 # the caller talks for a while before pausing
-check "pause" cr_user pause
-check "status says paused" test "$(status_field 's["calls"][0]["recording"]')" = paused
+check "pause" run_callrec pause
+check "status says paused" test "$(get_status_field 's["calls"][0]["recording"]')" = paused
 sleep 2 # card details are read out
-check "resume" cr_user resume
-out=$(cr_user resume 2>&1)
+check "resume" run_callrec resume
+out=$(run_callrec resume 2>&1)
 check "resume when not paused fails (exit 1)" test $? -eq 1
 wait $DUP
 check "call 1 ran" test $? -eq 0
-check "call 1 is archived" test "$(wait_complete_call duplex 20)" = "$ID1"
-check "export call 1" legal_cli export --call "$ID1" --out "$T/export"
-"$PY" - "$T/export/$ID1.manifest.json" "$T/export/$ID1.wav" "$T/a.wav" "$T/b.wav" <<'EOF2'
+check "call 1 is archived" test "$(OPERATOR=legal1 find_complete_call duplex 20)" = "$ID1"
+check "export call 1" run_archive_as legal1 export --call "$ID1" --out "$T/export"
+relay_checks "$PY" - "$T/export/$ID1.manifest.json" "$T/export/$ID1.wav" "$T/a.wav" "$T/b.wav" <<'EOF2'
 import json, sys, wave, array
 m = json.load(open(sys.argv[1]))
 def ok(name, cond):
@@ -99,12 +81,12 @@ EOF2
 
 # --- call 2: private mid-call --------------------------------------------------------------------------
 run_call "$T/cap2.wav" --seconds 6 & DUP=$!
-check "call 2 shows in status" wait_for has_call
+check "call 2 shows in status" wait_for has_active_call
 ID2=$(call_id)
 chunks_of() { find "$SPOOL/$1" -name '*.frame' 2>/dev/null | wc -l; }
 archived_chunks() { grep -c "call $ID2: chunk\|ACK $ID2" "$T/agent.log"; }
 sleep 2 # two seconds of the call are recorded (and delivered) before the user decides
-out=$(cr_user private)
+out=$(run_callrec private)
 check "private mid-call" test $? -eq 0 -a -n "$(grep -F "$ID2" <<<"$out")"
 note "$out"
 # Right away: nothing of the call's audio stays in the spool; at most the CALL_ERASE itself.
@@ -121,13 +103,13 @@ only_erase() {
 	done
 }
 check "the spool holds no audio of call 2 (no chunk, no close)" only_erase
-check "status shows no call any more" test "$(status_field 'len(s["calls"])')" = 0
+check "status shows no call any more" test "$(get_status_field 'len(s["calls"])')" = 0
 wait $DUP
 check "the application kept running normally" test $? -eq 0
 check "the archive acknowledged the erasure (spool directory gone)" wait_for test ! -e "$SPOOL/$ID2"
 check "the agent logged the erasure" grep -q "call $ID2: erased by the archive" "$T/agent.log"
 check "the call was never closed as a recording" bash -c "! grep -q 'call $ID2 ended' '$T/agent.log'"
-state2=$(archive_cli list --json 2>/dev/null | "$PY" -c '
+state2=$(run_archive_as op1 list --json 2>/dev/null | "$PY" -c '
 import json, sys
 for l in sys.stdin:
     if l.strip():
@@ -139,17 +121,17 @@ check "call 2's audio cannot be exported any more" bash -c "! '$BUILD/callrec-ar
 check "and no file of it was written" test -z "$(find "$T/export2" -type f 2>/dev/null)"
 # Looking at the archive's own files, not only its index: no object directory, no key, no
 # chunk rows of call 2 remain (its chunks are punched out of the segments).
-check "the archive holds no file of call 2" test ! -e "$PKI/archive-data/calls/$ID2"
-check "the archive holds no key of call 2" test "$(sqlite3 -readonly "$PKI/archive-data/index.sqlite" "SELECT COUNT(*) FROM keys WHERE call_id = x'$ID2'")" = 0
-check "the archive holds no chunk of call 2" test "$(sqlite3 -readonly "$PKI/archive-data/index.sqlite" "SELECT COUNT(*) FROM chunks WHERE call_id = x'$ID2'")" = 0
+check "the archive holds no file of call 2" test ! -e "$ARCHIVE_DATA/calls/$ID2"
+check "the archive holds no key of call 2" test "$(count_call_keys "$ID2")" = 0
+check "the archive holds no chunk of call 2" test "$(query_index "SELECT COUNT(*) FROM chunks WHERE call_id = x'$ID2'")" = 0
 
 # --- private before the call ----------------------------------------------------------------------------
-out=$(cr_user private)
+out=$(run_callrec private)
 check "private with no call marks the next one" test $? -eq 0 -a -n "$(grep -i 'next call' <<<"$out")"
-check "status says the next call is private" test "$(status_field 's.get("next_call_private")')" = True
+check "status says the next call is private" test "$(get_status_field 's.get("next_call_private")')" = True
 run_call "$T/cap3.wav" --seconds 2
 check "call 3 ran" test $? -eq 0
 check "the agent did not record it" grep -q 'not recorded: marked private' "$T/agent.log"
-check "the mark is used up" test "$(status_field 's.get("next_call_private")')" = None
+check "the mark is used up" test "$(get_status_field 's.get("next_call_private")')" = None
 check "nothing of call 3 in the spool" test -z "$(find "$SPOOL" -type f)"
 check "agent still running" kill -0 "$AGENT_PID"

@@ -54,7 +54,9 @@ static struct cr_stream *new_stream(pid_t pid, uid_t uid, enum cr_dir dir)
 	struct cr_stream *st = calloc(1, sizeof(*st));
 	assert_non_null(st);
 	st->ring_bytes = cr_ring_layout_bytes(DATA);
-	st->ring = calloc(1, st->ring_bytes);
+	/* Page-aligned, as the agent maps a ring: its header has 64-byte aligned fields. */
+	st->ring = aligned_alloc(CR_RING_HDR_BYTES, st->ring_bytes);
+	memset(st->ring, 0, st->ring_bytes);
 	assert_int_equal(cr_ring_init(st->ring, st->ring_bytes, DATA), 0);
 	st->peer.pid = pid;
 	st->peer.uid = uid;

@@ -114,7 +114,9 @@ static void test_tone_through_ring_and_events(void **state)
 {
 	const uint32_t data = 64u * 1024u, inj = 1024u * 1024u, period = 941;
 	size_t bytes = cr_ring_layout_bytes_inject(data, inj);
-	void *ring = calloc(1, bytes);
+	/* Page-aligned, as the agent maps a ring: its header has 64-byte aligned fields. */
+	void *ring = aligned_alloc(CR_RING_HDR_BYTES, bytes);
+	memset(ring, 0, bytes);
 	struct cr_purpose pu = { .name = "training", .mode = CR_DISCLOSE_TONE,
 				 .tone = { 1400, 500, 15000, -18.0 } };
 	struct cr_disclosure d;
@@ -198,7 +200,9 @@ static void test_announce_queues_replace_and_local(void **state)
 {
 	const uint32_t data = 64u * 1024u, inj = 1024u * 1024u;
 	size_t bytes = cr_ring_layout_bytes_inject(data, inj);
-	void *cap = calloc(1, bytes), *play = calloc(1, bytes);
+	/* Page-aligned, as the agent maps a ring: its header has 64-byte aligned fields. */
+	void *cap = aligned_alloc(CR_RING_HDR_BYTES, bytes);
+	void *play = aligned_alloc(CR_RING_HDR_BYTES, bytes);
 	struct cr_announce a = { .rate = 16000, .n = 16000 * 2 };
 	struct cr_purpose pu = { .name = "contract", .mode = CR_DISCLOSE_ANNOUNCE,
 				 .also_local = 1 };
@@ -207,6 +211,8 @@ static void test_announce_queues_replace_and_local(void **state)
 	uint64_t frames = 0;
 
 	(void)state;
+	memset(cap, 0, bytes);
+	memset(play, 0, bytes);
 	a.s = calloc(a.n, sizeof(float));
 	for (size_t i = 0; i < a.n; i++)
 		a.s[i] = 0.25f;
@@ -302,7 +308,9 @@ static void test_announce_starts_with_capture(void **state)
 	for (int i = 0; i < 2; i++) {
 		st[i] = calloc(1, sizeof(*st[i]));
 		st[i]->ring_bytes = cr_ring_layout_bytes_inject(data, inj);
-		st[i]->ring = calloc(1, st[i]->ring_bytes);
+		/* Page-aligned, as the agent maps a ring: its header has 64-byte aligned fields. */
+		st[i]->ring = aligned_alloc(CR_RING_HDR_BYTES, st[i]->ring_bytes);
+		memset(st[i]->ring, 0, st[i]->ring_bytes);
 		assert_int_equal(cr_ring_init_inject(st[i]->ring, st[i]->ring_bytes, data, inj), 0);
 		st[i]->peer.pid = 500;
 		st[i]->peer.uid = 1000;

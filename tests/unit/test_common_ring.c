@@ -15,7 +15,9 @@
 
 static void *new_ring(void)
 {
-	void *base = calloc(1, cr_ring_layout_bytes(DATA));
+	/* Page-aligned, as the agent maps a ring: its header has 64-byte aligned fields. */
+	void *base = aligned_alloc(CR_RING_HDR_BYTES, cr_ring_layout_bytes(DATA));
+	memset(base, 0, cr_ring_layout_bytes(DATA));
 	assert_non_null(base);
 	assert_int_equal(cr_ring_init(base, cr_ring_layout_bytes(DATA), DATA), 0);
 	assert_int_equal(cr_ring_check(base, cr_ring_layout_bytes(DATA)), 0);
@@ -45,7 +47,9 @@ static int put(void *base, uint64_t pos, uint32_t frames, uint8_t fill)
 static void test_init_rejects_bad_sizes(void **state)
 {
 	(void)state;
-	void *base = calloc(1, cr_ring_layout_bytes(DATA));
+	/* Page-aligned, as the agent maps a ring: its header has 64-byte aligned fields. */
+	void *base = aligned_alloc(CR_RING_HDR_BYTES, cr_ring_layout_bytes(DATA));
+	memset(base, 0, cr_ring_layout_bytes(DATA));
 	assert_int_equal(cr_ring_init(base, cr_ring_layout_bytes(DATA), DATA + 1), -EINVAL);
 	assert_int_equal(cr_ring_init(base, cr_ring_layout_bytes(DATA) - 1, DATA), -EINVAL);
 	assert_int_equal(cr_ring_init(base, cr_ring_layout_bytes(DATA), 1024), -EINVAL);
@@ -145,7 +149,9 @@ static void test_inject_round_trip(void **state)
 	(void)state;
 	const uint32_t inj = 8192;
 	size_t map = cr_ring_layout_bytes_inject(DATA, inj);
-	void *base = calloc(1, map);
+	/* Page-aligned, as the agent maps a ring: its header has 64-byte aligned fields. */
+	void *base = aligned_alloc(CR_RING_HDR_BYTES, map);
+	memset(base, 0, map);
 	int16_t samples[1000];
 	struct cr_inj h;
 	uint64_t id;
