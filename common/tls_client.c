@@ -131,7 +131,7 @@ static int start_failed(struct cr_conn *c, int err)
 int cr_conn_start(struct cr_conn *c, const struct cr_tls_client *tc, const char *host,
 		  const char *port, const gnutls_datum_t *resume)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }; /* any address family */
 	int rc;
 
 	cr_conn_init(c);

@@ -118,7 +118,7 @@ static int creds_load(const struct ad_config *cfg, struct creds **out)
 static int listen_on(struct ad_server *srv)
 {
 	const struct ad_config *cfg = srv->cfg;
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	struct addrinfo hints = { /* any address family */ .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
 	struct addrinfo *res = NULL, *ai;
 	struct sockaddr_storage ss;
