@@ -6,16 +6,15 @@
 #define CALLREC_ARCHIVED_RECORD_MANIFEST_H
 
 #include <jansson.h>
-
-#include "hex.h"
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hex.h"
 #include "store/meta.h"
 #include "store/store.h"
+#include "version.h"
 
-#define AD_VERSION "0.1.0"
-#define AD_SOFTWARE "callrec-archived " AD_VERSION
+#define AD_SOFTWARE "callrec-archived " CR_VERSION
 
 /* A hole in the chunk timeline that the agent did not report. */
 struct ad_hole {

@@ -13,6 +13,7 @@
 
 #include <gnutls/crypto.h>
 
+#include "clock.h"
 #include "fsutil.h"
 #include "log.h"
 #include "store/erase.h"
@@ -319,27 +320,24 @@ static void report(struct ad_store *s, ad_ack_fn ack, void *arg, int failure)
 	s->ncloses = j;
 }
 
-static double elapsed_ms(const struct timespec *a)
+static double elapsed_ms(uint64_t t0_ns)
 {
-	struct timespec b;
-
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	return (double)(b.tv_sec - a->tv_sec) * 1e3 + (double)(b.tv_nsec - a->tv_nsec) / 1e6;
+	return (double)(cr_now_ns() - t0_ns) / 1e6;
 }
 
 int ad_store_commit(struct ad_store *s, ad_ack_fn ack, void *arg)
 {
-	struct timespec t0;
+	uint64_t t0;
 	double sync_ms = 0;
 	int rc = 0;
 
 	if (!ad_store_staged(s))
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = cr_now_ns();
 	if (s->nchunks || s->append_failed) {
 		rc = s->objects->ops->seg_sync(s->objects);
 		s->append_failed = 0;
-		sync_ms = elapsed_ms(&t0);
+		sync_ms = elapsed_ms(t0);
 	}
 	if (rc == 0)
 		rc = s->index->ops->begin_batch(s->index);
@@ -368,7 +366,7 @@ int ad_store_commit(struct ad_store *s, ad_ack_fn ack, void *arg)
 			s->closes[i].result = 0;
 	}
 	cr_debug("commit: %zu calls, %zu chunks, %zu closes: segment sync %.1f ms, total %.1f ms",
-		 s->ncalls, s->nchunks, s->ncloses, sync_ms, elapsed_ms(&t0));
+		 s->ncalls, s->nchunks, s->ncloses, sync_ms, elapsed_ms(t0));
 	if (rc == 0)
 		ad_stage_committed(s);
 	if (rc == 0 && s->outage) {
