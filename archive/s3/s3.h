@@ -127,7 +127,9 @@ void s3_client_free(struct s3_client *c);
 const struct s3_error *s3_last_error(const struct s3_client *c);
 
 /* Creates the bucket; with object_lock, with Object Lock enabled (which also turns on
- * versioning; S3 allows it only at creation). -EEXIST when it exists already. */
+ * versioning; S3 allows it only at creation). -EEXIST when it exists already, except that
+ * some services (RGW among them) answer success when its owner creates it again, whatever
+ * the Object Lock asked: check with s3_bucket_object_lock(). */
 int s3_create_bucket(struct s3_client *c, bool object_lock);
 /* Whether the bucket has Object Lock enabled (false when it has none configured). */
 int s3_bucket_object_lock(struct s3_client *c, bool *enabled);
