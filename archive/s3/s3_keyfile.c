@@ -8,7 +8,7 @@
 
 int s3_read_key_file(const char *path, char *out, size_t size)
 {
-	char buf[512];
+	char buf[512], *nl;
 	size_t len = 0;
 	ssize_t n;
 	int fd, rc = 0;
@@ -28,12 +28,9 @@ int s3_read_key_file(const char *path, char *out, size_t size)
 		if (memchr(buf, '\n', len))
 			break;
 	}
-	{
-		char *nl = memchr(buf, '\n', len);
-
-		if (nl)
-			len = (size_t)(nl - buf);
-	}
+	nl = memchr(buf, '\n', len);
+	if (nl)
+		len = (size_t)(nl - buf);
 	while (len > 0 && (buf[len - 1] == '\r' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
 		len--;
 	if (len == 0 || memchr(buf, '\0', len)) {

@@ -527,6 +527,8 @@ int s3_request(struct s3_client *c, const struct s3_req *req, struct s3_resp *r)
 		s3_fail(c, req, rc, r->status, NULL);
 	}
 out:
+	/* Drop the options pointing at this call's buffers; the connection stays. */
+	curl_easy_reset(c->curl);
 	curl_slist_free_all(headers);
 	free(url);
 	return rc;
