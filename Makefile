@@ -58,7 +58,7 @@ LIBAGENT := $(B)/libcallrec-agent.a
 LIBARCHIVED := $(B)/libcallrec-archived.a
 LIBARCHIVE := $(B)/libcallrec-archive.a
 LIBTOOLS := $(B)/libcallrec-tools.a
-# The S3 client (archive/s3/): libcurl and GnuTLS only; link $(LIBS3) with $(S3_LIBS).
+# The S3 client (archive/s3/): link $(LIBS3) before $(LIBCOMMON) (its hex codec), with $(S3_LIBS).
 LIBS3 := $(B)/libcallrec-s3.a
 S3_LIBS := $(call lib,libcurl)
 
@@ -174,8 +174,9 @@ $(B)/tests/%: $(call obj,tests/programs/%.c) $(LIBCOMMON)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
 # s3probe drives the S3 client against a real RGW (tests/integration/s3_objectlock.sh).
+# The pattern rule puts $(LIBCOMMON) before $(LIBS3), which needs it: once more after.
 $(B)/tests/s3probe: $(LIBS3)
-$(B)/tests/s3probe: ALL_LIBS += $(S3_LIBS)
+$(B)/tests/s3probe: ALL_LIBS += $(LIBCOMMON) $(S3_LIBS)
 
 # tests/softphone/*.c: LD_PRELOAD probes for the softphone tests (alsa-lib, libc, libdl).
 PROBE_SRCS := $(wildcard tests/softphone/*.c)

@@ -7,18 +7,15 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "hex.h"
+
 int s3_sha256_hex(const void *data, size_t len, char out[S3_SHA256_HEX_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char d[32];
 
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, data, len, d) < 0)
 		return -EIO;
-	for (size_t i = 0; i < sizeof(d); i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[S3_SHA256_HEX_LEN] = '\0';
+	cr_hex_encode(d, sizeof(d), out);
 	return 0;
 }
 
