@@ -76,6 +76,8 @@ check "boto3 cannot delete it either" same "boto3 delete" "$(boto delete calls/r
 	"refused AccessDenied"
 check "shortening the retention: EACCES" refused EACCES \
 	retention calls/rec.bin --version "$V" --mode compliance --until $((UNTIL - 10))
+check "a retain-until date in the past: EINVAL" refused EINVAL \
+	retention calls/rec.bin --version "$V" --mode compliance --until $(($(date +%s) - 60))
 check "turning COMPLIANCE into GOVERNANCE: refused" refused EACCES \
 	retention calls/rec.bin --version "$V" --mode governance --until "$UNTIL"
 UNTIL=$((UNTIL + 3))
