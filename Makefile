@@ -46,6 +46,7 @@ AGENT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c))
 ARCHIVED_SRCS := $(filter-out archive/daemon/main.c,$(wildcard archive/daemon/*.c archive/daemon/*/*.c))
 ARCHIVE_SRCS := $(filter-out archive/cli/main.c,$(wildcard archive/cli/*.c))
 TOOLS_SRCS := $(filter-out tools/callrec.c,$(wildcard tools/*.c))
+S3_SRCS := $(wildcard archive/s3/*.c)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
@@ -57,6 +58,9 @@ LIBAGENT := $(B)/libcallrec-agent.a
 LIBARCHIVED := $(B)/libcallrec-archived.a
 LIBARCHIVE := $(B)/libcallrec-archive.a
 LIBTOOLS := $(B)/libcallrec-tools.a
+# The S3 client (archive/s3/): link $(LIBS3) before $(LIBCOMMON) (its hex codec), with $(S3_LIBS).
+LIBS3 := $(B)/libcallrec-s3.a
+S3_LIBS := $(call lib,libcurl)
 
 ALL_LIBS := -lm -lpthread $(call lib,$(PKGS))
 
@@ -94,6 +98,8 @@ $(LIBAGENT): $(call obj,$(AGENT_SRCS))
 $(LIBARCHIVED): $(call obj,$(ARCHIVED_SRCS))
 $(LIBARCHIVE): $(call obj,$(ARCHIVE_SRCS))
 $(LIBTOOLS): $(call obj,$(TOOLS_SRCS))
+$(LIBS3): $(call obj,$(S3_SRCS))
+$(call obj,$(S3_SRCS)): CFLAGS += $(shell pkg-config --cflags libcurl 2>/dev/null)
 
 # The plugin is loaded into every program that plays a sound: alsa-lib and libc only.
 $(PLUGIN): $(call obj,$(PLUGIN_SRCS)) plugin/exports.map
@@ -156,6 +162,8 @@ $(eval $(call unit_test_rule,agent,$(LIBAGENT)))
 $(eval $(call unit_test_rule,archived,$(LIBARCHIVED)))
 $(eval $(call unit_test_rule,cli,$(LIBARCHIVE) $(LIBTOOLS)))
 $(eval $(call unit_test_rule,common,))
+$(eval $(call unit_test_rule,s3,$(LIBS3)))
+$(B)/tests/test_s3_%: ALL_LIBS += $(S3_LIBS)
 $(B)/tests/libasound_module_pcm_%.so: $(call obj,tests/slave/pcm_%.c)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -164,6 +172,11 @@ $(B)/tests/%: $(call obj,tests/programs/%.c) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+# s3probe drives the S3 client against a real RGW (tests/integration/s3_objectlock.sh).
+# The pattern rule puts $(LIBCOMMON) before $(LIBS3), which needs it: once more after.
+$(B)/tests/s3probe: $(LIBS3)
+$(B)/tests/s3probe: ALL_LIBS += $(LIBCOMMON) $(S3_LIBS)
 
 # tests/softphone/*.c: LD_PRELOAD probes for the softphone tests (alsa-lib, libc, libdl).
 PROBE_SRCS := $(wildcard tests/softphone/*.c)
@@ -207,6 +220,8 @@ FUZZ_VERIFY := $(B)/fuzz/libcallrec-verify.a
 $(FUZZ_ARCHIVED): $(patsubst %.c,$(B)/fuzz/obj/%.o,$(ARCHIVED_SRCS))
 $(FUZZ_VERIFY): $(B)/fuzz/obj/archive/cli/verify_core.o
 $(B)/fuzz/fuzz_manifest: $(FUZZ_VERIFY) $(FUZZ_ARCHIVED)
+# fuzz_s3xml: the S3 client's response parsers (no libcurl in them).
+$(B)/fuzz/fuzz_s3xml: $(patsubst %.c,$(B)/fuzz/obj/%.o,$(addprefix archive/s3/,s3_xml.c s3_parse.c s3_time.c))
 # Header dependencies of the fuzz objects too: they share structures with the daemon's.
 -include $(shell find $(B)/fuzz/obj -name '*.d' 2>/dev/null)
 

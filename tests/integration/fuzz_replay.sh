@@ -18,6 +18,6 @@ done
 [ "$n" -gt 0 ] || note "no fuzz target in $BUILD/fuzz: make fuzz-build"
 check "at least two fuzz targets exist" test "$n" -ge 2
 # The parsers of untrusted input, each of which must have a fuzz target.
-for name in policy frame manifest config; do
+for name in policy frame manifest config s3xml; do
 	check "fuzz target $name exists" test -x "$BUILD/fuzz/fuzz_$name"
 done
