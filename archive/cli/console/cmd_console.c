@@ -34,7 +34,7 @@ static const char usage[] =
 	"  --cache-mb N        memory for recordings being listened to (default 512)\n"
 	CRA_CONN_HELP;
 
-/* Who the archive says we are; also proves, before any page is served, that the
+/* Who the archive says we are; also proves, before the sign-in address is printed, that the
  * configuration works. */
 static int hello(struct console *con)
 {
@@ -107,8 +107,12 @@ static int serve(struct console *con, const struct cra_verb_args *a, const sigse
 		return -EINVAL;
 	}
 	rc = console_http_start(con, host, port);
-	if (rc < 0)
+	if (rc == 0 && (rc = hello(con)) < 0)
+		rc = -EIO; /* reported; not a usage error */
+	if (rc < 0) {
+		console_http_stop(con);
 		return rc;
+	}
 	printf(CRA_PROGRAM " console: operator %s at the archive %s\n", con->identity,
 	       con->params.server);
 	rc = announce(con, a->url_file);
@@ -143,9 +147,7 @@ int cra_cmd_console(int argc, char **argv, struct cra_conn_opts *conn)
 	rc = cra_conn_resolve(conn, &con.params);
 	if (rc < 0)
 		return rc == -EINVAL ? CRA_EXIT_USAGE : CRA_EXIT_FAIL;
-	rc = hello(&con);
-	if (rc == 0)
-		rc = console_webroot_load(&con.web, a.web ? a.web : console_webroot_default());
+	rc = console_webroot_load(&con.web, a.web ? a.web : console_webroot_default());
 	if (rc < 0) {
 		cra_conn_params_free(&con.params);
 		return CRA_EXIT_FAIL;
