@@ -44,7 +44,8 @@ AGENT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c))
 # The archive daemon is one folder per concern (archive/daemon/README.md); its files include
 # each other as "FOLDER/NAME.h" from archive/daemon.
 ARCHIVED_SRCS := $(filter-out archive/daemon/main.c,$(wildcard archive/daemon/*.c archive/daemon/*/*.c))
-ARCHIVE_SRCS := $(filter-out archive/cli/main.c,$(wildcard archive/cli/*.c))
+ARCHIVE_SRCS := $(filter-out archive/cli/main.c,$(wildcard archive/cli/*.c)) \
+	$(wildcard archive/cli/console/*.c)
 TOOLS_SRCS := $(filter-out tools/callrec.c,$(wildcard tools/*.c))
 S3_SRCS := $(wildcard archive/s3/*.c)
 
@@ -63,6 +64,13 @@ LIBS3 := $(B)/libcallrec-s3.a
 S3_LIBS := $(call lib,libcurl)
 
 ALL_LIBS := -lm -lpthread $(call lib,$(PKGS))
+# The console's HTTP server: callrec-archive (and its unit tests) only; never the plugin.
+CONSOLE_PKGS := libmicrohttpd
+CONSOLE_LIBS := $(call lib,$(CONSOLE_PKGS))
+# The console's pages: installed in $(DATADIR)/console; a build run from the tree uses these.
+CONSOLE_WEB := archive/cli/console/web
+$(B)/obj/archive/cli/console/webroot.o: CFLAGS += -DCRA_CONSOLE_BUILD_WEBDIR=\"$(abspath $(CONSOLE_WEB))\"
+$(B)/obj/archive/cli/console/%.o: CFLAGS += $(shell pkg-config --cflags $(CONSOLE_PKGS) 2>/dev/null)
 
 # Disclosure announcements, synthesized at build time from the texts in conf/announcements/
 # (NAME = LANG-PURPOSE), as 48 kHz mono 16-bit WAV.
@@ -118,7 +126,7 @@ $(B)/callrec-archived: $(call obj,archive/daemon/main.c) $(LIBARCHIVED) $(LIBCOM
 $(B)/callrec-archive: $(call obj,archive/cli/main.c) $(LIBARCHIVE) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS) $(CONSOLE_LIBS)
 $(B)/callrec: $(call obj,tools/callrec.c) $(LIBTOOLS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -156,11 +164,11 @@ define unit_test_rule
 $(B)/tests/test_$(1)_%: $(call obj,tests/unit/test_$(1)_%.c) $(2) $(LIBCOMMON)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  LD      $$@")
-	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(ALL_LIBS) $$(call lib,cmocka)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(ALL_LIBS) $(3) $$(call lib,cmocka)
 endef
 $(eval $(call unit_test_rule,agent,$(LIBAGENT)))
 $(eval $(call unit_test_rule,archived,$(LIBARCHIVED)))
-$(eval $(call unit_test_rule,cli,$(LIBARCHIVE) $(LIBTOOLS)))
+$(eval $(call unit_test_rule,cli,$(LIBARCHIVE) $(LIBTOOLS),$(CONSOLE_LIBS)))
 $(eval $(call unit_test_rule,common,))
 $(eval $(call unit_test_rule,s3,$(LIBS3)))
 $(B)/tests/test_s3_%: ALL_LIBS += $(S3_LIBS)
@@ -222,6 +230,8 @@ $(FUZZ_VERIFY): $(B)/fuzz/obj/archive/cli/verify_core.o
 $(B)/fuzz/fuzz_manifest: $(FUZZ_VERIFY) $(FUZZ_ARCHIVED)
 # fuzz_s3xml: the S3 client's response parsers (no libcurl in them).
 $(B)/fuzz/fuzz_s3xml: $(patsubst %.c,$(B)/fuzz/obj/%.o,$(addprefix archive/s3/,s3_xml.c s3_parse.c s3_time.c))
+# fuzz_http_range: the console's Range header parser.
+$(B)/fuzz/fuzz_http_range: $(B)/fuzz/obj/archive/cli/console/range.o
 # Header dependencies of the fuzz objects too: they share structures with the daemon's.
 -include $(shell find $(B)/fuzz/obj -name '*.d' 2>/dev/null)
 
@@ -306,6 +316,8 @@ install: all
 	install -m 0755 $(B)/callrec-agent $(B)/callrec-archived $(DESTDIR)$(SBINDIR)/
 	install -d $(DESTDIR)$(DATADIR)/announcements
 	install -m 0644 $(ANNOUNCE_WAVS) $(ANNOUNCE_TXTS) $(DESTDIR)$(DATADIR)/announcements/
+	install -d $(DESTDIR)$(DATADIR)/console
+	install -m 0644 $(wildcard $(CONSOLE_WEB)/*) $(DESTDIR)$(DATADIR)/console/
 	for m in docs/man/*.1; do [ -e "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1/; done; true
 	for m in docs/man/*.8; do [ -e "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done; true
 
@@ -313,6 +325,7 @@ uninstall:
 	rm -f $(DESTDIR)$(ALSA_PLUGIN_DIR)/libasound_module_pcm_callrec.so
 	rm -f $(DESTDIR)$(BINDIR)/callrec $(DESTDIR)$(BINDIR)/callrec-archive
 	rm -f $(DESTDIR)$(SBINDIR)/callrec-agent $(DESTDIR)$(SBINDIR)/callrec-archived
+	rm -rf $(DESTDIR)$(DATADIR)/console
 
 clean:
 	rm -rf $(B) $(B)-asan $(B)-ubsan $(B)-tsan

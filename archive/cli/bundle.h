@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "conn.h"
+#include "op_request.h"
 
 /* Export the calls (array of id strings) with a checkpoint, README and summary.json into
  * dir. `subject` describes the request for the summary. 0, or -errno (a refused call makes
@@ -18,5 +19,27 @@ int cra_export_bundle(struct cra_conn *c, json_t *ids, const char *subject, cons
  * ID.manifest.json, ...). key_pem: the archive's public key to trust (NULL: signing.pub next
  * to the files). Reports on out; 0 intact, 1 altered or incomplete. */
 int cra_verify(const char *path, const char *key_pem, FILE *out);
+
+/* The files of one call in a bundle, in the order of the archive's export streams (0 the WAV,
+ * 1 the manifest, 2 its signature, 3 the inclusion proof, 4 the proof's signature): the call's
+ * id followed by these suffixes. */
+#define CRA_BUNDLE_NSTREAMS 5
+extern const char *const cra_bundle_suffix[CRA_BUNDLE_NSTREAMS];
+
+/* The archive's signed log head, as `op checkpoint` sends it: checkpoint.json,
+ * checkpoint.sig, signing.pub and (when the archive has one) checkpoint.tsr. */
+struct cra_checkpoint {
+	struct cra_buf json, sig, pub, tsr;
+	long long tree_size;
+};
+/* 0, or -errno (reported). Free with cra_checkpoint_free() in either case. */
+int cra_checkpoint_fetch(struct cra_conn *c, struct cra_checkpoint *cp);
+void cra_checkpoint_free(struct cra_checkpoint *cp);
+
+/* summary.json of a bundle for `subject` (how the calls were selected), from the manifests
+ * (an array of manifest objects) of the calls it holds. A new object, or NULL. */
+json_t *cra_bundle_summary(const char *subject, json_t *manifests, long long tree_size);
+/* The bundle's README for these call ids: malloc'd text of *len bytes, or NULL. */
+char *cra_bundle_readme(json_t *ids, size_t *len);
 
 #endif

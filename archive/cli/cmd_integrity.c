@@ -19,12 +19,6 @@ static const char audit_usage[] =
 	"  Fetches the audit log, checks its hash chain and the archive's head, prints it (or\n"
 	"  writes it to FILE). Exit 1 naming the first altered line.\n" CRA_CONN_HELP;
 
-static int collect(void *arg, uint8_t stream, const uint8_t *d, size_t n)
-{
-	/* The log is stream 0. */
-	return stream == 0 ? cra_buf_add(arg, d, n) : 0;
-}
-
 /* Check the chain: each line's prev is the SHA-256 of the line before; the last line's
  * hash is the archive's head. Returns 0, or the number of the first bad line. */
 long cra_audit_check(const char *text, size_t len, const char *head, FILE *err)
@@ -85,7 +79,7 @@ int cra_cmd_audit(int argc, char **argv, struct cra_conn_opts *conn)
 	if (rc)
 		return rc;
 	req = json_pack("{ss}", "op", "audit");
-	rc = cra_request(&c, req, collect, &m, &a);
+	rc = cra_request(&c, req, cra_buf_stream0, &m, &a);
 	json_decref(req);
 	cra_conn_close(&c);
 	if (rc == 0 && a.status) {

@@ -24,6 +24,8 @@ int cra_cmd_audit(int argc, char **argv, struct cra_conn_opts *conn);
 int cra_cmd_verify(int argc, char **argv, struct cra_conn_opts *conn);
 /* Desktops' health (cmd_devices.c). */
 int cra_cmd_devices(int argc, char **argv, struct cra_conn_opts *conn);
+/* The web interface on this computer (console/cmd_console.c). */
+int cra_cmd_console(int argc, char **argv, struct cra_conn_opts *conn);
 
 void cra_usage_main(FILE *out);
 

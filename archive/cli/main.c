@@ -25,6 +25,7 @@ void cra_usage_main(FILE *out)
 	      "  audit [--out FILE]                    fetch and check the audit log\n"
 	      "  verify PATH                           check an export offline\n"
 	      "  devices [--json] [--unhealthy]        desktops: last heartbeat, backlog, drops\n"
+	      "  console [--listen 127.0.0.1:PORT]     the archive in a browser on this computer\n"
 	      "  help [VERB]                           this text, or a verb's\n"
 	      "Options: -v (debug log), --help, --version. '" CRA_PROGRAM " VERB --help' for more.\n",
 	      out);
@@ -63,6 +64,8 @@ static int run_verb(int argc, char **argv, struct cra_conn_opts *conn)
 		return cra_cmd_verify(argc, argv, conn);
 	if (strcmp(verb, "devices") == 0)
 		return cra_cmd_devices(argc, argv, conn);
+	if (strcmp(verb, "console") == 0)
+		return cra_cmd_console(argc, argv, conn);
 	if (strcmp(verb, "help") == 0) {
 		char *help[] = { argc > 1 ? argv[1] : NULL, "--help", NULL };
 

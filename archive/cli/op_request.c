@@ -75,3 +75,8 @@ int cra_buf_add(struct cra_buf *b, const uint8_t *data, size_t len)
 	b->p = p;
 	return 0;
 }
+
+int cra_buf_stream0(void *arg, uint8_t stream, const uint8_t *data, size_t len)
+{
+	return stream == 0 ? cra_buf_add(arg, data, len) : 0;
+}

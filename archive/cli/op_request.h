@@ -31,5 +31,7 @@ struct cra_buf {
 	size_t n;
 };
 int cra_buf_add(struct cra_buf *b, const uint8_t *data, size_t len);
+/* A cra_data_fn: OP_DATA stream 0 into the struct cra_buf at arg (the audit log). */
+int cra_buf_stream0(void *arg, uint8_t stream, const uint8_t *data, size_t len);
 
 #endif

@@ -14,6 +14,7 @@
 /* getopt_long codes above the connection options'; the bit of enum cra_verb_opt is
  * code - OPT_BASE. */
 #define OPT_BASE 0x400
+#define OPT_LAST (OPT_BASE + 19)
 
 static const struct option options[] = {
 	CRA_CONN_LONGOPTS,
@@ -32,6 +33,10 @@ static const struct option options[] = {
 	{ "key", required_argument, NULL, OPT_BASE + 12 },
 	{ "stale", required_argument, NULL, OPT_BASE + 13 },
 	{ "unhealthy", no_argument, NULL, OPT_BASE + 14 },
+	{ "listen", required_argument, NULL, OPT_BASE + 16 },
+	{ "url-file", required_argument, NULL, OPT_BASE + 17 },
+	{ "web", required_argument, NULL, OPT_BASE + 18 },
+	{ "cache-mb", required_argument, NULL, OPT_BASE + 19 },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -58,7 +63,8 @@ static int take(struct cra_verb_args *a, unsigned bit, const char *verb, const c
 	const char **text[] = {
 		[3] = &a->from, [4] = &a->to, [5] = &a->user, [6] = &a->device, [7] = &a->purpose,
 		[8] = &a->tag, [9] = &a->state, [10] = &a->subject, [11] = &a->reason,
-		[12] = &a->key, [1] = &a->call, [2] = &a->out,
+		[12] = &a->key, [1] = &a->call, [2] = &a->out, [16] = &a->listen,
+		[17] = &a->url_file, [18] = &a->web,
 	};
 	char *end;
 
@@ -74,6 +80,12 @@ static int take(struct cra_verb_args *a, unsigned bit, const char *verb, const c
 		return 0;
 	case 14:
 		a->unhealthy = 1;
+		return 0;
+	case 19:
+		errno = 0;
+		a->cache_mb = strtoul(val, &end, 10);
+		if (errno || *end || end == val || a->cache_mb < 16 || a->cache_mb > 1024 * 1024)
+			return bad_arg(verb, "--cache-mb needs megabytes, 16 to 1048576: ", val);
 		return 0;
 	default:
 		*text[bit] = val;
@@ -101,9 +113,9 @@ int cra_verb_parse(int argc, char **argv, unsigned allowed, struct cra_conn_opts
 			a->help = 1;
 			continue;
 		}
-		if (c >= OPT_BASE && c <= OPT_BASE + 14 && !(allowed & (1u << (c - OPT_BASE))))
+		if (c >= OPT_BASE && c <= OPT_LAST && !(allowed & (1u << (c - OPT_BASE))))
 			return bad_arg(verb, "not an option of this verb: --", options[index].name);
-		if (c < OPT_BASE || c > OPT_BASE + 14)
+		if (c < OPT_BASE || c > OPT_LAST)
 			return bad_arg(verb, "unknown option or missing value: ", argv[optind - 1]);
 		rc = take(a, (unsigned)(c - OPT_BASE), verb, optarg);
 		if (rc)

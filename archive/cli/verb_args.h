@@ -1,5 +1,5 @@
 /* The options of the verbs that talk to the archive (list, show, export, erase, hold, release,
- * audit, verify, devices): one option table and one parser. Each verb names the options it
+ * audit, verify, devices, console): one option table and one parser. Each verb names the options it
  * takes; any other is refused as unknown, so a verb never silently ignores what it was given.
  * Connection options (conn_params.h) are accepted after the verb too. */
 #ifndef CALLREC_ARCHIVE_VERB_ARGS_H
@@ -24,13 +24,18 @@ enum cra_verb_opt {
 	CRA_V_STALE = 1u << 13,    /* --stale SECONDS */
 	CRA_V_UNHEALTHY = 1u << 14, /* --unhealthy */
 	CRA_V_POSITIONAL = 1u << 15, /* one argument without an option */
+	CRA_V_LISTEN = 1u << 16,   /* --listen HOST:PORT (console) */
+	CRA_V_URL_FILE = 1u << 17, /* --url-file FILE (console) */
+	CRA_V_WEB = 1u << 18,      /* --web DIR (console) */
+	CRA_V_CACHE_MB = 1u << 19, /* --cache-mb N (console) */
 };
 
 struct cra_verb_args {
 	int json, unhealthy, help;
 	const char *call, *out, *from, *to, *user, *device, *purpose, *tag, *state, *subject,
-		*reason, *key, *pos;
-	long stale; /* -1 when not given */
+		*reason, *key, *pos, *listen, *url_file, *web;
+	long stale;             /* -1 when not given */
+	unsigned long cache_mb; /* 0 when not given */
 };
 
 /* argv[0] is the verb. 0, or CRA_EXIT_USAGE after saying what is wrong. */
