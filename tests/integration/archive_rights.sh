@@ -103,8 +103,13 @@ check "list --tag now shows only tombstones" bash -c "! '$BUILD/callrec-archive'
 # --- a private call: CALL_ERASE from its device ------------------------------------------
 P=$(upload_call --erase --meta "$(make_purpose_meta contract legal $DAY '{}')")
 check "CALL_ERASE is acknowledged" test -n "$P"
+check "the private call's key is gone when its erasure is acknowledged" \
+	test "$(count_call_keys "$P")" = 0
+# An erasure that meets the call's assembly is finished by the worker when it stops.
+check "the private call becomes a tombstone" wait_call_state "$P" erased
 check "the private call is erased with reason private" \
 	test "$(query_index "SELECT state || ' ' || erase_reason FROM calls WHERE id = x'$P'")" = "erased private"
+check "nothing of the private call is left on disk" test ! -e "$ARCHIVE_DATA/calls/$P"
 
 # --- the audit chain ---------------------------------------------------------------------
 run_archive_as op1 audit >"$T/audit2.txt" 2>/dev/null

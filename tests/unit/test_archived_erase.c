@@ -176,12 +176,37 @@ static void test_hold_blocks_erasure(void **state)
 	assert_int_equal(ad_hold_place(f->s, a, "late", "legal1", 1000), -ENOENT);
 }
 
+/* An erasure while the worker assembles the call (it holds the assemble claim and may be
+ * writing the call's objects): the key goes at once, the objects and the tombstone wait for
+ * the claim to be let go, and then nothing of the call remains. */
+static void test_erase_during_assembly(void **state)
+{
+	struct fx *f = *state;
+	struct ad_index *ix = ad_store_index(f->s);
+	uint8_t a[CR_CALL_ID_BYTES], h[CR_HASH_BYTES], k[AD_KEY_BYTES];
+
+	t_id(a, 4);
+	stage_open(f, a, h);
+	commit(f);
+	assert_int_equal(ix->ops->claim(ix, AD_CLAIM_ASSEMBLE, a), 0); /* the worker, busy */
+	assert_int_equal(ad_erase_call(f->s, a, "op", "dpo1"), 0);
+	assert_int_equal(ad_store_call_key(f->s, a, k), -ENOENT);
+	assert_string_equal(state_of(f, a), "erasing");
+	ix->ops->release(ix, AD_CLAIM_ASSEMBLE, a); /* the worker stops ... */
+	assert_int_equal(ad_erase_after_assembly(f->s, a), 0); /* ... and finishes the erasure */
+	assert_string_equal(state_of(f, a), "erased");
+	/* Nothing more to do for a call that is not being erased. */
+	assert_int_equal(ad_erase_after_assembly(f->s, a), 0);
+	assert_string_equal(state_of(f, a), "erased");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_erase_after_and_in_the_same_turn, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_hold_blocks_erasure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_erase_during_assembly, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

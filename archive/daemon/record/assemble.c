@@ -15,6 +15,7 @@
 #include "log.h"
 #include "record/manifest.h"
 #include "record/mlog.h"
+#include "store/erase.h"
 #include "store/meta.h"
 #include "vault/crypt.h"
 
@@ -352,6 +353,9 @@ int ad_assemble_call(const struct ad_mlog *m, struct ad_store *s,
 		return rc;
 	rc = assemble(m, s, id);
 	ix->ops->release(ix, AD_CLAIM_ASSEMBLE, id);
+	/* An erasure that came meanwhile left its last steps to whoever held the claim. */
+	if (ad_erase_after_assembly(s, id) < 0 && rc == 0)
+		rc = -EIO;
 	return rc;
 }
 

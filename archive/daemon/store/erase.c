@@ -34,21 +34,45 @@ static int delete_objects(struct ad_store *s, const uint8_t *id)
 	return s->index->ops->chunks(s->index, id, discard_chunk, s->objects);
 }
 
-/* Steps (2) to (4) for a call marked erasing. */
+/* Steps (2) to (4) for a call marked erasing; (3) and (4) wait for an assembly under way (the
+ * worker finishes them: erase.h). */
 static int finish(struct ad_store *s, const uint8_t *id)
 {
+	struct ad_index *ix = s->index;
 	int rc;
 
-	rc = s->index->ops->key_delete(s->index, id);
+	rc = ix->ops->key_delete(ix, id);
 	if (rc < 0)
 		return rc;
 	ad_store_forget_key(s, id);
 	AD_CRASH_POINT(s->cfg.hooks, "erase-after-key");
-	rc = delete_objects(s, id);
+	rc = ix->ops->claim(ix, AD_CLAIM_ASSEMBLE, id);
+	if (rc == -EBUSY)
+		return 0;
 	if (rc < 0)
 		return rc;
-	AD_CRASH_POINT(s->cfg.hooks, "erase-after-objects");
-	return s->index->ops->erase_finish(s->index, id);
+	rc = delete_objects(s, id);
+	if (rc == 0) {
+		AD_CRASH_POINT(s->cfg.hooks, "erase-after-objects");
+		rc = ix->ops->erase_finish(ix, id);
+	}
+	ix->ops->release(ix, AD_CLAIM_ASSEMBLE, id);
+	return rc;
+}
+
+int ad_erase_after_assembly(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES])
+{
+	struct ad_call_info call;
+	int rc;
+
+	memset(&call, 0, sizeof(call));
+	rc = s->index->ops->call_get(s->index, id, &call);
+	if (rc < 0 || strcmp(call.state, "erasing") != 0)
+		return rc == -ENOENT ? 0 : rc;
+	rc = finish(s, id);
+	if (rc == 0)
+		cr_notice("call %s: erasure finished after its assembly stopped", call.hex);
+	return rc;
 }
 
 int ad_erase_call(struct ad_store *s, const uint8_t id[CR_CALL_ID_BYTES], const char *reason,
