@@ -15,10 +15,18 @@
  * it -EACCES after exporting the others). */
 int cra_export_bundle(struct cra_conn *c, json_t *ids, const char *subject, const char *dir);
 
+/* What `verify` is told to trust. */
+struct cra_verify_opts {
+	const char *key;      /* the archive's public key (file); NULL: the bundle's signing.pub,
+			       * which shows only that the bundle is consistent with itself */
+	const char *tsa_cert; /* the time-stamping authority's certificate(s) (PEM file); NULL:
+			       * a checkpoint.tsr is not checked */
+};
+
 /* Offline check of an export directory, or of one call's files (PATH is ID.wav,
- * ID.manifest.json, ...). key_pem: the archive's public key to trust (NULL: signing.pub next
- * to the files). Reports on out; 0 intact, 1 altered or incomplete. */
-int cra_verify(const char *path, const char *key_pem, FILE *out);
+ * ID.manifest.json, ...). Reports on out; 0 intact, 1 altered, incomplete, or a pinned file
+ * missing or unusable. */
+int cra_verify(const char *path, const struct cra_verify_opts *o, FILE *out);
 
 /* The files of one call in a bundle, in the order of the archive's export streams (0 the WAV,
  * 1 the manifest, 2 its signature, 3 the inclusion proof, 4 the proof's signature): the call's

@@ -1,12 +1,11 @@
-/* `callrec-archive audit` (online: fetch the audit log and check its hash chain against the
- * archive's head) and `verify` (offline: check an export bundle). */
+/* `callrec-archive audit`: fetch the audit log and check its hash chain against the archive's
+ * head. (`verify`, offline, is cmd_verify.c.) */
 #include <errno.h>
 #include <gnutls/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
 #include "cli_util.h"
 #include "commands.h"
 #include "fsutil.h"
@@ -110,25 +109,4 @@ int cra_cmd_audit(int argc, char **argv, struct cra_conn_opts *conn)
 	free(m.p);
 	cra_answer_free(&a);
 	return rc < 0 ? CRA_EXIT_FAIL : 0;
-}
-
-static const char verify_usage[] =
-	"Usage: " CRA_PROGRAM " verify PATH [--key signing.pub]\n"
-	"  Offline check of an export directory (or one call's ID.wav / ID.manifest.json):\n"
-	"  audio hash, manifest signature, inclusion in the signed log. Exit 0 intact, 1 not.\n";
-
-int cra_cmd_verify(int argc, char **argv, struct cra_conn_opts *conn)
-{
-	struct cra_verb_args x;
-	int rc = cra_verb_parse(argc, argv, CRA_V_KEY | CRA_V_POSITIONAL, conn, &x);
-
-	if (rc)
-		return rc;
-	if (x.help)
-		return fputs(verify_usage, stdout), 0;
-	if (!x.pos) {
-		fputs(verify_usage, stderr);
-		return CRA_EXIT_USAGE;
-	}
-	return cra_verify(x.pos, x.key, stdout);
 }
