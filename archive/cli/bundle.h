@@ -11,9 +11,12 @@
 #include "op_request.h"
 
 /* Export the calls (array of id strings) with a checkpoint, README and summary.json into
- * dir. `subject` describes the request for the summary. 0, or -errno (a refused call makes
- * it -EACCES after exporting the others). */
-int cra_export_bundle(struct cra_conn *c, json_t *ids, const char *subject, const char *dir);
+ * dir, made if missing; every file through common/outdir.h, so dir must be the user's own and
+ * writable by nobody else. Without `force` dir must be empty and no file is replaced; with
+ * it, files of the same names are. `subject` describes the request for the summary. 0, or
+ * -errno (a refused call makes it -EACCES after exporting the others). */
+int cra_export_bundle(struct cra_conn *c, json_t *ids, const char *subject, const char *dir,
+		      int force);
 
 /* What `verify` is told to trust. */
 struct cra_verify_opts {

@@ -14,6 +14,7 @@
 #include "fsutil.h"
 #include "hex.h"
 #include "hostport.h"
+#include "outdir.h"
 #include "pki_cert.h"
 #include "pki_config.h"
 #include "pki_index.h"
@@ -26,10 +27,8 @@
 /* Write a PEM datum to dir/name and free it. Keys get 0600, everything else 0644. */
 static int write_pem(const char *dir, const char *name, gnutls_datum_t *d, mode_t mode)
 {
-	int rc = cr_write_atomic(dir, name, d->data, d->size, mode);
+	int rc = cra_write_file(dir, name, d->data, d->size, mode, CR_OUT_REPLACE);
 
-	if (rc < 0)
-		cra_error("%s/%s: %s", dir, name, strerror(-rc));
 	if (mode == 0600)
 		gnutls_memset(d->data, 0, d->size);
 	gnutls_free(d->data);
@@ -164,11 +163,10 @@ static int write_master_key(const char *dir)
 	cr_hex_encode(key, sizeof(key), hex);
 	hex[2 * sizeof(key)] = '\n';
 	hex[2 * sizeof(key) + 1] = '\0';
-	rc = cr_write_atomic(dir, "archive-master.key", hex, 2 * sizeof(key) + 1, 0600);
+	rc = cra_write_file(dir, "archive-master.key", hex, 2 * sizeof(key) + 1, 0600,
+			    CR_OUT_REPLACE);
 	gnutls_memset(key, 0, sizeof(key));
 	gnutls_memset(hex, 0, sizeof(hex));
-	if (rc < 0)
-		cra_error("%s/archive-master.key: %s", dir, strerror(-rc));
 	return rc;
 }
 

@@ -30,6 +30,7 @@ static const struct option options[] = {
 	{ "state", required_argument, NULL, OPT_BASE + 9 },
 	{ "subject", required_argument, NULL, OPT_BASE + 10 },
 	{ "reason", required_argument, NULL, OPT_BASE + 11 },
+	{ "force", no_argument, NULL, OPT_BASE + 12 },
 	{ "stale", required_argument, NULL, OPT_BASE + 13 },
 	{ "unhealthy", no_argument, NULL, OPT_BASE + 14 },
 	{ "listen", required_argument, NULL, OPT_BASE + 16 },
@@ -70,6 +71,9 @@ static int take(struct cra_verb_args *a, unsigned bit, const char *verb, const c
 	switch (bit) {
 	case 0:
 		a->json = 1;
+		return 0;
+	case 12:
+		a->force = 1;
 		return 0;
 	case 13:
 		errno = 0;

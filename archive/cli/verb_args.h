@@ -20,7 +20,7 @@ enum cra_verb_opt {
 	CRA_V_STATE = 1u << 9,     /* --state S */
 	CRA_V_SUBJECT = 1u << 10,  /* --subject KEY=VALUE */
 	CRA_V_REASON = 1u << 11,   /* --reason TEXT */
-	/* 1u << 12 was --key: verify's own now (cmd_verify.c); --key is the connection's */
+	CRA_V_FORCE = 1u << 12,    /* --force (replace files written before) */
 	CRA_V_STALE = 1u << 13,    /* --stale SECONDS */
 	CRA_V_UNHEALTHY = 1u << 14, /* --unhealthy */
 	CRA_V_POSITIONAL = 1u << 15, /* one argument without an option */
@@ -31,7 +31,7 @@ enum cra_verb_opt {
 };
 
 struct cra_verb_args {
-	int json, unhealthy, help;
+	int json, unhealthy, help, force;
 	const char *call, *out, *from, *to, *user, *device, *purpose, *tag, *state, *subject,
 		*reason, *pos, *listen, *url_file, *web;
 	long stale;             /* -1 when not given */
