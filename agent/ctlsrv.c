@@ -156,9 +156,9 @@ static void on_listen(struct cr_evsrc *src, uint32_t events)
 
 static void unmap_ring(struct cr_stream *st)
 {
-	if (st->ring)
-		munmap(st->ring, st->ring_bytes);
-	st->ring = NULL;
+	if (st->ring.base)
+		munmap(st->ring.base, st->ring.map_bytes);
+	memset(&st->ring, 0, sizeof(st->ring));
 }
 
 /* Not recorded: the plugin hands the application the slave itself (SPEC 3, 7). */
@@ -187,6 +187,7 @@ static int start_stream(struct cr_client *c, const struct cr_ctl_hello *h,
 	struct cmsghdr *cm;
 	struct cr_stream *st = NULL;
 	const struct cr_purpose *pu;
+	struct cr_ring ring;
 	void *map = MAP_FAILED;
 	int mfd, err;
 
@@ -198,7 +199,7 @@ static int start_stream(struct cr_client *c, const struct cr_ctl_hello *h,
 	map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	if (map == MAP_FAILED)
 		goto fail_errno;
-	err = cr_ring_init_inject(map, bytes, CR_AGENT_RING_DATA, CR_AGENT_INJECT_BYTES);
+	err = cr_ring_init_inject(&ring, map, bytes, CR_AGENT_RING_DATA, CR_AGENT_INJECT_BYTES);
 	if (err)
 		goto fail;
 	/* Announce: the microphone stays muted until the announcement is queued, so that the
@@ -207,7 +208,7 @@ static int start_stream(struct cr_client *c, const struct cr_ctl_hello *h,
 	pu = cr_pol_purpose(c->srv->agent->policy.pol, purpose);
 	if (h->direction == CR_DIR_CAPTURE && pu && pu->mode == CR_DISCLOSE_ANNOUNCE &&
 	    c->srv->agent->policy.pol->ann[purpose].s)
-		atomic_store_explicit(&((struct cr_ring_hdr *)map)->control, CR_RING_CTL_MUTE,
+		atomic_store_explicit(&cr_ring_hdr(&ring)->control, CR_RING_CTL_MUTE,
 				      memory_order_release);
 	/* The producer cannot resize the mapping under us (SIGBUS) nor undo the seals. */
 	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
@@ -231,8 +232,7 @@ static int start_stream(struct cr_client *c, const struct cr_ctl_hello *h,
 	st->dir = h->direction == CR_DIR_CAPTURE ? CR_DIR_CAPTURE : CR_DIR_PLAYBACK;
 	memcpy(st->line, h->line, sizeof(st->line) - 1);
 	memcpy(st->pcm, h->pcm, sizeof(st->pcm) - 1);
-	st->ring = map;
-	st->ring_bytes = bytes;
+	st->ring = ring;
 	st->unmap = unmap_ring;
 	st->pol = cr_pol_ref(c->srv->agent->policy.pol);
 	st->rule = rule;

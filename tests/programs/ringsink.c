@@ -54,8 +54,9 @@ struct client {
 	int64_t answer_at;  /* --delay-ms: when to send the reply */
 	int64_t drain_at;   /* --stall-ms: when to start draining */
 	struct cr_ctl_hello hello;
-	void *ring;
+	void *ring;          /* the mapping (NULL: none) ... */
 	size_t ring_bytes;
+	struct cr_ring view; /* ... and ringsink's view of it */
 	int ring_fd;
 	FILE *raw, *meta;
 	uint64_t next_pos, records, frames, gaps;
@@ -119,7 +120,7 @@ static int make_ring(struct client *c)
 	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		goto fail_errno;
-	err = cr_ring_init_inject(p, bytes, data_bytes, inj);
+	err = cr_ring_init_inject(&c->view, p, bytes, data_bytes, inj);
 	if (err < 0) {
 		munmap(p, bytes);
 		close(fd);
@@ -149,7 +150,7 @@ static void queue_inject(struct client *c)
 
 		if (n > inject_chunk)
 			n = inject_chunk;
-		if (cr_inject_write(c->ring, inject_kind, inject_rate, c->inject_queued,
+		if (cr_inject_write(&c->view, inject_kind, inject_rate, c->inject_queued,
 				    inject_samples + c->inject_queued, (uint32_t)n) < 0)
 			return;
 		c->inject_queued += n;
@@ -214,7 +215,7 @@ static int on_hello(struct client *c)
 		if (err < 0)
 			return err;
 		if (c->injecting && inject_wrong_rate &&
-		    cr_inject_write(c->ring, inject_kind, inject_wrong_rate, 999, inject_samples,
+		    cr_inject_write(&c->view, inject_kind, inject_wrong_rate, 999, inject_samples,
 				    inject_total < inject_chunk ? (uint32_t)inject_total
 								: inject_chunk) < 0)
 			return -ENOSPC;
@@ -242,7 +243,7 @@ static void drain(struct client *c)
 
 	if (!c->ring || c->broken)
 		return;
-	while ((payload = cr_ring_peek(c->ring, c->ring_bytes, &rec, &err))) {
+	while ((payload = cr_ring_peek(&c->view, &rec, &err))) {
 		uint64_t bytes = (uint64_t)rec.frames * rec.frame_bytes;
 
 		if (rec.pos > c->next_pos) {
@@ -263,7 +264,7 @@ static void drain(struct client *c)
 		c->next_pos = rec.pos + rec.frames;
 		c->records++;
 		c->frames += rec.frames;
-		cr_ring_release(c->ring, &rec);
+		cr_ring_release(&c->view, &rec);
 	}
 	if (err < 0) {
 		fprintf(c->meta, "error invalid record (%s)\n", strerror(-err));
@@ -286,7 +287,7 @@ static void finish(struct client *c)
 					atomic_load(&w->stream_rate), atomic_load(&w->stream_channels),
 					atomic_load(&w->stream_format),
 					(uint64_t)atomic_load(&w->injected_frames), c->inject_marked,
-					w->inject_offset ? cr_inject_pending(w) : 0);
+					cr_inject_pending(&c->view));
 			fprintf(c->meta,
 				"end records=%" PRIu64 " frames=%" PRIu64 " gaps=%" PRIu64
 				" dropped=%" PRIu64 " state=%u\n",
