@@ -9,28 +9,14 @@
 # the refusals for the flooding uid. A connection that never says HELLO is closed after the
 # hello timeout.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/policy_helpers.bash"
+. "$TOP/tests/lib/call.bash"
 
-signals 6 || { not_ok "signals"; exit 1; }
-pki_setup && legal_operator || { not_ok "pki setup"; exit 1; }
-start_archive || { not_ok "archive starts"; exit 1; }
-cat >"$T/policy.yaml" <<'EOP'
-version: 1
-purposes:
-  contract:
-    description: Proof of agreements made by phone
-    legal_basis: contract
-    retention: 5y
-    access: [legal]
-    disclosure: { mode: notice, notice: "Terms of service, article 7.3" }
-rules:
-  - match: { application: [duplex, ctlflood] }
-    record: contract
-employees:
-  notice: "Staff handbook 4.2"
-recording:
-  on_failure: block
-EOP
+require "signals" make_call_signals 6
+require "pki setup" setup_pki
+require "operator legal1" add_operator legal1 legal
+OPERATOR=legal1 # the policy's purpose gives access to role legal
+require "archive starts" start_archive
+write_policy "$T/policy.yaml" MATCH='application: [duplex, ctlflood]' ON_FAILURE=block
 # System mode: the socket is 0666 in a 0755 directory, so the other user must be able to reach
 # it ($T: traverse only).
 chmod 711 "$T"
@@ -47,7 +33,7 @@ SOCK=$T/sock/agent.sock
 	--ready-file "$T/agent.ready") 2>>"$T/agent.log" &
 AGENT_PID=$!
 _pids+=("$AGENT_PID")
-wait_file "$T/agent.ready" 10 || { not_ok "agent starts"; cat "$T/agent.log"; exit 1; }
+require "agent starts" wait_file "$T/agent.ready" 10
 check "the socket is open to every user" test "$(stat -c %a "$SOCK")" = 666
 
 setpriv --reuid=65534 --regid=65534 --clear-groups "$BUILD/tests/ctlflood" "$SOCK" \
@@ -57,7 +43,7 @@ _pids+=("$FLOOD")
 sleep 3 # the flood settles: everything it may hold is held, the rest keeps being refused
 
 # Another user's softphone.
-alsa_conf "
+add_alsa_conf "
 pcm.v_cap_slave { type rawfile file \"$T/a_capture.raw\" pace yes }
 pcm.v_play_slave { type rawfile file \"$T/play_out.raw\" pace yes }
 pcm.v_cap { type callrec slave.pcm \"v_cap_slave\" agent \"$SOCK\" require_agent yes on_failure block }
@@ -65,9 +51,8 @@ pcm.v_play { type callrec slave.pcm \"v_play_slave\" agent \"$SOCK\" require_age
 "$BUILD/tests/duplex" --capture v_cap --playback v_play --play "$T/b.wav" --record "$T/cap.wav" \
 	--rate 48000 --channels 2 --format S16_LE 2>>"$T/duplex.log"
 check "the softphone's call runs to its end" test $? -eq 0
-ID=$(wait_complete_call duplex 30)
-check "its call is recorded and archived" test -n "$ID"
-"$PY" - "$T/cap.wav" "$T/a.wav" <<'EOF2'
+check "its call is recorded and archived" wait_complete_call duplex 30
+relay_checks "$PY" - "$T/cap.wav" "$T/a.wav" <<'EOF2'
 import sys, wave, array
 def rd(p):
     w = wave.open(p); return array.array("h", w.readframes(w.getnframes()))
@@ -78,22 +63,22 @@ print(("ok - " if n > 48000 * 2 * 4 and cap[:n] == a[:n] else "not ok - ") +
 EOF2
 
 # What the flooding user got, and what status shows.
-status_json=$(cr_user status --json)
+status_json=$(run_callrec status --json)
 note "status control: $("$PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin).get("control")))' <<<"$status_json")"
-refused() { # refused FIELD: nobody's refusals of that kind
+get_refused() { # get_refused FIELD: nobody's refusals of that kind
 	"$PY" -c 'import json, sys
 c = json.load(sys.stdin).get("control", {})
 print(sum(r[sys.argv[1]] for r in c.get("refused", []) if r["uid"] == 65534))' "$1" <<<"$status_json"
 }
-check "callrec status shows the connections refused to uid 65534" test "$(refused connections)" -gt 0
-check "and the streams refused to it" test "$(refused streams)" -gt 0
+check "callrec status shows the connections refused to uid 65534" test "$(get_refused connections)" -gt 0
+check "and the streams refused to it" test "$(get_refused streams)" -gt 0
 check "and the limits" test "$("$PY" -c 'import json,sys; c=json.load(sys.stdin)["control"]; print(c["streams_per_user"], c["pending_per_user"])' <<<"$status_json")" = "16 8"
-cr_user status >"$T/status.txt"
+run_callrec status >"$T/status.txt"
 check "the human status names the user" grep -q "^Refused:  nobody (uid 65534): [0-9]* connections, [0-9]* streams" "$T/status.txt"
 check "the agent logged the refusals" grep -q "uid 65534 already holds" "$T/agent.log"
 
 # A connection that never says HELLO is closed after the hello timeout (1 s here).
-"$PY" - "$SOCK" <<'EOF2'
+relay_checks "$PY" - "$SOCK" <<'EOF2'
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect(sys.argv[1])

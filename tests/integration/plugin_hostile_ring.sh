@@ -15,7 +15,7 @@ SECONDS_UNPACED=20
 
 head -c $((48000 * 4 * SECONDS_UNPACED)) /dev/urandom >"$T/src.raw"
 head -c $((48000 * 4 * SECONDS_UNPACED)) /dev/urandom >"$T/in.raw"
-alsa_conf "
+add_alsa_conf "
 pcm.raw_play { type rawfile file \"$T/play.raw\" }
 pcm.raw_cap { type rawfile file \"$T/src.raw\" }
 pcm.paced_play { type rawfile file \"$T/pplay.raw\" pace yes }

@@ -10,18 +10,19 @@
 #    it is the operator's TLS key) all fail;
 #  - a call taken out of a bundle is caught against summary.json.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/archive_helpers.bash"
-PY=/usr/bin/python3
-V() { "$BUILD/callrec-archive" verify "$@"; }
-Vq() { V "$@" >/dev/null 2>&1; }
+. "$TOP/tests/lib/archive.bash"
+# run_verify ARGS...: callrec-archive verify; is_verified ARGS...: the same, quietly.
+run_verify() { "$BUILD/callrec-archive" verify "$@"; }
+is_verified() { run_verify "$@" >/dev/null 2>&1; }
 
-pki_setup && add_operator dpo1 dpo || { not_ok "pki setup"; exit 1; }
-start_archive || { not_ok "archive starts"; exit 1; }
+require "pki setup" setup_pki
+require "operators" add_operator dpo1 dpo
+require "archive starts" start_archive
 SUBJ='{"tags":{"remote":"+31201234567"}}'
-A=$(upload --seconds 3 --meta "$SUBJ") && B=$(upload --seconds 2 --meta "$SUBJ") ||
+A=$(upload_call --seconds 3 --meta "$SUBJ") && B=$(upload_call --seconds 2 --meta "$SUBJ") ||
 	{ not_ok "calls uploaded"; exit 1; }
-wait_state "$A" complete && wait_state "$B" complete || not_ok "calls assembled"
-as dpo1 export --subject remote=+31201234567 --out "$T/g" >/dev/null ||
+wait_call_state "$A" complete && wait_call_state "$B" complete || not_ok "calls assembled"
+run_archive_as dpo1 export --subject remote=+31201234567 --out "$T/g" >/dev/null ||
 	{ not_ok "export"; exit 1; }
 KEY=$PKI/signing.pub
 FPR=$("$BUILD/callrec-archive" pki fingerprint --dir "$PKI")
@@ -32,14 +33,14 @@ check "the README tells the recipient how to compare the archive's fingerprint" 
 	bash -c "grep -q 'Whose key' '$T/g/README' && grep -q 'pki fingerprint' '$T/g/README' && grep -q -- '--key ARCHIVE.pub' '$T/g/README'"
 
 # --- a genuine bundle ----------------------------------------------------------------------
-V "$T/g" --key "$KEY" >"$T/genuine.txt" 2>&1
+run_verify "$T/g" --key "$KEY" >"$T/genuine.txt" 2>&1
 check "a genuine bundle verifies with the archive's key" test $? -eq 0
 check "verify prints the fingerprint of the key that signed" \
 	grep -q "intact: 2 calls, signed by the pinned key (SHA-256 fingerprint $FPR)" "$T/genuine.txt"
 check "and checks the bundle against summary.json" grep -q "OK summary.json" "$T/genuine.txt"
-check "--archive-key is the same option" Vq "$T/g" --archive-key "$KEY"
-check "one call's files verify with the key" Vq "$T/g/$A.wav" --key "$KEY"
-V "$T/g" >"$T/nokey.txt" 2>&1
+check "--archive-key is the same option" is_verified "$T/g" --archive-key "$KEY"
+check "one call's files verify with the key" is_verified "$T/g/$A.wav" --key "$KEY"
+run_verify "$T/g" >"$T/nokey.txt" 2>&1
 check "without a key a genuine bundle is consistent" test $? -eq 0
 check "and verify says plainly that no key was pinned" grep -q "NOTE no key pinned" "$T/nokey.txt"
 check "and what that means" grep -q "consistent with itself" "$T/nokey.txt"
@@ -47,24 +48,24 @@ check "and what that means" grep -q "consistent with itself" "$T/nokey.txt"
 # --- keys that must not be accepted ----------------------------------------------------------
 openssl genpkey -algorithm ed25519 -out "$T/other.key" 2>/dev/null &&
 	openssl pkey -in "$T/other.key" -pubout -out "$T/other.pub" || not_ok "another key"
-V "$T/g" --key "$T/other.pub" >"$T/other.txt" 2>&1
+run_verify "$T/g" --key "$T/other.pub" >"$T/other.txt" 2>&1
 check "another key fails (exit 1)" test $? -eq 1
 check "and the signatures are named" grep -q "ALTERED $A: the manifest's signature" "$T/other.txt"
-V "$T/g" --key "$T/missing.pub" >"$T/missing.txt" 2>&1
+run_verify "$T/g" --key "$T/missing.pub" >"$T/missing.txt" 2>&1
 check "a missing key file fails (exit 1)" test $? -eq 1
 check "saying so" grep -q "MISSING key $T/missing.pub" "$T/missing.txt"
 chmod 000 "$T/other.pub"
 if [ "$(id -u)" -ne 0 ]; then
-	V "$T/g" --key "$T/other.pub" >/dev/null 2>&1
+	run_verify "$T/g" --key "$T/other.pub" >/dev/null 2>&1
 	check "an unreadable key file fails" test $? -eq 1
 fi
 chmod 644 "$T/other.pub"
-V "$T/g" --key "$T/g/summary.json" >"$T/notkey.txt" 2>&1
+run_verify "$T/g" --key "$T/g/summary.json" >"$T/notkey.txt" 2>&1
 check "a file that is no key fails" test $? -eq 1
 "$BUILD/callrec-archive" --key "$KEY" verify "$T/g" >/dev/null 2>"$T/before.txt"
 check "--key before the verb (the TLS key) is refused, not ignored" test $? -eq 2
 check "saying where the archive's key goes" grep -q "verify PATH --key" "$T/before.txt"
-V "$T/g" --tsa-cert "$T/none.pem" >/dev/null 2>&1
+run_verify "$T/g" --tsa-cert "$T/none.pem" >/dev/null 2>&1
 check "a missing TSA certificate fails" test $? -eq 1
 
 # --- a forgery: audio spliced, everything re-signed with a fresh key ------------------------------
@@ -103,31 +104,31 @@ for f in "$A.manifest" "$A.proof" checkpoint; do
 		not_ok "forger signs $f"
 done
 check "the forgery changed the audio" bash -c "! cmp -s '$T/g/$A.wav' '$F/$A.wav'"
-V "$F" >"$T/forged-nokey.txt" 2>&1
+run_verify "$F" >"$T/forged-nokey.txt" 2>&1
 check "without a pinned key the forgery looks consistent (this is what --key is for)" test $? -eq 0
 check "and verify says no key was pinned, with the forger's fingerprint" bash -c \
 	"grep -q 'NOTE no key pinned' '$T/forged-nokey.txt' && ! grep -q '$FPR' '$T/forged-nokey.txt'"
-V "$F" --key "$KEY" >"$T/forged.txt" 2>&1
+run_verify "$F" --key "$KEY" >"$T/forged.txt" 2>&1
 check "the forged bundle fails verify --key ARCHIVE.pub (exit 1)" test $? -eq 1
 check "naming the replaced signing.pub" grep -q "ALTERED signing.pub: it is not the pinned key" "$T/forged.txt"
 check "naming the checkpoint" grep -q "ALTERED checkpoint: its signature does not verify" "$T/forged.txt"
 check "naming the spliced call" grep -q "ALTERED $A: the manifest's signature does not verify" "$T/forged.txt"
 check "and never saying intact" bash -c "! grep -q '^intact' '$T/forged.txt'"
 cp "$KEY" "$F/signing.pub"
-V "$F" --key "$KEY" >/dev/null 2>&1
+run_verify "$F" --key "$KEY" >/dev/null 2>&1
 check "with the genuine signing.pub put back it still fails" test $? -eq 1
-V "$F" >/dev/null 2>&1
+run_verify "$F" >/dev/null 2>&1
 check "and fails without --key too" test $? -eq 1
 
 # --- a call taken out of a bundle ------------------------------------------------------------
 R=$T/removed
 cp -r "$T/g" "$R" && rm -f "$R/$B".*
-V "$R" --key "$KEY" >"$T/removed.txt" 2>&1
+run_verify "$R" --key "$KEY" >"$T/removed.txt" 2>&1
 check "a call removed from the bundle fails verify" test $? -eq 1
 check "naming the call summary.json lists" grep -q "MISSING $B: summary.json lists it" "$T/removed.txt"
-V "$R" >/dev/null 2>&1
+run_verify "$R" >/dev/null 2>&1
 check "also without a pinned key" test $? -eq 1
 cp -r "$T/g" "$T/nosummary" && rm "$T/nosummary/summary.json"
-V "$T/nosummary" --key "$KEY" >"$T/nosummary.txt" 2>&1
+run_verify "$T/nosummary" --key "$KEY" >"$T/nosummary.txt" 2>&1
 check "a bundle without summary.json fails" test $? -eq 1
 stop_pid "$ARCHIVED_PID"
