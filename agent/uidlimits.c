@@ -58,52 +58,53 @@ static struct cr_uid_use *entry(struct cr_uidlimits *l, uid_t uid)
 	return e;
 }
 
-int cr_uid_admit_pending(struct cr_uidlimits *l, uid_t uid)
+/* One more of uid's connections (stream 0) or streams (stream 1), within the limit. */
+static int admit(struct cr_uidlimits *l, uid_t uid, int stream)
 {
 	struct cr_uid_use *e = entry(l, uid);
+	unsigned *held, max;
 
 	if (!e) {
 		l->refused_table++;
 		return -EUSERS;
 	}
-	if (e->pending >= l->max_pending) {
-		e->refused_pending++;
+	held = stream ? &e->streams : &e->pending;
+	max = stream ? l->max_streams : l->max_pending;
+	if (*held >= max) {
+		(*(stream ? &e->refused_streams : &e->refused_pending))++;
 		return -EUSERS;
 	}
-	e->pending++;
+	(*held)++;
 	return 0;
+}
+
+static void release(struct cr_uidlimits *l, uid_t uid, int stream)
+{
+	struct cr_uid_use *e = cr_uid_find(l, uid);
+	unsigned *held = e ? (stream ? &e->streams : &e->pending) : NULL;
+
+	if (held && *held)
+		(*held)--;
+}
+
+int cr_uid_admit_pending(struct cr_uidlimits *l, uid_t uid)
+{
+	return admit(l, uid, 0);
 }
 
 void cr_uid_pending_done(struct cr_uidlimits *l, uid_t uid)
 {
-	struct cr_uid_use *e = cr_uid_find(l, uid);
-
-	if (e && e->pending)
-		e->pending--;
+	release(l, uid, 0);
 }
 
 int cr_uid_admit_stream(struct cr_uidlimits *l, uid_t uid)
 {
-	struct cr_uid_use *e = entry(l, uid);
-
-	if (!e) {
-		l->refused_table++;
-		return -EUSERS;
-	}
-	if (e->streams >= l->max_streams) {
-		e->refused_streams++;
-		return -EUSERS;
-	}
-	e->streams++;
-	return 0;
+	return admit(l, uid, 1);
 }
 
 void cr_uid_stream_done(struct cr_uidlimits *l, uid_t uid)
 {
-	struct cr_uid_use *e = cr_uid_find(l, uid);
-
-	if (e && e->streams)
-		e->streams--;
+	release(l, uid, 1);
 }
 
 json_t *cr_uidlimits_status(const struct cr_uidlimits *l, uid_t viewer)

@@ -1,16 +1,16 @@
 #!/bin/bash
 # A plugin no ring owner can crash (issue 14): whoever holds a ring's memfd (the agent, or
-# anyone it leaked to) can rewrite the shared header at any moment. ringmangle answers every
-# stream like the agent and, once the plugin has attached, overwrites every header field of the
-# live ring (geometry, counters, flags) and the disclosure area with random and adversarial
-# values in a loop, while aplay, arecord and pcmcheck play and capture through the plugin
+# anyone it leaked to) can rewrite the shared header at any moment. `ringsink --mangle` answers
+# every stream like the agent and, once the plugin has attached, overwrites every header field
+# of the live ring (geometry, counters, flags) and the disclosure area with random and
+# adversarial values in a loop, while aplay, arecord and pcmcheck play and capture through the plugin
 # (read/write and mmap, interleaved and not, unpaced and paced, both directions at once). The
 # applications must exit 0, and the audio between them and the slave must stay bit-exact: the
 # recording may be lost, nothing else.
 . "$(dirname "$0")/../lib.sh"
-MANGLE=$BUILD/tests/ringmangle
+. "$TOP/tests/lib/ringsink.bash"
 PCMCHECK=$BUILD/tests/pcmcheck
-SOCK=$T/mangle.sock
+SOCK=$T/agent.sock
 SECONDS_UNPACED=20
 
 head -c $((48000 * 4 * SECONDS_UNPACED)) /dev/urandom >"$T/src.raw"
@@ -25,10 +25,7 @@ pcm.m_cap { type callrec slave.pcm \"raw_cap\" agent \"$SOCK\" }
 pcm.mp_play { type callrec slave.pcm \"paced_play\" agent \"$SOCK\" }
 pcm.mp_cap { type callrec slave.pcm \"paced_cap\" agent \"$SOCK\" }
 "
-"$MANGLE" "$SOCK" 2>"$T/mangle.log" &
-MANGLE_PID=$!
-_pids+=("$MANGLE_PID")
-wait_file "$SOCK" 5 || { not_ok "ringmangle listens"; exit 1; }
+require "the hostile agent listens" start_ringsink --mangle
 
 N=$((48000 * 4 * SECONDS_UNPACED))
 for acc in "" -M; do
@@ -74,11 +71,11 @@ check "paced playback and capture together: both exit 0" test $rc_play -eq 0 -a 
 check "paced playback bit-exact" cmp -s -n $((48000 * 4 * 3)) "$T/pplay.raw" "$T/in3.raw"
 check "paced capture bit-exact" cmp -s "$T/pgot.raw" <(head -c $((48000 * 4 * 3)) "$T/src.raw")
 
-stop_pid "$MANGLE_PID"
-note "$(cat "$T/mangle.log")"
-streams=$(sed -n 's/.*: \([0-9]*\) streams attached.*/\1/p' "$T/mangle.log")
-writes=$(sed -n 's/.* \([0-9]*\) hostile writes.*/\1/p' "$T/mangle.log")
-check "every stream was recorded into a mangled ring (10 attached)" test "${streams:-0}" -ge 10
+stop_ringsink
+note "$(grep mangled "$T/ringsink.log")"
+streams=$(sed -n 's/.*: \([0-9]*\) streams mangled.*/\1/p' "$T/ringsink.log")
+writes=$(sed -n 's/.* \([0-9]*\) hostile writes.*/\1/p' "$T/ringsink.log")
+check "every stream was recorded into a mangled ring (10)" test "${streams:-0}" -ge 10
 check "and mangled throughout (over a million hostile writes)" test "${writes:-0}" -gt 1000000
 check "no application crashed (no core, no signal in the log)" \
 	bash -c "! grep -qiE 'segmentation|signal|abort' '$T/alsa.log' '$T/pcmcheck.log'"
