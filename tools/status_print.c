@@ -112,8 +112,10 @@ static void print_control(json_t *ctl, FILE *out)
 		json_t *user = json_object_get(r, "user");
 
 		fputs(i == 0 ? "Refused:  " : "          ", out);
-		if (json_is_string(user))
-			value_text(user, out), fputc(' ', out);
+		if (json_is_string(user)) {
+			value_text(user, out);
+			fputc(' ', out);
+		}
 		fprintf(out, "(uid %lld): %lld connections, %lld streams\n",
 			(long long)json_integer_value(json_object_get(r, "uid")),
 			(long long)json_integer_value(json_object_get(r, "connections")),
