@@ -226,12 +226,14 @@ $(B)/fuzz/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_COMMON)
 FUZZ_ARCHIVED := $(B)/fuzz/libcallrec-archived.a
 FUZZ_VERIFY := $(B)/fuzz/libcallrec-verify.a
 $(FUZZ_ARCHIVED): $(patsubst %.c,$(B)/fuzz/obj/%.o,$(ARCHIVED_SRCS))
-$(FUZZ_VERIFY): $(B)/fuzz/obj/archive/cli/verify_core.o
+$(FUZZ_VERIFY): $(patsubst %,$(B)/fuzz/obj/archive/cli/%.o,verify_core pubkey tsp)
 $(B)/fuzz/fuzz_manifest: $(FUZZ_VERIFY) $(FUZZ_ARCHIVED)
 # fuzz_s3xml: the S3 client's response parsers (no libcurl in them).
 $(B)/fuzz/fuzz_s3xml: $(patsubst %.c,$(B)/fuzz/obj/%.o,$(addprefix archive/s3/,s3_xml.c s3_parse.c s3_time.c))
 # fuzz_http_range: the console's Range header parser.
 $(B)/fuzz/fuzz_http_range: $(B)/fuzz/obj/archive/cli/console/range.o
+# fuzz_bundle: verify's checks of a bundle's timestamp and summary.
+$(B)/fuzz/fuzz_bundle: $(FUZZ_VERIFY)
 # Header dependencies of the fuzz objects too: they share structures with the daemon's.
 -include $(shell find $(B)/fuzz/obj -name '*.d' 2>/dev/null)
 

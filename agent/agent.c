@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -67,6 +68,29 @@ static void on_timer(struct cr_evsrc *src, uint32_t events)
 	cr_agentpol_tick(a, now);
 }
 
+/* Descriptors the agent keeps for itself: spool files, the archive's connection, epoll,
+ * timers, signals, the log. */
+#define AGENT_OWN_FDS 64
+
+/* What one user may hold of the control socket, and how many users at that the descriptor
+ * limit leaves room for (LimitNOFILE in the unit; docs/fleet.md). */
+static void set_control_limits(struct cr_agent *a)
+{
+	unsigned per_user = (unsigned)(a->cfg.ctl_streams_per_user + a->cfg.ctl_pending_per_user);
+	struct rlimit rl;
+
+	cr_ctlsrv_set_limits(&a->ctl, (unsigned)a->cfg.ctl_streams_per_user,
+			     (unsigned)a->cfg.ctl_pending_per_user, a->cfg.ctl_hello_timeout_ms);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		cr_info("control socket: per user at most %llu streams and %llu connections "
+			"without a HELLO (%llu ms); %llu descriptors: room for %llu users at that",
+			a->cfg.ctl_streams_per_user, a->cfg.ctl_pending_per_user,
+			a->cfg.ctl_hello_timeout_ms, (unsigned long long)rl.rlim_cur,
+			(unsigned long long)(rl.rlim_cur > AGENT_OWN_FDS
+						     ? (rl.rlim_cur - AGENT_OWN_FDS) / per_user
+						     : 0));
+}
+
 static void reload(struct cr_agent *a)
 {
 	struct cr_agent_config cfg;
@@ -102,6 +126,7 @@ static void reload(struct cr_agent *a)
 	a->spool.evict_oldest = cfg.spool_evict_oldest;
 	cr_agent_config_free(&a->cfg);
 	a->cfg = cfg;
+	set_control_limits(a);
 	cr_notice("configuration reloaded: archive %s, chunk %u ms", a->cfg.address,
 		  a->calls.chunk_ms);
 }
@@ -212,6 +237,7 @@ int cr_agent_start(struct cr_agent *a, struct cr_agent_config *cfg, const char *
 		cr_err("socket %s: %s", a->cfg.socket_path, strerror(-err));
 		return err;
 	}
+	set_control_limits(a);
 	cr_notice("callrec-agent %s listening on %s (%s mode), archive %s, chunk %llu ms",
 		  CR_VERSION, a->cfg.socket_path, user_mode ? "user" : "system",
 		  a->cfg.address, a->cfg.chunk_ms);
@@ -293,10 +319,11 @@ static json_t *status_json(struct cr_agent *a, uid_t uid)
 			cr_cmd_call_status(&a->calls, c, co);
 		json_array_append_new(calls, co);
 	}
-	return json_pack("{s:s, s:s, s:{s:I, s:I}, s:o}", "state", "running", "archive",
+	return json_pack("{s:s, s:s, s:{s:I, s:I}, s:o, s:o}", "state", "running", "archive",
 			 cr_uplink_connected(&a->uplink) ? "connected" : "disconnected", "spool",
 			 "chunks", (json_int_t)frames, "bytes", (json_int_t)bytes, "calls",
-			 calls ? calls : json_array());
+			 calls ? calls : json_array(), "control",
+			 cr_uidlimits_status(&a->ctl.limits, uid));
 }
 
 char *cr_agent_command(struct cr_agent *a, const char *arg, uid_t uid)

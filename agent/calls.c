@@ -45,8 +45,9 @@ size_t cr_calls_count(const struct cr_calls *r)
 
 static uint64_t ring_dropped(const struct cr_stream *st)
 {
-	const struct cr_ring_hdr *h = st->ring;
-	return st->ring ? atomic_load_explicit(&h->dropped_frames, memory_order_relaxed) : 0;
+	return st->ring.base ? atomic_load_explicit(&cr_ring_hdr(&st->ring)->dropped_frames,
+						    memory_order_relaxed)
+			     : 0;
 }
 
 uint64_t cr_calls_dropped_frames(const struct cr_calls *r)
@@ -382,8 +383,8 @@ static void end_call(struct cr_calls *r, struct cr_call *c, uint64_t now_ns)
 			continue;
 		if (!st->abandoned)
 			cr_feed_flush(&st->feed, &c->tl, channel_of(st->dir));
-		if (st->ring) /* on_failure: block ends with the call */
-			atomic_fetch_and_explicit(&((struct cr_ring_hdr *)st->ring)->control,
+		if (st->ring.base) /* on_failure: block ends with the call */
+			atomic_fetch_and_explicit(&cr_ring_hdr(&st->ring)->control,
 						  ~CR_RING_CTL_MUTE, memory_order_release);
 		st->call = NULL;
 		cr_feed_reset(&st->feed);
@@ -436,7 +437,7 @@ static void drain(struct cr_stream *st)
 	while (!st->abandoned) {
 		struct cr_rec h; /* validated copy: the producer can change shared memory any time */
 		int err;
-		const void *payload = cr_ring_peek(st->ring, st->ring_bytes, &h, &err);
+		const void *payload = cr_ring_peek(&st->ring, &h, &err);
 
 		if (!payload) {
 			if (err)
@@ -460,7 +461,7 @@ static void drain(struct cr_stream *st)
 				cr_err("stream %u: %s", st->serial, strerror(-err));
 			}
 		}
-		cr_ring_release(st->ring, &h);
+		cr_ring_release(&st->ring, &h);
 	}
 }
 
@@ -545,7 +546,7 @@ void cr_calls_make_private(struct cr_calls *r, struct cr_call *c, uint8_t id_out
 		if (st->peer.pid == c->pid)
 			st->priv = 1;
 		if (st->call == c) {
-			struct cr_ring_hdr *h = st->ring;
+			struct cr_ring_hdr *h = st->ring.base ? cr_ring_hdr(&st->ring) : NULL;
 			st->call = NULL;
 			cr_feed_reset(&st->feed);
 			/* Whatever on_failure muted is the user's own business again. */
@@ -610,11 +611,11 @@ int cr_call_tag(struct cr_call *c, const char *key, const char *value)
 	return 0;
 }
 
-void *cr_call_ring(struct cr_calls *r, struct cr_call *c, enum cr_dir d)
+const struct cr_ring *cr_call_ring(struct cr_calls *r, struct cr_call *c, enum cr_dir d)
 {
 	for (struct cr_stream *st = r->streams; st; st = st->next)
 		if (st->call == c && st->dir == d && stream_live(st))
-			return st->ring;
+			return st->ring.base ? &st->ring : NULL;
 	return NULL;
 }
 
@@ -623,7 +624,7 @@ void *cr_call_ring(struct cr_calls *r, struct cr_call *c, enum cr_dir d)
 static void set_mute(struct cr_calls *r, struct cr_call *c, int on)
 {
 	for (struct cr_stream *st = r->streams; st; st = st->next) {
-		struct cr_ring_hdr *h = st->ring;
+		struct cr_ring_hdr *h = st->ring.base ? cr_ring_hdr(&st->ring) : NULL;
 		if (st->call != c || st->dir != CR_DIR_CAPTURE || !h)
 			continue;
 		if (on)
@@ -777,11 +778,11 @@ void cr_calls_tick(struct cr_calls *r, uint64_t now_ns)
 		pair(r, st, now_ns);
 		if (st->early && !st->call && !st->priv) {
 			if (holding(st, now_ns)) {
-				cr_disc_pump(st->early, st->ring, NULL);
-				if (!st->early->hold_mute && st->ring)
-					atomic_fetch_and_explicit(
-						&((struct cr_ring_hdr *)st->ring)->control,
-						~CR_RING_CTL_MUTE, memory_order_release);
+				cr_disc_pump(st->early, st->ring.base ? &st->ring : NULL, NULL);
+				if (!st->early->hold_mute && st->ring.base)
+					atomic_fetch_and_explicit(&cr_ring_hdr(&st->ring)->control,
+								  ~CR_RING_CTL_MUTE,
+								  memory_order_release);
 			} else { /* capture alone is no call: no disclosure either */
 				cr_disc_free(st->early);
 				free(st->early);

@@ -39,8 +39,7 @@ struct cr_stream {
 	enum cr_dir dir;
 	char line[64];
 	char pcm[64];
-	void *ring;
-	size_t ring_bytes;
+	struct cr_ring ring; /* the agent's view of its ring (ring.base NULL: none) */
 	struct cr_feed feed;
 	struct cr_call *call;
 	uint64_t joined_ns; /* when it joined its call (CLOCK_MONOTONIC) */
@@ -148,7 +147,7 @@ void cr_calls_make_private(struct cr_calls *r, struct cr_call *c, uint8_t id_out
 int cr_calls_private_next(struct cr_calls *r, uid_t uid);
 int cr_calls_private_pending(const struct cr_calls *r, uid_t uid);
 /* The call's capture / playback stream ring (live), or NULL. */
-void *cr_call_ring(struct cr_calls *r, struct cr_call *c, enum cr_dir d);
+const struct cr_ring *cr_call_ring(struct cr_calls *r, struct cr_call *c, enum cr_dir d);
 /* Frames the plugins could not store in their rings, over the agent's life. */
 uint64_t cr_calls_dropped_frames(const struct cr_calls *r);
 

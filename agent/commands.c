@@ -172,7 +172,7 @@ void cr_cmd_call_status(const struct cr_calls *r, const struct cr_call *c, json_
 
 	(void)r;
 	for (const struct cr_stream *st = r->streams; st; st = st->next) {
-		const struct cr_ring_hdr *h = st->ring;
+		const struct cr_ring_hdr *h = st->ring.base ? cr_ring_hdr(&st->ring) : NULL;
 		if (st->call == c && st->dir == CR_DIR_CAPTURE && h &&
 		    (atomic_load_explicit(&h->control, memory_order_acquire) & CR_RING_CTL_MUTE))
 			muted = 1;

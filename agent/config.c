@@ -11,6 +11,7 @@
 
 #include "fsutil.h"
 #include "hostport.h"
+#include "uidlimits.h"
 #include "yamltree.h"
 
 #define F(name) offsetof(struct cr_agent_config, name)
@@ -31,6 +32,13 @@ static const struct cr_cfg_field spool_fields[] = {
 	{ NULL, 0, 0, 0, 0, 0, NULL },
 };
 
+static const struct cr_cfg_field control_fields[] = {
+	{ "streams_per_user", CR_CFG_UINT, F(ctl_streams_per_user), 0, 1, 1024, NULL },
+	{ "pending_per_user", CR_CFG_UINT, F(ctl_pending_per_user), 0, 1, 1024, NULL },
+	{ "hello_timeout", CR_CFG_DURATION_MS, F(ctl_hello_timeout_ms), 0, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
 static const struct cr_cfg_field agent_fields[] = {
 	{ "archive", CR_CFG_MAP, 0, 1, 0, 0, archive_fields },
 	{ "socket", CR_CFG_PATH, F(socket), 0, 0, 0, NULL },
@@ -38,6 +46,7 @@ static const struct cr_cfg_field agent_fields[] = {
 	{ "chunk_ms", CR_CFG_UINT, F(chunk_ms), 0, 100, 10000, NULL },
 	{ "policy", CR_CFG_PATH, F(policy), 0, 0, 0, NULL },
 	{ "announcements", CR_CFG_PATH, F(announcements), 0, 0, 0, NULL },
+	{ "control", CR_CFG_MAP, 0, 0, 0, 0, control_fields },
 	{ NULL, 0, 0, 0, 0, 0, NULL },
 };
 
@@ -126,6 +135,20 @@ int cr_agent_config_load(const char *path, int user_mode, struct cr_agent_config
 		cfg->chunk_ms = CR_AGENT_CHUNK_MS_DEFAULT;
 	if (cfg->spool_max_bytes == 0)
 		cfg->spool_max_bytes = CR_AGENT_SPOOL_MAX_DEFAULT;
+	if (cfg->ctl_streams_per_user == 0)
+		cfg->ctl_streams_per_user = CR_UID_STREAMS_DEFAULT;
+	if (cfg->ctl_pending_per_user == 0)
+		cfg->ctl_pending_per_user = CR_UID_PENDING_DEFAULT;
+	if (cfg->ctl_hello_timeout_ms == 0)
+		cfg->ctl_hello_timeout_ms = CR_AGENT_HELLO_TIMEOUT_MS_DEFAULT;
+	if (cfg->ctl_hello_timeout_ms < 100 || cfg->ctl_hello_timeout_ms > 60000) {
+		const struct cr_ynode *t = cr_ymap_get(cr_ymap_get(root, "control"), "hello_timeout");
+
+		cr_diag_add(d, t ? t->line : 0, t ? t->col : 0,
+			    "hello_timeout: between 100ms and 60s");
+		err = -EINVAL;
+		goto out;
+	}
 	if (cr_split_hostport(cfg->address, cfg->host, sizeof(cfg->host), &port) < 0) {
 		addr = cr_ymap_get(cr_ymap_get(root, "archive"), "address");
 		cr_diag_add(d, addr ? addr->line : 0, addr ? addr->col : 0,

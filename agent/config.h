@@ -9,6 +9,7 @@
 
 #define CR_AGENT_CHUNK_MS_DEFAULT 1000
 #define CR_AGENT_SPOOL_MAX_DEFAULT (2ULL << 30) /* 2G */
+#define CR_AGENT_HELLO_TIMEOUT_MS_DEFAULT 2000ULL /* a plugin sends its HELLO at once */
 
 struct cr_agent_config {
 	/* from the file (strings malloc'd by cr_cfg_read) */
@@ -24,6 +25,9 @@ struct cr_agent_config {
 	unsigned long long chunk_ms;
 	char *policy;        /* policy.yaml; none: the built-in demo rule */
 	char *announcements; /* where bare announcement names are found (CR_ANNOUNCE_DIR) */
+	/* control: what one local user may hold of the socket (uidlimits.h) */
+	unsigned long long ctl_streams_per_user, ctl_pending_per_user;
+	unsigned long long ctl_hello_timeout_ms;
 	/* resolved */
 	char socket_path[PATH_MAX];
 	char spool_path[PATH_MAX];

@@ -26,8 +26,14 @@ struct cr_client {
 	struct cr_client *next;
 	struct cr_ctlsrv *srv;
 	uint64_t accepted_ns;
+	uid_t uid;                /* the peer's, from SO_PEERCRED at accept */
+	int pending;              /* counted as pending (no HELLO yet) for uid */
+	int counted_stream;       /* counted as a stream for uid */
 	struct cr_stream *stream; /* after a STREAM hello */
 };
+
+/* A refusal of uid is logged at most this often (the counts are in `callrec status`). */
+#define REFUSAL_LOG_NS (10ULL * 1000000000ULL)
 
 static void on_listen(struct cr_evsrc *src, uint32_t events);
 static void on_client(struct cr_evsrc *src, uint32_t events);
@@ -42,7 +48,10 @@ int cr_ctlsrv_open(struct cr_ctlsrv *s, int epfd, const char *path, int user_mod
 
 	memset(s, 0, sizeof(*s));
 	s->src.fd = -1;
+	s->spare_fd = -1;
 	s->src.on_event = on_listen;
+	cr_uidlimits_init(&s->limits, CR_UID_STREAMS_DEFAULT, CR_UID_PENDING_DEFAULT);
+	s->hello_timeout_ns = 2000000000ULL;
 	s->epfd = epfd;
 	s->agent = agent;
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -65,13 +74,16 @@ int cr_ctlsrv_open(struct cr_ctlsrv *s, int epfd, const char *path, int user_mod
 		return -EADDRINUSE;
 	}
 	unlink(path);
+	/* A long backlog: connections refused over a user's limit are accepted and closed
+	 * quickly, and a burst of them must not leave no room for another user's. */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(path, user_mode ? 0600 : 0666) < 0 || listen(fd, 64) < 0) {
+	    chmod(path, user_mode ? 0600 : 0666) < 0 || listen(fd, SOMAXCONN) < 0) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
 	s->src.fd = fd;
+	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	ev.data.ptr = &s->src;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		err = -errno;
@@ -93,7 +105,73 @@ static void drop_client(struct cr_ctlsrv *s, struct cr_client *c)
 	close(c->src.fd);
 	if (c->stream)
 		cr_calls_remove_stream(&s->agent->calls, c->stream, cr_now_ns());
+	if (c->pending)
+		cr_uid_pending_done(&s->limits, c->uid);
+	if (c->counted_stream)
+		cr_uid_stream_done(&s->limits, c->uid);
 	free(c);
+}
+
+void cr_ctlsrv_set_limits(struct cr_ctlsrv *s, unsigned streams_per_user,
+			  unsigned pending_per_user, uint64_t hello_timeout_ms)
+{
+	s->limits.max_streams = streams_per_user;
+	s->limits.max_pending = pending_per_user;
+	s->hello_timeout_ns = hello_timeout_ms * 1000000ULL;
+}
+
+/* A refusal, logged once per REFUSAL_LOG_NS per uid with the count so far. */
+static void log_refusal(struct cr_ctlsrv *s, uid_t uid, const char *what, unsigned limit)
+{
+	struct cr_uid_use *e = cr_uid_find(&s->limits, uid);
+	uint64_t now = cr_now_ns();
+
+	if (e && e->logged_ns && now - e->logged_ns < REFUSAL_LOG_NS)
+		return;
+	if (e)
+		e->logged_ns = now;
+	cr_warn("control socket: uid %u already holds %u %s, the most one user may; refused "
+		"(%llu connections and %llu streams refused so far)", (unsigned)uid, limit, what,
+		e ? (unsigned long long)e->refused_pending : 0ULL,
+		e ? (unsigned long long)e->refused_streams : 0ULL);
+}
+
+static int peer_uid(int fd, uid_t *uid)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	if (len != sizeof(cred))
+		return -EPROTO;
+	*uid = cred.uid;
+	return 0;
+}
+
+/* Out of descriptors: the spare one makes room to take the waiting connection off the
+ * backlog and close it (otherwise the listener stays readable and the loop spins). 0 when one
+ * was shed, -1 when that too failed. */
+static int shed_one(struct cr_ctlsrv *s)
+{
+	uid_t uid = (uid_t)-1;
+	int fd;
+
+	if (s->spare_fd < 0)
+		return -1;
+	close(s->spare_fd);
+	fd = accept4(s->src.fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0) {
+		peer_uid(fd, &uid);
+		close(fd);
+		s->limits.refused_nofile++;
+		if (s->limits.refused_nofile == 1 || s->limits.refused_nofile % 1000 == 0)
+			cr_err("control socket: out of descriptors; connection of uid %d refused "
+			       "(%llu so far; raise LimitNOFILE or lower control.streams_per_user)",
+			       (int)uid, (unsigned long long)s->limits.refused_nofile);
+	}
+	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fd >= 0 ? 0 : -1;
 }
 
 void cr_ctlsrv_close(struct cr_ctlsrv *s)
@@ -106,6 +184,10 @@ void cr_ctlsrv_close(struct cr_ctlsrv *s)
 		unlink(s->path);
 	}
 	s->src.fd = -1;
+	if (s->spare_fd >= 0)
+		close(s->spare_fd);
+	s->spare_fd = -1;
+	cr_uidlimits_free(&s->limits);
 }
 
 void cr_ctlsrv_tick(struct cr_ctlsrv *s, uint64_t now_ns)
@@ -114,7 +196,7 @@ void cr_ctlsrv_tick(struct cr_ctlsrv *s, uint64_t now_ns)
 
 	for (c = s->clients; c; c = next) {
 		next = c->next;
-		if (!c->stream && now_ns - c->accepted_ns > CR_HELLO_TIMEOUT_NS)
+		if (!c->stream && now_ns - c->accepted_ns > s->hello_timeout_ns)
 			drop_client(s, c);
 	}
 }
@@ -128,23 +210,42 @@ static void on_listen(struct cr_evsrc *src, uint32_t events)
 	for (;;) {
 		int fd = accept4(src->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct cr_client *c;
+		uid_t uid;
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			if ((errno == EMFILE || errno == ENFILE) && shed_one(s) == 0)
+				continue;
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN)
 				cr_err("accept: %s", strerror(errno));
 			return;
 		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
+		/* Counted against its user before anything is allocated for it. */
+		if (peer_uid(fd, &uid) < 0) {
 			close(fd);
 			continue;
 		}
+		if (cr_uid_admit_pending(&s->limits, uid) < 0) {
+			close(fd);
+			log_refusal(s, uid, "connections without a HELLO", s->limits.max_pending);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			cr_uid_pending_done(&s->limits, uid);
+			close(fd);
+			continue;
+		}
+		c->uid = uid;
+		c->pending = 1;
 		c->src.fd = fd;
 		c->src.on_event = on_client;
 		c->srv = s;
 		c->accepted_ns = cr_now_ns();
 		ev.data.ptr = &c->src;
 		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			cr_uid_pending_done(&s->limits, uid);
 			close(fd);
 			free(c);
 			continue;
@@ -156,9 +257,9 @@ static void on_listen(struct cr_evsrc *src, uint32_t events)
 
 static void unmap_ring(struct cr_stream *st)
 {
-	if (st->ring)
-		munmap(st->ring, st->ring_bytes);
-	st->ring = NULL;
+	if (st->ring.base)
+		munmap(st->ring.base, st->ring.map_bytes);
+	memset(&st->ring, 0, sizeof(st->ring));
 }
 
 /* Not recorded: the plugin hands the application the slave itself (SPEC 3, 7). */
@@ -187,6 +288,7 @@ static int start_stream(struct cr_client *c, const struct cr_ctl_hello *h,
 	struct cmsghdr *cm;
 	struct cr_stream *st = NULL;
 	const struct cr_purpose *pu;
+	struct cr_ring ring;
 	void *map = MAP_FAILED;
 	int mfd, err;
 
@@ -198,7 +300,7 @@ static int start_stream(struct cr_client *c, const struct cr_ctl_hello *h,
 	map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	if (map == MAP_FAILED)
 		goto fail_errno;
-	err = cr_ring_init_inject(map, bytes, CR_AGENT_RING_DATA, CR_AGENT_INJECT_BYTES);
+	err = cr_ring_init_inject(&ring, map, bytes, CR_AGENT_RING_DATA, CR_AGENT_INJECT_BYTES);
 	if (err)
 		goto fail;
 	/* Announce: the microphone stays muted until the announcement is queued, so that the
@@ -207,7 +309,7 @@ static int start_stream(struct cr_client *c, const struct cr_ctl_hello *h,
 	pu = cr_pol_purpose(c->srv->agent->policy.pol, purpose);
 	if (h->direction == CR_DIR_CAPTURE && pu && pu->mode == CR_DISCLOSE_ANNOUNCE &&
 	    c->srv->agent->policy.pol->ann[purpose].s)
-		atomic_store_explicit(&((struct cr_ring_hdr *)map)->control, CR_RING_CTL_MUTE,
+		atomic_store_explicit(&cr_ring_hdr(&ring)->control, CR_RING_CTL_MUTE,
 				      memory_order_release);
 	/* The producer cannot resize the mapping under us (SIGBUS) nor undo the seals. */
 	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
@@ -231,8 +333,7 @@ static int start_stream(struct cr_client *c, const struct cr_ctl_hello *h,
 	st->dir = h->direction == CR_DIR_CAPTURE ? CR_DIR_CAPTURE : CR_DIR_PLAYBACK;
 	memcpy(st->line, h->line, sizeof(st->line) - 1);
 	memcpy(st->pcm, h->pcm, sizeof(st->pcm) - 1);
-	st->ring = map;
-	st->ring_bytes = bytes;
+	st->ring = ring;
 	st->unmap = unmap_ring;
 	st->pol = cr_pol_ref(c->srv->agent->policy.pol);
 	st->rule = rule;
@@ -300,6 +401,8 @@ static void on_client(struct cr_evsrc *src, uint32_t events)
 	}
 	h.line[sizeof(h.line) - 1] = 0;
 	h.pcm[sizeof(h.pcm) - 1] = 0;
+	cr_uid_pending_done(&c->srv->limits, c->uid); /* it said HELLO */
+	c->pending = 0;
 	if (cr_peer_identify(src->fd, &peer)) {
 		drop_client(c->srv, c);
 		return;
@@ -321,6 +424,14 @@ static void on_client(struct cr_evsrc *src, uint32_t events)
 		drop_client(c->srv, c);
 		return;
 	}
+	/* Before the memfd: a user at the limit gets no answer, so the plugin applies its
+	 * on_failure, the same as with no agent; the user's other streams are untouched. */
+	if (cr_uid_admit_stream(&c->srv->limits, c->uid) < 0) {
+		log_refusal(c->srv, c->uid, "recorded streams", c->srv->limits.max_streams);
+		drop_client(c->srv, c);
+		return;
+	}
+	c->counted_stream = 1;
 	err = start_stream(c, &h, &peer, rule, purpose);
 	if (err) {
 		/* EPIPE: the plugin stopped waiting (it plays unrecorded); anything else is ours. */

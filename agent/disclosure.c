@@ -117,7 +117,7 @@ void cr_injq_free(struct cr_injq *q)
 	memset(q, 0, sizeof(*q));
 }
 
-int cr_injq_pump(struct cr_injq *q, void *ring)
+int cr_injq_pump(struct cr_injq *q, const struct cr_ring *ring)
 {
 	int16_t piece[CR_DISC_PIECE_FRAMES];
 
@@ -200,10 +200,10 @@ void cr_disc_free(struct cr_disclosure *d)
 	memset(d, 0, sizeof(*d));
 }
 
-static unsigned ring_rate(void *ring)
+static unsigned ring_rate(const struct cr_ring *ring)
 {
-	struct cr_ring_hdr *h = ring;
-	return ring ? atomic_load_explicit(&h->stream_rate, memory_order_acquire) : 0;
+	return ring ? atomic_load_explicit(&cr_ring_hdr(ring)->stream_rate, memory_order_acquire)
+		    : 0;
 }
 
 static int start_clip(struct cr_injq *q, struct cr_announce *a, unsigned rate, uint16_t kind)
@@ -219,7 +219,8 @@ static int start_clip(struct cr_injq *q, struct cr_announce *a, unsigned rate, u
 	return 0;
 }
 
-void cr_disc_pump(struct cr_disclosure *d, void *cap_ring, void *play_ring)
+void cr_disc_pump(struct cr_disclosure *d, const struct cr_ring *cap_ring,
+		  const struct cr_ring *play_ring)
 {
 	unsigned rate;
 
@@ -258,7 +259,7 @@ void cr_disc_pump(struct cr_disclosure *d, void *cap_ring, void *play_ring)
 		cr_injq_pump(&d->play, play_ring);
 }
 
-void cr_disc_fail_tone(struct cr_disclosure *d, void *play_ring, int on)
+void cr_disc_fail_tone(struct cr_disclosure *d, const struct cr_ring *play_ring, int on)
 {
 	unsigned rate = ring_rate(play_ring);
 

@@ -63,7 +63,7 @@ struct cr_injq {
 
 /* Feed as much of q as fits now. Returns 1 while there is more to queue, 0 when done,
  * negative errno on a ring that cannot take disclosure (q is then stopped). */
-int cr_injq_pump(struct cr_injq *q, void *ring);
+int cr_injq_pump(struct cr_injq *q, const struct cr_ring *ring);
 void cr_injq_free(struct cr_injq *q);
 
 enum cr_disc_kind { CR_DISC_EV_ANNOUNCE, CR_DISC_EV_TONE };
@@ -101,10 +101,11 @@ void cr_disc_free(struct cr_disclosure *d);
 
 /* Each tick: start the queues once the ring reports its rate (hw_params done), then feed
  * them. Either ring may be NULL (direction absent right now). */
-void cr_disc_pump(struct cr_disclosure *d, void *cap_ring, void *play_ring);
+void cr_disc_pump(struct cr_disclosure *d, const struct cr_ring *cap_ring,
+		  const struct cr_ring *play_ring);
 
 /* on_failure: tone: while `on`, keep the failure tone queued on the playback ring. */
-void cr_disc_fail_tone(struct cr_disclosure *d, void *play_ring, int on);
+void cr_disc_fail_tone(struct cr_disclosure *d, const struct cr_ring *play_ring, int on);
 
 /* A capture tap record (validated copy): note the disclosure it carried. call_start_ns is
  * the call's CLOCK_MONOTONIC start. */

@@ -34,8 +34,8 @@
 
 #define FORMAT_S16_LE 2
 
-/* Open one stream: returns the mapped ring (and its size) or NULL. */
-static void *open_stream(const char *path, enum cr_dir dir, int *sock_out, size_t *bytes_out)
+/* Open one stream: its mapped ring into *ring. 0 or -1. */
+static int open_stream(const char *path, enum cr_dir dir, int *sock_out, struct cr_ring *ring)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct cr_ctl_hello h = { .magic = CR_CTL_MAGIC, .version = CR_CTL_VERSION,
@@ -59,36 +59,35 @@ static void *open_stream(const char *path, enum cr_dir dir, int *sock_out, size_
 	    send(s, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
 	    recvmsg(s, &msg, 0) != (ssize_t)sizeof(r)) {
 		perror("agent_load: agent socket");
-		return NULL;
+		return -1;
 	}
 	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
 			memcpy(&fd, CMSG_DATA(c), sizeof(fd));
 	if (r.decision != CR_DECIDE_RECORD || fd < 0) {
 		fprintf(stderr, "agent_load: the agent does not record this stream\n");
-		return NULL;
+		return -1;
 	}
 	p = mmap(NULL, r.ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
 	close(fd);
-	if (p == MAP_FAILED || cr_ring_check(p, r.ring_bytes)) {
+	if (p == MAP_FAILED || cr_ring_attach(ring, p, r.ring_bytes)) {
 		fprintf(stderr, "agent_load: bad ring\n");
-		return NULL;
+		return -1;
 	}
-	atomic_fetch_or(&((struct cr_ring_hdr *)p)->state, CR_RING_PRODUCER_ATTACHED);
+	atomic_fetch_or(&cr_ring_hdr(ring)->state, CR_RING_PRODUCER_ATTACHED);
 	*sock_out = s;
-	*bytes_out = r.ring_bytes;
-	return p;
+	return 0;
 }
 
-static void publish(void *ring, unsigned rate)
+static void publish(const struct cr_ring *ring, unsigned rate)
 {
-	struct cr_ring_hdr *h = ring;
+	struct cr_ring_hdr *h = cr_ring_hdr(ring);
 	atomic_store(&h->stream_rate, rate);
 	atomic_store(&h->stream_channels, 2);
 	atomic_store(&h->stream_format, FORMAT_S16_LE);
 }
 
-static void write_rec(void *ring, uint64_t pos, uint64_t t_ns, unsigned rate, uint32_t frames,
+static void write_rec(const struct cr_ring *ring, uint64_t pos, uint64_t t_ns, unsigned rate, uint32_t frames,
 		      const int16_t *pcm)
 {
 	struct cr_rec *rec = cr_ring_reserve(ring, frames * 4);
@@ -107,23 +106,23 @@ static void write_rec(void *ring, uint64_t pos, uint64_t t_ns, unsigned rate, ui
 	rec->t_ns = t_ns;
 	rec->inject_first = rec->inject_frames = 0;
 	memcpy(cr_rec_payload(rec), pcm, (size_t)frames * 4);
-	cr_ring_commit(ring, rec);
+	cr_ring_commit(ring, frames * 4);
 }
 
 static int one_call(const char *path, unsigned seconds, unsigned rate, uint32_t period,
 		    unsigned seed, double ppm)
 {
 	int scap, splay;
-	size_t bcap, bplay;
-	void *cap = open_stream(path, CR_DIR_CAPTURE, &scap, &bcap);
-	void *play = cap ? open_stream(path, CR_DIR_PLAYBACK, &splay, &bplay) : NULL;
+	struct cr_ring capr, playr, *cap = &capr, *play = &playr;
+	int opened = open_stream(path, CR_DIR_CAPTURE, &scap, cap) == 0 &&
+		     open_stream(path, CR_DIR_PLAYBACK, &splay, play) == 0;
 	/* 2 s of noise, low-passed by a running average, looped */
 	size_t loop = (size_t)rate * 2;
 	int16_t *noise = malloc((loop + period) * 2 * sizeof(int16_t));
 	uint32_t x = 2463534242u ^ seed;
 	float acc = 0;
 
-	if (!cap || !play || !noise)
+	if (!opened || !noise)
 		return 1;
 	for (size_t i = 0; i < loop + period; i++) {
 		x ^= x << 13;
@@ -156,8 +155,8 @@ static int one_call(const char *path, unsigned seconds, unsigned rate, uint32_t 
 			ppos += period;
 		}
 	}
-	atomic_fetch_or(&((struct cr_ring_hdr *)cap)->state, CR_RING_PRODUCER_CLOSED);
-	atomic_fetch_or(&((struct cr_ring_hdr *)play)->state, CR_RING_PRODUCER_CLOSED);
+	atomic_fetch_or(&cr_ring_hdr(cap)->state, CR_RING_PRODUCER_CLOSED);
+	atomic_fetch_or(&cr_ring_hdr(play)->state, CR_RING_PRODUCER_CLOSED);
 	close(scap);
 	close(splay);
 	return 0;

@@ -1,5 +1,6 @@
 /* Durable file operations (temp, fsync, rename, fsync directory), after the pattern of
- * OpenSMTPD's queue_fs.c: a crash leaves either the old file or the complete new one. */
+ * OpenSMTPD's queue_fs.c: a crash leaves either the old file or the complete new one. For the
+ * daemons' own directories; files written where a user said go through outdir.h. */
 #include "fsutil.h"
 
 #include <errno.h>
@@ -71,7 +72,11 @@ int cr_write_atomic(const char *dir, const char *name, const void *data, size_t 
 	if (snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name) >= (int)sizeof(tmp) ||
 	    snprintf(final, sizeof(final), "%s/%s", dir, name) >= (int)sizeof(final))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* Never through a link at the temporary name; one left by a crash is removed first
+	 * (unlink removes a link itself, not what it points to). */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
 	rc = cr_write_all(fd, data, len);

@@ -8,7 +8,10 @@
 
 /* mkdir -p with `mode` for created components. Returns 0 or -errno. */
 int cr_mkdir_p(const char *path, mode_t mode);
-/* Write `len` bytes to dir/name atomically and durably (mode for a new file). 0 or -errno. */
+/* Write `len` bytes to dir/name atomically and durably (mode for a new file), through the
+ * temporary name dir/.name.tmp, which is never followed if it is a link. For directories the
+ * program owns (spool, archive data); a directory a user names goes through outdir.h.
+ * 0 or -errno. */
 int cr_write_atomic(const char *dir, const char *name, const void *data, size_t len, mode_t mode);
 /* fsync a directory by path. 0 or -errno. */
 int cr_fsync_dir(const char *dir);

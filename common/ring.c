@@ -6,70 +6,93 @@
 #include <errno.h>
 #include <string.h>
 
-static inline struct cr_ring_hdr *hdr_of(void *base)
-{
-	return (struct cr_ring_hdr *)base;
-}
-
-static inline unsigned char *data_of(void *base)
-{
-	return (unsigned char *)base + CR_RING_HDR_BYTES;
-}
-
 static int is_pow2(uint32_t v)
 {
 	return v && !(v & (v - 1));
 }
 
-int cr_ring_init(void *base, size_t map_bytes, uint32_t data_bytes)
-{
-	return cr_ring_init_inject(base, map_bytes, data_bytes, 0);
-}
-
 #define CR_INJECT_MIN (4u * 1024u)
 #define CR_INJECT_MAX (16u * 1024u * 1024u)
 
-int cr_ring_init_inject(void *base, size_t map_bytes, uint32_t data_bytes, uint32_t inject_bytes)
+/* The geometry of a ring: sizes in range, every area inside a mapping of map_bytes. */
+static int geometry_ok(const struct cr_ring *g)
 {
-	struct cr_ring_hdr *h = hdr_of(base);
+	if (g->map_bytes < CR_RING_HDR_BYTES || !is_pow2(g->data_bytes) ||
+	    g->data_bytes < CR_RING_MIN_DATA || g->data_bytes > CR_RING_MAX_DATA ||
+	    g->map_bytes < cr_ring_layout_bytes(g->data_bytes))
+		return 0;
+	if (!g->inject_offset)
+		return g->inject_bytes == 0;
+	return g->inject_offset == CR_RING_HDR_BYTES + g->data_bytes && is_pow2(g->inject_bytes) &&
+	       g->inject_bytes >= CR_INJECT_MIN && g->inject_bytes <= CR_INJECT_MAX &&
+	       g->map_bytes >= cr_ring_layout_bytes_inject(g->data_bytes, g->inject_bytes);
+}
 
-	if (!is_pow2(data_bytes) || data_bytes < CR_RING_MIN_DATA || data_bytes > CR_RING_MAX_DATA ||
-	    map_bytes < cr_ring_layout_bytes_inject(data_bytes, inject_bytes))
-		return -EINVAL;
-	if (inject_bytes && (!is_pow2(inject_bytes) || inject_bytes < CR_INJECT_MIN ||
-			     inject_bytes > CR_INJECT_MAX))
+int cr_ring_init(struct cr_ring *r, void *base, size_t map_bytes, uint32_t data_bytes)
+{
+	return cr_ring_init_inject(r, base, map_bytes, data_bytes, 0);
+}
+
+int cr_ring_init_inject(struct cr_ring *r, void *base, size_t map_bytes, uint32_t data_bytes,
+			uint32_t inject_bytes)
+{
+	struct cr_ring g = { base, map_bytes, data_bytes,
+			     inject_bytes ? CR_RING_HDR_BYTES + data_bytes : 0, inject_bytes };
+	struct cr_ring_hdr *h = base;
+
+	if (!geometry_ok(&g))
 		return -EINVAL;
 	memset(h, 0, sizeof(*h));
 	h->magic = CR_RING_MAGIC;
 	h->version = CR_RING_VERSION;
 	h->hdr_bytes = CR_RING_HDR_BYTES;
 	h->data_bytes = data_bytes;
+	h->inject_offset = g.inject_offset;
+	h->inject_bytes = g.inject_bytes;
 	atomic_store_explicit(&h->head, 0, memory_order_relaxed);
 	atomic_store_explicit(&h->tail, 0, memory_order_relaxed);
 	atomic_store_explicit(&h->dropped_frames, 0, memory_order_relaxed);
-	if (inject_bytes) {
-		h->inject_offset = CR_RING_HDR_BYTES + data_bytes;
-		h->inject_bytes = inject_bytes;
-	}
 	atomic_store_explicit(&h->state, 0, memory_order_release);
+	*r = g;
 	return 0;
 }
 
-int cr_ring_check(const void *base, size_t map_bytes)
+/* A field of the shared header, read exactly once. */
+static inline uint32_t read_once(const uint32_t *p)
+{
+	return *(const volatile uint32_t *)p;
+}
+
+int cr_ring_attach(struct cr_ring *r, void *base, size_t map_bytes)
 {
 	const struct cr_ring_hdr *h = base;
+	struct cr_ring g = { base, map_bytes, 0, 0, 0 };
 
-	if (map_bytes < CR_RING_HDR_BYTES || h->magic != CR_RING_MAGIC ||
-	    h->version != CR_RING_VERSION || h->hdr_bytes != CR_RING_HDR_BYTES ||
-	    !is_pow2(h->data_bytes) || h->data_bytes < CR_RING_MIN_DATA ||
-	    h->data_bytes > CR_RING_MAX_DATA || map_bytes < cr_ring_layout_bytes(h->data_bytes))
+	memset(r, 0, sizeof(*r));
+	if (map_bytes < CR_RING_HDR_BYTES || read_once(&h->magic) != CR_RING_MAGIC ||
+	    read_once(&h->version) != CR_RING_VERSION || read_once(&h->hdr_bytes) != CR_RING_HDR_BYTES)
 		return -EPROTO;
-	if (h->inject_offset &&
-	    (h->inject_offset != CR_RING_HDR_BYTES + h->data_bytes || !is_pow2(h->inject_bytes) ||
-	     h->inject_bytes < CR_INJECT_MIN || h->inject_bytes > CR_INJECT_MAX ||
-	     map_bytes < cr_ring_layout_bytes_inject(h->data_bytes, h->inject_bytes)))
+	g.data_bytes = read_once(&h->data_bytes);
+	g.inject_offset = read_once(&h->inject_offset);
+	g.inject_bytes = g.inject_offset ? read_once(&h->inject_bytes) : 0;
+	if (!geometry_ok(&g))
 		return -EPROTO;
+	*r = g;
 	return 0;
+}
+
+/* The shared header still says what it said when the ring was set up. The geometry used is
+ * the private copy either way; a header changed under the consumer means a producer that
+ * writes where it should not, whose stream is better abandoned. */
+static int header_intact(const struct cr_ring *r)
+{
+	const struct cr_ring_hdr *h = cr_ring_hdr(r);
+
+	return read_once(&h->magic) == CR_RING_MAGIC && read_once(&h->version) == CR_RING_VERSION &&
+	       read_once(&h->hdr_bytes) == CR_RING_HDR_BYTES &&
+	       read_once(&h->data_bytes) == r->data_bytes &&
+	       read_once(&h->inject_offset) == r->inject_offset &&
+	       (!r->inject_offset || read_once(&h->inject_bytes) == r->inject_bytes);
 }
 
 /* --- the SPSC core under both rings --------------------------------------------------------
@@ -102,19 +125,20 @@ _Static_assert(offsetof(struct cr_inj, bytes) == offsetof(struct spsc_rec, bytes
 		       offsetof(struct cr_inj, kind) == offsetof(struct spsc_rec, kind),
 	       "a disclosure record starts like every ring record");
 
-static inline struct spsc tap_ring(void *base)
+static inline struct spsc tap_ring(const struct cr_ring *r)
 {
-	struct cr_ring_hdr *h = hdr_of(base);
+	struct cr_ring_hdr *h = cr_ring_hdr(r);
 
-	return (struct spsc){ &h->head, &h->tail, data_of(base), h->data_bytes, CR_REC_PAD };
+	return (struct spsc){ &h->head, &h->tail, (unsigned char *)r->base + CR_RING_HDR_BYTES,
+			      r->data_bytes, CR_REC_PAD };
 }
 
-static inline struct spsc inject_ring(void *base)
+static inline struct spsc inject_ring(const struct cr_ring *r)
 {
-	struct cr_ring_hdr *h = hdr_of(base);
+	struct cr_ring_hdr *h = cr_ring_hdr(r);
 
 	return (struct spsc){ &h->inject_head, &h->inject_tail,
-			      (unsigned char *)base + h->inject_offset, h->inject_bytes,
+			      (unsigned char *)r->base + r->inject_offset, r->inject_bytes,
 			      CR_INJ_PAD };
 }
 
@@ -130,8 +154,11 @@ static inline void *spsc_reserve(const struct spsc *r, uint64_t need)
 	uint64_t pad = need > to_end ? to_end : 0;
 	struct spsc_rec *rec;
 
-	/* head - tail > size: the other side wrote nonsense into tail; take it as full. */
-	if (need > r->size / 2 || head - tail > r->size || head + pad + need - tail > r->size)
+	/* head - tail > size: the other side wrote nonsense into tail; a head that is not a
+	 * multiple of 8: into head (only the producer should write it). Either way the ring is
+	 * taken as full: nothing is written, and nothing outside the area. */
+	if (need > r->size / 2 || (head & 7u) || head - tail > r->size ||
+	    head + pad + need - tail > r->size)
 		return NULL;
 	if (pad) {
 		rec = (struct spsc_rec *)(r->data + off);
@@ -163,7 +190,10 @@ static inline const unsigned char *spsc_peek(const struct spsc *r, uint32_t min_
 					     uint32_t *bytes, uint16_t *kind, int *err)
 {
 	*err = 0;
-	for (;;) {
+	/* A filler never starts at offset 0 (a record that fits nowhere else fits there), so a
+	 * well-behaved producer puts at most one before a record: at most two turns, whatever the
+	 * other side writes while we read. */
+	for (int turn = 0; turn < 2; turn++) {
 		uint64_t tail = atomic_load_explicit(r->tail, memory_order_relaxed);
 		uint64_t head = atomic_load_explicit(r->head, memory_order_acquire);
 		uint32_t off = (uint32_t)(tail & (r->size - 1));
@@ -207,38 +237,38 @@ static inline void spsc_release(const struct spsc *r, uint32_t bytes)
 
 /* --- the tap ring: the plugin produces, the agent consumes -------------------------------- */
 
-struct cr_rec *cr_ring_reserve(void *base, uint32_t payload)
+struct cr_rec *cr_ring_reserve(const struct cr_ring *r, uint32_t payload)
 {
-	struct spsc r = tap_ring(base);
+	struct spsc q = tap_ring(r);
 
-	return spsc_reserve(&r, ((uint64_t)CR_REC_HDR_BYTES + payload + 7u) & ~(uint64_t)7u);
+	return spsc_reserve(&q, ((uint64_t)CR_REC_HDR_BYTES + payload + 7u) & ~(uint64_t)7u);
 }
 
-void cr_ring_commit(void *base, struct cr_rec *rec)
+void cr_ring_commit(const struct cr_ring *r, uint32_t payload)
 {
-	struct spsc r = tap_ring(base);
+	struct spsc q = tap_ring(r);
 
-	spsc_commit(&r, rec->bytes);
+	spsc_commit(&q, (uint32_t)(((uint64_t)CR_REC_HDR_BYTES + payload + 7u) & ~(uint64_t)7u));
 }
 
-void cr_ring_drop(void *base, uint32_t frames)
+void cr_ring_drop(const struct cr_ring *r, uint32_t frames)
 {
-	atomic_fetch_add_explicit(&hdr_of(base)->dropped_frames, frames, memory_order_relaxed);
+	atomic_fetch_add_explicit(&cr_ring_hdr(r)->dropped_frames, frames, memory_order_relaxed);
 }
 
-const void *cr_ring_peek(void *base, size_t map_bytes, struct cr_rec *hdr, int *err)
+const void *cr_ring_peek(const struct cr_ring *r, struct cr_rec *hdr, int *err)
 {
-	struct spsc r;
+	struct spsc q;
 	const unsigned char *rec;
 	uint32_t bytes;
 	uint16_t kind;
 
-	if (cr_ring_check(base, map_bytes) < 0) {
+	if (!header_intact(r)) {
 		*err = -EPROTO;
 		return NULL;
 	}
-	r = tap_ring(base);
-	rec = spsc_peek(&r, CR_REC_HDR_BYTES, &bytes, &kind, err);
+	q = tap_ring(r);
+	rec = spsc_peek(&q, CR_REC_HDR_BYTES, &bytes, &kind, err);
 	if (!rec)
 		return NULL;
 	memcpy(hdr, rec, sizeof(*hdr));
@@ -253,30 +283,29 @@ const void *cr_ring_peek(void *base, size_t map_bytes, struct cr_rec *hdr, int *
 	return rec + CR_REC_HDR_BYTES;
 }
 
-void cr_ring_release(void *base, const struct cr_rec *hdr)
+void cr_ring_release(const struct cr_ring *r, const struct cr_rec *hdr)
 {
-	struct spsc r = tap_ring(base);
+	struct spsc q = tap_ring(r);
 
-	spsc_release(&r, hdr->bytes);
+	spsc_release(&q, hdr->bytes);
 }
 
 /* --- the disclosure ring: the agent produces, the plugin consumes ------------------------- */
 
-int cr_inject_write(void *base, uint16_t kind, uint32_t rate, uint64_t id, const int16_t *samples,
-		    uint32_t frames)
+int cr_inject_write(const struct cr_ring *r, uint16_t kind, uint32_t rate, uint64_t id,
+		    const int16_t *samples, uint32_t frames)
 {
-	struct cr_ring_hdr *h = hdr_of(base);
-	struct spsc r;
+	struct spsc q;
 	struct cr_inj *rec;
 	uint64_t need;
 
-	if (!h->inject_offset || (kind != CR_INJ_REPLACE && kind != CR_INJ_ADD) || frames == 0)
+	if (!r->inject_offset || (kind != CR_INJ_REPLACE && kind != CR_INJ_ADD) || frames == 0)
 		return -EINVAL;
 	need = ((uint64_t)CR_INJ_HDR_BYTES + (uint64_t)frames * 2u + 7u) & ~(uint64_t)7u;
-	if (need > h->inject_bytes / 2)
+	if (need > r->inject_bytes / 2)
 		return -EINVAL; /* could never fit */
-	r = inject_ring(base);
-	rec = spsc_reserve(&r, need);
+	q = inject_ring(r);
+	rec = spsc_reserve(&q, need);
 	if (!rec)
 		return -ENOSPC;
 	rec->kind = kind;
@@ -285,31 +314,35 @@ int cr_inject_write(void *base, uint16_t kind, uint32_t rate, uint64_t id, const
 	rec->rate = rate;
 	rec->id = id;
 	memcpy((unsigned char *)rec + CR_INJ_HDR_BYTES, samples, (size_t)frames * 2u);
-	spsc_commit(&r, rec->bytes);
+	spsc_commit(&q, (uint32_t)need);
 	return 0;
 }
 
-uint64_t cr_inject_pending(void *base)
+uint64_t cr_inject_pending(const struct cr_ring *r)
 {
-	struct cr_ring_hdr *h = hdr_of(base);
+	struct cr_ring_hdr *h = cr_ring_hdr(r);
+	uint64_t n;
 
-	return atomic_load_explicit(&h->inject_head, memory_order_relaxed) -
-	       atomic_load_explicit(&h->inject_tail, memory_order_acquire);
+	if (!r->inject_offset)
+		return 0;
+	n = atomic_load_explicit(&h->inject_head, memory_order_relaxed) -
+	    atomic_load_explicit(&h->inject_tail, memory_order_acquire);
+	return n > r->inject_bytes ? r->inject_bytes : n;
 }
 
-const int16_t *cr_inject_peek(void *base, struct cr_inj *hdr)
+const int16_t *cr_inject_peek(const struct cr_ring *r, struct cr_inj *hdr)
 {
-	struct spsc r;
+	struct spsc q;
 	const unsigned char *rec;
 	uint32_t bytes;
 	uint16_t kind;
 	int err;
 
-	if (!hdr_of(base)->inject_offset)
+	if (!r->inject_offset)
 		return NULL;
-	r = inject_ring(base);
+	q = inject_ring(r);
 	/* Something invalid in the area is treated as nothing to mix. */
-	rec = spsc_peek(&r, CR_INJ_HDR_BYTES, &bytes, &kind, &err);
+	rec = spsc_peek(&q, CR_INJ_HDR_BYTES, &bytes, &kind, &err);
 	if (!rec)
 		return NULL;
 	memcpy(hdr, rec, sizeof(*hdr));
@@ -323,9 +356,9 @@ const int16_t *cr_inject_peek(void *base, struct cr_inj *hdr)
 	return (const int16_t *)(rec + CR_INJ_HDR_BYTES);
 }
 
-void cr_inject_release(void *base, const struct cr_inj *hdr)
+void cr_inject_release(const struct cr_ring *r, const struct cr_inj *hdr)
 {
-	struct spsc r = inject_ring(base);
+	struct spsc q = inject_ring(r);
 
-	spsc_release(&r, hdr->bytes);
+	spsc_release(&q, hdr->bytes);
 }

@@ -2,11 +2,16 @@
  *
  * The agent creates a memfd, seals its size, sizes it with cr_ring_layout_bytes() and
  * initialises it with cr_ring_init(); the plugin receives the fd over the control socket
- * (SCM_RIGHTS), maps it and writes records. The producer never waits: when a record does not
- * fit it counts the frames as dropped and the agent sees a gap in the frame positions.
+ * (SCM_RIGHTS), maps it, attaches with cr_ring_attach() and writes records. The producer never
+ * waits: when a record does not fit it counts the frames as dropped and the agent sees a gap in
+ * the frame positions.
  *
- * The consumer must treat everything in the mapping as untrusted input: the producer runs in
- * somebody else's process. cr_ring_peek() validates every record it returns.
+ * Each side treats everything in the mapping as untrusted: the other side runs in another
+ * process (the plugin in somebody else's) and can rewrite any byte at any moment. So each side
+ * works through its own struct cr_ring, with the geometry (sizes and offsets of the areas)
+ * copied out of the header once and checked against the mapping's real size; the geometry in
+ * the shared header is never read again. Every counter and record length read from the
+ * mapping is bounded by that private geometry before it is used as an offset or a length.
  *
  * This file is compiled into the plugin, so it uses libc only and nothing in the producer path
  * allocates, locks or makes a system call.
@@ -125,6 +130,23 @@ CR_PIN_AT(struct cr_rec, t_ns, 32);
 CR_PIN_AT(struct cr_rec, inject_first, 40);
 CR_PIN_AT(struct cr_rec, inject_frames, 44);
 
+/* One side's view of a mapped ring. Filled by cr_ring_init*() (the side that made it) or
+ * cr_ring_attach() (the side it was handed to), then read-only: the audio callback reads it
+ * without a lock. base NULL: no ring. */
+struct cr_ring {
+	void *base;             /* the mapping */
+	size_t map_bytes;       /* its length */
+	uint32_t data_bytes;    /* the tap area's capacity, a power of two */
+	uint32_t inject_offset; /* the disclosure area's offset from base, 0 when there is none */
+	uint32_t inject_bytes;  /* its capacity, a power of two */
+};
+
+/* The shared header (its counters and flags; never its geometry, see above). */
+static inline struct cr_ring_hdr *cr_ring_hdr(const struct cr_ring *r)
+{
+	return (struct cr_ring_hdr *)r->base;
+}
+
 /* Size of the memfd for a data area of `data_bytes` (power of two). */
 static inline size_t cr_ring_layout_bytes(uint32_t data_bytes)
 {
@@ -137,22 +159,27 @@ static inline size_t cr_ring_layout_bytes_inject(uint32_t data_bytes, uint32_t i
 	return (size_t)CR_RING_HDR_BYTES + data_bytes + inject_bytes;
 }
 
-/* Consumer side: initialise a freshly mapped, zeroed area. Returns 0 or -EINVAL. */
-int cr_ring_init(void *base, size_t map_bytes, uint32_t data_bytes);
+/* Consumer side (the agent): initialise a freshly mapped, zeroed area of map_bytes at base and
+ * *r for it. Returns 0 or -EINVAL. */
+int cr_ring_init(struct cr_ring *r, void *base, size_t map_bytes, uint32_t data_bytes);
 /* The same with a disclosure area of inject_bytes (power of two, 4 KiB .. 16 MiB). */
-int cr_ring_init_inject(void *base, size_t map_bytes, uint32_t data_bytes, uint32_t inject_bytes);
+int cr_ring_init_inject(struct cr_ring *r, void *base, size_t map_bytes, uint32_t data_bytes,
+			uint32_t inject_bytes);
 
-/* Producer side: check a mapping received from the agent. Returns 0 or -EPROTO. */
-int cr_ring_check(const void *base, size_t map_bytes);
+/* Producer side (the plugin): check a mapping of map_bytes received from the agent (map_bytes
+ * no more than the memfd really holds) and copy its geometry into *r. 0 or -EPROTO. */
+int cr_ring_attach(struct cr_ring *r, void *base, size_t map_bytes);
 
 /* Producer: reserve room for a record with `payload` bytes. Returns the record (header to be
- * filled by the caller except `bytes`, which is set) or NULL when the ring is full. May write
- * a PAD record first. Real-time safe. */
-struct cr_rec *cr_ring_reserve(void *base, uint32_t payload);
-/* Producer: publish the record returned by the last cr_ring_reserve(). */
-void cr_ring_commit(void *base, struct cr_rec *rec);
+ * filled by the caller except `bytes`, which is set) or NULL when the ring is full, or when the
+ * counters in shared memory make no sense (then it stays "full": frames are dropped, never
+ * written out of bounds). May write a PAD record first. Real-time safe. */
+struct cr_rec *cr_ring_reserve(const struct cr_ring *r, uint32_t payload);
+/* Producer: publish the record of `payload` bytes returned by the last cr_ring_reserve(). The
+ * length comes from the caller, not from the record's header in shared memory. */
+void cr_ring_commit(const struct cr_ring *r, uint32_t payload);
 /* Producer: count frames that could not be stored. */
-void cr_ring_drop(void *base, uint32_t frames);
+void cr_ring_drop(const struct cr_ring *r, uint32_t frames);
 
 static inline void *cr_rec_payload(struct cr_rec *rec)
 {
@@ -163,10 +190,10 @@ static inline void *cr_rec_payload(struct cr_rec *rec)
  * process and may change shared memory at any moment, so the validated header is COPIED into
  * *hdr and only that copy may be used; the return value points at the payload
  * (hdr->frames * hdr->frame_bytes bytes are in bounds). Returns NULL when empty, or NULL with
- * *err = -EPROTO when the producer wrote something invalid (abandon the stream).
- * The payload stays valid until cr_ring_release(base, hdr). */
-const void *cr_ring_peek(void *base, size_t map_bytes, struct cr_rec *hdr, int *err);
-void cr_ring_release(void *base, const struct cr_rec *hdr);
+ * *err = -EPROTO when the producer wrote something invalid, records or header (abandon the
+ * stream). The payload stays valid until cr_ring_release(r, hdr). */
+const void *cr_ring_peek(const struct cr_ring *r, struct cr_rec *hdr, int *err);
+void cr_ring_release(const struct cr_ring *r, const struct cr_rec *hdr);
 
 /* Disclosure records (agent -> plugin). Samples are signed 16-bit mono at `rate`, which must
  * equal the stream's rate (the plugin skips records at any other rate); the plugin converts
@@ -194,14 +221,15 @@ CR_PIN_AT(struct cr_inj, id, 16);
 
 /* Agent: append one disclosure record. 0, -ENOSPC when it does not fit now (retry later),
  * -EINVAL when the ring has no inject area or the record could never fit. */
-int cr_inject_write(void *base, uint16_t kind, uint32_t rate, uint64_t id, const int16_t *samples,
-		    uint32_t frames);
-/* Agent: bytes of disclosure audio queued and not yet consumed by the plugin. */
-uint64_t cr_inject_pending(void *base);
+int cr_inject_write(const struct cr_ring *r, uint16_t kind, uint32_t rate, uint64_t id,
+		    const int16_t *samples, uint32_t frames);
+/* Agent: bytes of disclosure audio queued and not yet consumed by the plugin (at most the
+ * area's capacity, whatever the plugin wrote into its counter). */
+uint64_t cr_inject_pending(const struct cr_ring *r);
 /* Plugin: the next disclosure record, validated and copied into *hdr; returns its samples or
  * NULL when there is none (or the area is corrupt, which the plugin treats as none). Real-time
  * safe. Release with cr_inject_release() once every frame is used. */
-const int16_t *cr_inject_peek(void *base, struct cr_inj *hdr);
-void cr_inject_release(void *base, const struct cr_inj *hdr);
+const int16_t *cr_inject_peek(const struct cr_ring *r, struct cr_inj *hdr);
+void cr_inject_release(const struct cr_ring *r, const struct cr_inj *hdr);
 
 #endif

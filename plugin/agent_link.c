@@ -138,8 +138,10 @@ static int recv_reply(int sock, int64_t deadline, struct cr_ctl_reply *reply, in
 }
 
 /* Maps the ring the agent passed. The size must be sealed: a ring that could shrink under us
- * would turn a later write into SIGBUS inside the application. */
-static int map_ring(int fd, uint32_t ring_bytes, void **ring_out)
+ * would turn a later write into SIGBUS inside the application. The geometry is copied out of
+ * the header here, checked against what the memfd really holds (fstat), and never read from
+ * shared memory again: whoever holds the memfd can rewrite the header at any time. */
+static int map_ring(int fd, uint32_t ring_bytes, struct cr_ring *ring)
 {
 	struct stat st;
 	void *p;
@@ -160,12 +162,11 @@ static int map_ring(int fd, uint32_t ring_bytes, void **ring_out)
 	p = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
-	err = cr_ring_check(p, ring_bytes);
+	err = cr_ring_attach(ring, p, ring_bytes);
 	if (err < 0) {
 		munmap(p, ring_bytes);
 		return err;
 	}
-	*ring_out = p;
 	return 0;
 }
 
@@ -178,8 +179,7 @@ int agent_link_open(struct agent_link *link, const char *path, enum cr_dir dir,
 	int err;
 
 	link->sock = -1;
-	link->ring = NULL;
-	link->ring_bytes = 0;
+	memset(&link->ring, 0, sizeof(link->ring));
 	*decision = CR_DECIDE_PASS;
 
 	err = connect_agent(path, &link->sock);
@@ -204,9 +204,8 @@ int agent_link_open(struct agent_link *link, const char *path, enum cr_dir dir,
 	if (err < 0)
 		goto fail;
 	close(fd);
-	link->ring_bytes = reply.ring_bytes;
-	atomic_fetch_or_explicit(&((struct cr_ring_hdr *)link->ring)->state,
-				 CR_RING_PRODUCER_ATTACHED, memory_order_release);
+	atomic_fetch_or_explicit(&cr_ring_hdr(&link->ring)->state, CR_RING_PRODUCER_ATTACHED,
+				 memory_order_release);
 	*decision = CR_DECIDE_RECORD;
 	return 0;
 
@@ -219,10 +218,9 @@ fail:
 
 void agent_link_close(struct agent_link *link)
 {
-	if (link->ring) {
-		munmap(link->ring, link->ring_bytes);
-		link->ring = NULL;
-		link->ring_bytes = 0;
+	if (link->ring.base) {
+		munmap(link->ring.base, link->ring.map_bytes);
+		memset(&link->ring, 0, sizeof(link->ring));
 	}
 	if (link->sock >= 0) {
 		close(link->sock);

@@ -7,14 +7,15 @@
 #include <stddef.h>
 
 #include "ctl.h"
+#include "ring.h"
 
 /* Plugin internals: not exported from the .so loaded into every audio application. */
 #pragma GCC visibility push(hidden)
 
 struct agent_link {
-	int sock;          /* -1 when not connected */
-	void *ring;        /* mapped ring (RECORD only), else NULL */
-	size_t ring_bytes; /* size of the mapping */
+	int sock;            /* -1 when not connected */
+	struct cr_ring ring; /* the mapped ring (RECORD only; else ring.base is NULL), with its
+			      * geometry copied and checked against the memfd's size at map time */
 };
 
 /* Asks the agent at `path` whether this stream is recorded, waiting at most

@@ -5,18 +5,23 @@
 #include "fork_guard.h"
 #include "mix.h"
 
-void inject_attach(struct inject *in, void *ring)
+/* Records taken per transfer at most, used or skipped: a hostile agent refilling the ring as
+ * fast as the plugin skips its records cannot keep the audio thread busy. The agent queues
+ * 100 ms pieces, so this is 6.4 s of disclosure, more than any transfer. */
+#define MAX_RECORDS_PER_MIX 64
+
+void inject_attach(struct inject *in, const struct cr_ring *ring)
 {
 	memset(in, 0, sizeof(*in));
 	in->generation = fork_guard_generation();
-	/* Rings without a disclosure area never carry records. */
-	if (ring && ((const struct cr_ring_hdr *)ring)->inject_offset)
+	/* Rings without a disclosure area never carry records (the plugin's own geometry). */
+	if (ring && ring->inject_offset)
 		in->ring = ring;
 }
 
 bool inject_pending(const struct inject *in)
 {
-	struct cr_ring_hdr *h = in->ring;
+	struct cr_ring_hdr *h = in->ring ? cr_ring_hdr(in->ring) : NULL;
 
 	if (!h || in->generation != fork_guard_generation())
 		return false; /* a forked child must not consume the parent's records */
@@ -26,12 +31,16 @@ bool inject_pending(const struct inject *in)
 	       atomic_load_explicit(&h->inject_tail, memory_order_relaxed);
 }
 
-/* Makes a record current: the next one at the stream's rate. */
-static bool next_record(struct inject *in, unsigned int rate)
+/* Makes a record current: the next one at the stream's rate, taking at most *budget. */
+static bool next_record(struct inject *in, unsigned int rate, unsigned int *budget)
 {
 	while (!in->have) {
-		const int16_t *s = cr_inject_peek(in->ring, &in->hdr);
+		const int16_t *s;
 
+		if (*budget == 0)
+			return false;
+		(*budget)--;
+		s = cr_inject_peek(in->ring, &in->hdr);
 		if (!s)
 			return false;
 		if (in->hdr.rate != rate || in->hdr.frames == 0) {
@@ -50,10 +59,11 @@ uint32_t inject_mix(struct inject *in, unsigned int rate, const snd_pcm_channel_
 		    snd_pcm_uframes_t frames)
 {
 	snd_pcm_uframes_t done = 0;
+	unsigned int budget = MAX_RECORDS_PER_MIX;
 
 	if (!inject_pending(in) || !mix_format_supported(format))
 		return 0;
-	while (done < frames && next_record(in, rate)) {
+	while (done < frames && next_record(in, rate, &budget)) {
 		snd_pcm_uframes_t n = in->hdr.frames - in->used;
 
 		if (n > frames - done)

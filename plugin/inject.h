@@ -1,6 +1,7 @@
 /* The plugin's side of the disclosure ring (common/ring.h): takes the agent's queued records
  * of 16-bit mono audio and mixes them into the stream, one record after another, keeping the
- * position inside a record across transfers. Real-time safe. */
+ * position inside a record across transfers. Real-time safe, and bounded: what the agent writes
+ * into the ring can make a record be skipped, never an access outside the ring or a loop. */
 #ifndef CALLREC_INJECT_H
 #define CALLREC_INJECT_H
 
@@ -15,7 +16,7 @@
 #pragma GCC visibility push(hidden)
 
 struct inject {
-	void *ring;              /* NULL: nothing can be injected */
+	const struct cr_ring *ring; /* plugin-private view; NULL: nothing can be injected */
 	unsigned int generation; /* fork generation of the process that attached (one consumer) */
 	struct cr_inj hdr;       /* validated copy of the record in progress */
 	const int16_t *samples;  /* its samples (in the ring, valid until released) */
@@ -23,7 +24,7 @@ struct inject {
 	bool have;               /* a record is in progress */
 };
 
-void inject_attach(struct inject *in, void *ring);
+void inject_attach(struct inject *in, const struct cr_ring *ring);
 
 /* Cheap test for the hot path: a record is in progress or queued. */
 bool inject_pending(const struct inject *in);

@@ -69,11 +69,10 @@ static void capture_mixed(struct callrec *cr, const snd_pcm_channel_area_t *dst_
 /* on_failure block without an agent, or the agent's CR_RING_CTL_MUTE (its on_failure block). */
 static bool capture_muted(struct callrec *cr)
 {
-	struct cr_ring_hdr *h = cr->tap.ring;
-
 	if (cr->block)
 		return true;
-	return h && (atomic_load_explicit(&h->control, memory_order_relaxed) & CR_RING_CTL_MUTE);
+	return cr->tap.ring && (atomic_load_explicit(&cr_ring_hdr(cr->tap.ring)->control,
+						     memory_order_relaxed) & CR_RING_CTL_MUTE);
 }
 
 static snd_pcm_sframes_t callrec_transfer(snd_pcm_extplug_t *ext,
@@ -91,7 +90,7 @@ static snd_pcm_sframes_t callrec_transfer(snd_pcm_extplug_t *ext,
 	/* The agent came back after a restart (reconnect.h): continue in its new ring. Not in a
 	 * forked child, which never writes or reads a ring. */
 	if (cr->rc) {
-		void *ring = reconnect_ring(cr->rc);
+		const struct cr_ring *ring = reconnect_ring(cr->rc);
 
 		if (ring != cr->tap.ring && cr->tap.generation == fork_guard_generation()) {
 			tap_switch(&cr->tap, ring);
@@ -192,12 +191,13 @@ static int open_extplug(snd_pcm_t **pcmp, const char *name, snd_config_t *root,
 	cr->link = *link;
 	/* A recorded stream is watched by the control thread; should that fail, it is recorded
 	 * until its agent goes, as before. */
-	if (cr->link.ring)
+	if (cr->link.ring.base)
 		reconnect_register(&cr->rc, &cr->link, cfg->agent_path, link_dir(stream), cfg->line,
 				   name);
 	cr->block = failure == ON_FAILURE_BLOCK;
 	cr->want_tone = failure == ON_FAILURE_TONE;
-	tap_attach(&cr->tap, cr->rc ? reconnect_ring(cr->rc) : cr->link.ring);
+	tap_attach(&cr->tap, cr->rc ? reconnect_ring(cr->rc)
+				    : cr->link.ring.base ? &cr->link.ring : NULL);
 	inject_attach(&cr->inject, cr->tap.ring);
 	cr->ext.version = SND_PCM_EXTPLUG_VERSION;
 	cr->ext.name = "callrec";

@@ -71,10 +71,10 @@ static void wake(void)
 	}
 }
 
-static void write_params(void *ring, snd_pcm_format_t format, unsigned int channels,
-			 unsigned int rate)
+static void write_params(const struct cr_ring *ring, snd_pcm_format_t format,
+			 unsigned int channels, unsigned int rate)
 {
-	struct cr_ring_hdr *h = ring;
+	struct cr_ring_hdr *h = cr_ring_hdr(ring);
 
 	atomic_store_explicit(&h->stream_format, (int32_t)format, memory_order_relaxed);
 	atomic_store_explicit(&h->stream_channels, channels, memory_order_relaxed);
@@ -119,13 +119,13 @@ static void try_reconnect(struct rc_stream *s, int64_t now)
 		return;
 	}
 	if (s->configured)
-		write_params(link.ring, s->format, s->channels, s->rate);
+		write_params(&link.ring, s->format, s->channels, s->rate);
 	s->rings[s->nrings] = link.ring;
-	s->ring_bytes[s->nrings] = link.ring_bytes;
-	s->nrings++;
 	s->sock = link.sock;
-	/* Publish last: the header writes above happen before transfer can see the ring. */
-	atomic_store_explicit(&s->ring, link.ring, memory_order_release);
+	/* Publish last: the entry and the header writes above happen before transfer can see
+	 * the ring. */
+	atomic_store_explicit(&s->ring, &s->rings[s->nrings], memory_order_release);
+	s->nrings++;
 }
 
 static void *control_thread(void *arg)
@@ -215,9 +215,8 @@ int reconnect_register(struct rc_stream **out, struct agent_link *link, const ch
 	snprintf(s->pcm, sizeof(s->pcm), "%s", pcm_name ? pcm_name : "");
 	s->sock = link->sock;
 	s->rings[0] = link->ring;
-	s->ring_bytes[0] = link->ring_bytes;
 	s->nrings = 1;
-	atomic_init(&s->ring, link->ring);
+	atomic_init(&s->ring, &s->rings[0]);
 
 	pthread_mutex_lock(&lock);
 	while (joining)
@@ -235,8 +234,7 @@ int reconnect_register(struct rc_stream **out, struct agent_link *link, const ch
 		return err;
 	}
 	link->sock = -1;
-	link->ring = NULL;
-	link->ring_bytes = 0;
+	memset(&link->ring, 0, sizeof(link->ring));
 	*out = s;
 	return 0;
 }
@@ -295,6 +293,6 @@ void reconnect_unregister(struct rc_stream *s)
 	if (s->sock >= 0)
 		close(s->sock);
 	for (k = 0; k < s->nrings; k++)
-		munmap(s->rings[k], s->ring_bytes[k]);
+		munmap(s->rings[k].base, s->rings[k].map_bytes);
 	free(s);
 }

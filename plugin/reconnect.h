@@ -24,15 +24,18 @@
 #define RECONNECT_MAX_RINGS 8 /* rings per stream kept mapped; beyond that, stop reconnecting */
 
 struct rc_stream {
-	_Atomic(void *) ring; /* current ring: stored by the control thread, loaded by transfer */
+	/* The current ring, one of rings[] below: stored by the control thread once that entry is
+	 * complete, loaded by transfer. An entry never changes after it is published. */
+	_Atomic(const struct cr_ring *) ring;
 	/* Everything below is guarded by the registry's mutex. */
 	struct rc_stream *next;
 	unsigned int generation; /* fork generation of the process that registered */
 	int sock;                /* control socket, -1 while the agent is gone */
 	bool gave_up;            /* PASS on reconnect, or out of ring slots: left alone */
 	int64_t next_try_ms;     /* CLOCK_MONOTONIC ms of the next reconnect attempt */
-	void *rings[RECONNECT_MAX_RINGS]; /* every ring mapped for this stream, current last */
-	size_t ring_bytes[RECONNECT_MAX_RINGS];
+	/* Every ring mapped for this stream, current last: the plugin's own views (geometry
+	 * copied at map time), in this private allocation, never in shared memory. */
+	struct cr_ring rings[RECONNECT_MAX_RINGS];
 	unsigned int nrings;
 	bool configured; /* the parameters below are known (hw_params/prepare happened) */
 	snd_pcm_format_t format;
@@ -56,7 +59,7 @@ void reconnect_configure(struct rc_stream *s, snd_pcm_format_t format, unsigned 
 			 unsigned int rate);
 
 /* Real-time path: the ring transfer should write to now. */
-static inline void *reconnect_ring(struct rc_stream *s)
+static inline const struct cr_ring *reconnect_ring(struct rc_stream *s)
 {
 	return atomic_load_explicit(&s->ring, memory_order_acquire);
 }

@@ -9,7 +9,7 @@
 #include "fork_guard.h"
 #include "ring.h"
 
-void tap_attach(struct tap *t, void *ring)
+void tap_attach(struct tap *t, const struct cr_ring *ring)
 {
 	memset(t, 0, sizeof(*t));
 	t->ring = ring;
@@ -19,7 +19,7 @@ void tap_attach(struct tap *t, void *ring)
 /* Record geometry for the current format and ring; pure computation. */
 static void tap_geometry(struct tap *t)
 {
-	const struct cr_ring_hdr *h = t->ring;
+	const struct cr_ring *r = t->ring;
 	const unsigned int channels = t->channels;
 	int bits = snd_pcm_format_physical_width(t->format);
 	uint32_t max_payload;
@@ -28,14 +28,15 @@ static void tap_geometry(struct tap *t)
 	t->max_rec_frames = 0;
 	/* Formats whose frames are not whole bytes cannot be stored as cr_rec frames; such a
 	 * stream passes untapped and every frame counts as dropped. */
-	if (!h || bits <= 0 || (bits * channels) % 8 || channels == 0 ||
+	if (!r || bits <= 0 || (bits * channels) % 8 || channels == 0 ||
 	    channels > TAP_MAX_CHANNELS)
 		return;
 	t->sample_bits = (unsigned int)bits;
 	t->frame_bytes = (uint32_t)bits * channels / 8;
 	/* cr_ring_reserve refuses records above half the ring; a quarter leaves room for the
-	 * consumer to be half a record behind without every big transfer being dropped. */
-	max_payload = h->data_bytes / 4 - CR_REC_HDR_BYTES;
+	 * consumer to be half a record behind without every big transfer being dropped. The
+	 * capacity is the plugin's own copy, never the shared header's. */
+	max_payload = r->data_bytes / 4 - CR_REC_HDR_BYTES;
 	t->max_rec_frames = max_payload / t->frame_bytes;
 }
 
@@ -46,7 +47,7 @@ void tap_configure(struct tap *t, snd_pcm_format_t format, unsigned int channels
 	t->channels = channels;
 	t->rate = rate;
 	if (t->ring && t->generation == fork_guard_generation()) {
-		struct cr_ring_hdr *w = t->ring;
+		struct cr_ring_hdr *w = cr_ring_hdr(t->ring);
 		atomic_store_explicit(&w->stream_format, (int32_t)format, memory_order_relaxed);
 		atomic_store_explicit(&w->stream_channels, channels, memory_order_relaxed);
 		atomic_store_explicit(&w->stream_rate, rate, memory_order_release);
@@ -54,7 +55,7 @@ void tap_configure(struct tap *t, snd_pcm_format_t format, unsigned int channels
 	tap_geometry(t);
 }
 
-void tap_switch(struct tap *t, void *ring)
+void tap_switch(struct tap *t, const struct cr_ring *ring)
 {
 	t->ring = ring;
 	if (t->rate) /* configured: the new ring may have another size */
@@ -116,7 +117,7 @@ void tap_write(struct tap *t, const snd_pcm_channel_area_t *areas, snd_pcm_ufram
 							   t->sample_bits);
 				snd_pcm_areas_copy(dst, 0, areas, offset, t->channels, n, t->format);
 			}
-			cr_ring_commit(t->ring, rec);
+			cr_ring_commit(t->ring, n * t->frame_bytes);
 		}
 		t->pos += n;
 		offset += n;
@@ -143,7 +144,7 @@ void tap_pass_interleaved(struct tap *t, unsigned char *dst, const unsigned char
 
 		if (rec) {
 			copy_twice(dst, cr_rec_payload(rec), src, bytes);
-			cr_ring_commit(t->ring, rec);
+			cr_ring_commit(t->ring, n * t->frame_bytes);
 		} else {
 			memcpy(dst, src, bytes);
 		}
@@ -157,15 +158,14 @@ void tap_pass_interleaved(struct tap *t, unsigned char *dst, const unsigned char
 void tap_note_injected(struct tap *t, uint32_t frames)
 {
 	if (frames && t->ring && t->generation == fork_guard_generation())
-		atomic_fetch_add_explicit(&((struct cr_ring_hdr *)t->ring)->injected_frames, frames,
+		atomic_fetch_add_explicit(&cr_ring_hdr(t->ring)->injected_frames, frames,
 					  memory_order_relaxed);
 }
 
 void tap_detach(struct tap *t)
 {
-	struct cr_ring_hdr *h = t->ring;
-
-	if (h && t->generation == fork_guard_generation())
-		atomic_fetch_or_explicit(&h->state, CR_RING_PRODUCER_CLOSED, memory_order_release);
+	if (t->ring && t->generation == fork_guard_generation())
+		atomic_fetch_or_explicit(&cr_ring_hdr(t->ring)->state, CR_RING_PRODUCER_CLOSED,
+					 memory_order_release);
 	t->ring = NULL;
 }

@@ -7,13 +7,16 @@
 #include <alsa/asoundlib.h>
 #include <stdint.h>
 
+#include "ring.h"
+
 /* Plugin internals: not exported from the .so loaded into every audio application. */
 #pragma GCC visibility push(hidden)
 
 #define TAP_MAX_CHANNELS 32u /* what a cr_rec may carry */
 
 struct tap {
-	void *ring;             /* mapped ring, NULL when the stream is not recorded */
+	const struct cr_ring *ring; /* plugin-private view of the mapped ring (its geometry copied
+				     * at attach), NULL when the stream is not recorded */
 	unsigned int generation; /* fork generation of the process that attached */
 	uint64_t pos;           /* frames that passed since open, tapped or dropped */
 	snd_pcm_format_t format;
@@ -24,8 +27,8 @@ struct tap {
 	uint32_t max_rec_frames;   /* frames per record, so one record never exceeds the ring's limit */
 };
 
-/* Starts tapping into `ring` (already checked). */
-void tap_attach(struct tap *t, void *ring);
+/* Starts tapping into `ring` (attached: cr_ring_attach). */
+void tap_attach(struct tap *t, const struct cr_ring *ring);
 
 /* Called when the stream's parameters are known (extplug init, at prepare). Also publishes
  * them in the ring header, so the agent can prepare disclosure audio at the stream's rate. */
@@ -34,7 +37,7 @@ void tap_configure(struct tap *t, snd_pcm_format_t format, unsigned int channels
 
 /* Real-time path (no system call): continues tapping into `ring`, another ring of the same
  * stream (the agent came back, plugin/reconnect.h). The position keeps counting. */
-void tap_switch(struct tap *t, void *ring);
+void tap_switch(struct tap *t, const struct cr_ring *ring);
 
 /* Real-time path: no allocation, lock, system call or logging. The first `inject_frames`
  * frames carry disclosure audio the plugin mixed in (marked in the records, counted in the

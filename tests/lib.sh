@@ -297,10 +297,12 @@ require_complete_call() {
 	tail -20 "$T/agent.log" "$T/archived.log" >&2
 	exit 1
 }
-# export_call [ID] [DIR]: export call ID (default $ID) into DIR ($T/export); sets WAV and
-# MANIFEST to its files and succeeds when both are there.
+# export_call [ID] [DIR]: export call ID (default $ID) into DIR ($T/export-ID: one directory
+# per call, as an export never goes into a directory holding another); sets WAV and MANIFEST to
+# its files and succeeds when both are there.
 export_call() {
-	local id=${1:-$ID} dir=${2:-$T/export}
+	local id=${1:-$ID}
+	local dir=${2:-$T/export-$id}
 	run_archive_cli export --call "$id" --out "$dir" >>"$T/cli.log" 2>&1 || return 1
 	WAV=$dir/$id.wav
 	MANIFEST=$dir/$id.manifest.json

@@ -97,9 +97,42 @@ static void print_calls(json_t *calls, FILE *out)
 	}
 }
 
+/* The control socket's limits per user and what was refused (per uid: a user sees their own,
+ * root everyone's; the rest as one number). */
+static void print_control(json_t *ctl, FILE *out)
+{
+	json_t *refused = json_object_get(ctl, "refused"), *r, *others;
+	size_t i;
+
+	fprintf(out, "Control:  at most %lld recorded streams and %lld connections without a "
+		"HELLO per user\n", (long long)json_integer_value(json_object_get(ctl,
+		"streams_per_user")), (long long)json_integer_value(json_object_get(ctl,
+		"pending_per_user")));
+	json_array_foreach(refused, i, r) {
+		json_t *user = json_object_get(r, "user");
+
+		fputs(i == 0 ? "Refused:  " : "          ", out);
+		if (json_is_string(user)) {
+			value_text(user, out);
+			fputc(' ', out);
+		}
+		fprintf(out, "(uid %lld): %lld connections, %lld streams\n",
+			(long long)json_integer_value(json_object_get(r, "uid")),
+			(long long)json_integer_value(json_object_get(r, "connections")),
+			(long long)json_integer_value(json_object_get(r, "streams")));
+	}
+	others = json_object_get(ctl, "refused_others");
+	if (!others)
+		others = json_object_get(ctl, "refused_unattributed");
+	if (json_integer_value(others) > 0)
+		fprintf(out, "%s%lld refused for other users or for want of descriptors\n",
+			json_array_size(refused) ? "          " : "Refused:  ",
+			(long long)json_integer_value(others));
+}
+
 void cru_status_print(json_t *status, FILE *out)
 {
-	static const char *const known[] = { "state", "archive", "spool", "calls" };
+	static const char *const known[] = { "state", "archive", "spool", "calls", "control" };
 	const char *key;
 	json_t *v;
 	size_t k;
@@ -118,6 +151,8 @@ void cru_status_print(json_t *status, FILE *out)
 		print_spool(v, out);
 	if ((v = json_object_get(status, "calls")))
 		print_calls(v, out);
+	if ((v = json_object_get(status, "control")) && json_is_object(v))
+		print_control(v, out);
 	json_object_foreach(status, key, v) {
 		for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
 			if (strcmp(key, known[k]) == 0)

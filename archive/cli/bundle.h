@@ -11,14 +11,25 @@
 #include "op_request.h"
 
 /* Export the calls (array of id strings) with a checkpoint, README and summary.json into
- * dir. `subject` describes the request for the summary. 0, or -errno (a refused call makes
- * it -EACCES after exporting the others). */
-int cra_export_bundle(struct cra_conn *c, json_t *ids, const char *subject, const char *dir);
+ * dir, made if missing; every file through common/outdir.h, so dir must be the user's own and
+ * writable by nobody else. Without `force` dir must be empty and no file is replaced; with
+ * it, files of the same names are. `subject` describes the request for the summary. 0, or
+ * -errno (a refused call makes it -EACCES after exporting the others). */
+int cra_export_bundle(struct cra_conn *c, json_t *ids, const char *subject, const char *dir,
+		      int force);
+
+/* What `verify` is told to trust. */
+struct cra_verify_opts {
+	const char *key;      /* the archive's public key (file); NULL: the bundle's signing.pub,
+			       * which shows only that the bundle is consistent with itself */
+	const char *tsa_cert; /* the time-stamping authority's certificate(s) (PEM file); NULL:
+			       * a checkpoint.tsr is not checked */
+};
 
 /* Offline check of an export directory, or of one call's files (PATH is ID.wav,
- * ID.manifest.json, ...). key_pem: the archive's public key to trust (NULL: signing.pub next
- * to the files). Reports on out; 0 intact, 1 altered or incomplete. */
-int cra_verify(const char *path, const char *key_pem, FILE *out);
+ * ID.manifest.json, ...). Reports on out; 0 intact, 1 altered, incomplete, or a pinned file
+ * missing or unusable. */
+int cra_verify(const char *path, const struct cra_verify_opts *o, FILE *out);
 
 /* The files of one call in a bundle, in the order of the archive's export streams (0 the WAV,
  * 1 the manifest, 2 its signature, 3 the inclusion proof, 4 the proof's signature): the call's

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <gnutls/gnutls.h>
+#include <string.h>
+
+#include "outdir.h"
 
 void cra_error(const char *fmt, ...)
 {
@@ -37,6 +40,26 @@ int cra_path_join(char *out, size_t outlen, const char *dir, const char *name)
 	if (n < 0 || (size_t)n >= outlen)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+int cra_write_file(const char *dir, const char *name, const void *data, size_t len, mode_t mode,
+		   unsigned flags)
+{
+	struct cr_outdir d;
+	char why[PATH_MAX + 200];
+	int rc = cr_outdir_open(&d, dir, 0, why, sizeof(why));
+
+	if (rc < 0) {
+		cra_error("%s", why);
+		return rc;
+	}
+	rc = cr_outdir_write(&d, name, data, len, mode, flags);
+	cr_outdir_close(&d);
+	if (rc == -EEXIST)
+		cra_error("%s/%s exists; refusing to overwrite it", dir, name);
+	else if (rc < 0)
+		cra_error("%s/%s: %s", dir, name, strerror(-rc));
+	return rc;
 }
 
 int cra_exists(const char *path)

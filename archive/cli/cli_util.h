@@ -4,6 +4,7 @@
 #define CALLREC_ARCHIVE_CLI_UTIL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #define CRA_PROGRAM "callrec-archive"
 
@@ -19,6 +20,13 @@ int cra_gnutls_fail(const char *what, int gnutls_rc);
 
 /* dir + "/" + name into out; -ENAMETOOLONG when it does not fit. */
 int cra_path_join(char *out, size_t outlen, const char *dir, const char *name);
+
+/* dir/name written the way every file of this tool is (common/outdir.h): the directory
+ * checked (the user's own, writable by nobody else, not a link), the file created without
+ * following links and renamed into place; an existing one is replaced only with flags
+ * CR_OUT_REPLACE. Reported on stderr. 0 or -errno. */
+int cra_write_file(const char *dir, const char *name, const void *data, size_t len, mode_t mode,
+		   unsigned flags);
 
 /* Does the path exist (any type)? */
 int cra_exists(const char *path);

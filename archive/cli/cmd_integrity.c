@@ -1,23 +1,24 @@
-/* `callrec-archive audit` (online: fetch the audit log and check its hash chain against the
- * archive's head) and `verify` (offline: check an export bundle). */
+/* `callrec-archive audit`: fetch the audit log and check its hash chain against the archive's
+ * head. (`verify`, offline, is cmd_verify.c.) */
 #include <errno.h>
 #include <gnutls/crypto.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
 #include "cli_util.h"
 #include "commands.h"
-#include "fsutil.h"
 #include "hex.h"
 #include "op_request.h"
+#include "outdir.h"
 #include "verb_args.h"
 
 static const char audit_usage[] =
-	"Usage: " CRA_PROGRAM " [CONNECTION] audit [--out FILE]\n"
+	"Usage: " CRA_PROGRAM " [CONNECTION] audit [--out FILE [--force]]\n"
 	"  Fetches the audit log, checks its hash chain and the archive's head, prints it (or\n"
-	"  writes it to FILE). Exit 1 naming the first altered line.\n" CRA_CONN_HELP;
+	"  writes it to FILE, in a directory that is yours and writable by nobody else; an\n"
+	"  existing FILE only with --force). Exit 1 naming the first altered line.\n" CRA_CONN_HELP;
 
 /* Check the chain: each line's prev is the SHA-256 of the line before; the last line's
  * hash is the archive's head. Returns 0, or the number of the first bad line. */
@@ -69,12 +70,14 @@ int cra_cmd_audit(int argc, char **argv, struct cra_conn_opts *conn)
 	json_t *req;
 	const char *head;
 	long bad;
-	int rc = cra_verb_parse(argc, argv, CRA_V_OUT, conn, &x);
+	int rc = cra_verb_parse(argc, argv, CRA_V_OUT | CRA_V_FORCE, conn, &x);
 
 	if (rc)
 		return rc;
 	if (x.help)
 		return fputs(audit_usage, stdout), 0;
+	if (x.force && !x.out)
+		return cra_verb_usage_error("audit", "--force goes with --out FILE");
 	rc = cra_connect(conn, &c);
 	if (rc)
 		return rc;
@@ -89,13 +92,12 @@ int cra_cmd_audit(int argc, char **argv, struct cra_conn_opts *conn)
 	head = a.end ? json_string_value(json_object_get(a.end, "head")) : NULL;
 	if (rc == 0) {
 		if (x.out) {
-			char dir[4096];
-			const char *base = strrchr(x.out, '/');
+			char why[PATH_MAX + 200];
 
-			cr_dirname(x.out, dir, sizeof(dir));
-			rc = cr_write_atomic(dir, base ? base + 1 : x.out, m.p ? m.p : "", m.n, 0600);
+			rc = cr_write_file_safely(x.out, m.p ? m.p : "", m.n, 0600,
+						  x.force ? CR_OUT_REPLACE : 0, why, sizeof(why));
 			if (rc < 0)
-				cra_error("%s: %s", x.out, strerror(-rc));
+				cra_error("%s", why);
 		}
 		else if (m.n)
 			fwrite(m.p, 1, m.n, stdout);
@@ -110,25 +112,4 @@ int cra_cmd_audit(int argc, char **argv, struct cra_conn_opts *conn)
 	free(m.p);
 	cra_answer_free(&a);
 	return rc < 0 ? CRA_EXIT_FAIL : 0;
-}
-
-static const char verify_usage[] =
-	"Usage: " CRA_PROGRAM " verify PATH [--key signing.pub]\n"
-	"  Offline check of an export directory (or one call's ID.wav / ID.manifest.json):\n"
-	"  audio hash, manifest signature, inclusion in the signed log. Exit 0 intact, 1 not.\n";
-
-int cra_cmd_verify(int argc, char **argv, struct cra_conn_opts *conn)
-{
-	struct cra_verb_args x;
-	int rc = cra_verb_parse(argc, argv, CRA_V_KEY | CRA_V_POSITIONAL, conn, &x);
-
-	if (rc)
-		return rc;
-	if (x.help)
-		return fputs(verify_usage, stdout), 0;
-	if (!x.pos) {
-		fputs(verify_usage, stderr);
-		return CRA_EXIT_USAGE;
-	}
-	return cra_verify(x.pos, x.key, stdout);
 }

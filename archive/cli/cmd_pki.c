@@ -21,6 +21,9 @@ static const char usage_text[] =
 	"        DIR/roles.yaml\n"
 	"  pki revoke NAME [--dir DIR]\n"
 	"        add NAME's certificate to DIR/crl.pem (then SIGHUP callrec-archived)\n"
+	"  pki fingerprint [--dir DIR]\n"
+	"        the SHA-256 fingerprint of the archive's signing key (DIR/signing.pub), for\n"
+	"        recipients of exports to compare with what `verify` prints\n"
 	"--dir defaults to the current directory. NAME: 1-63 of A-Z a-z 0-9 . _ -\n";
 
 #define usage_error(...) cr_usage_error(CRA_PROGRAM, CRA_PROGRAM " pki", __VA_ARGS__)
@@ -82,7 +85,7 @@ int cra_cmd_pki(int argc, char **argv)
 	int rc;
 
 	if (!verb)
-		return usage_error("pki: missing verb (init, device, operator, revoke)");
+		return usage_error("pki: missing verb (init, device, operator, revoke, fingerprint)");
 	if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0 || strcmp(verb, "help") == 0) {
 		fputs(usage_text, stdout);
 		return 0;
@@ -103,9 +106,15 @@ int cra_cmd_pki(int argc, char **argv)
 			return usage_error("pki init: takes DIR, --listen and --name only");
 		return exit_code(cra_pki_init(&o));
 	}
+	if (strcmp(verb, "fingerprint") == 0) {
+		if (a.positional || a.listen || a.name || a.role)
+			return usage_error("pki fingerprint: takes --dir only");
+		return exit_code(cra_pki_fingerprint(a.dir ? a.dir : "."));
+	}
 	if (strcmp(verb, "device") != 0 && strcmp(verb, "operator") != 0 &&
 	    strcmp(verb, "revoke") != 0)
-		return usage_error("pki: unknown verb '%s' (init, device, operator, revoke)", verb);
+		return usage_error("pki: unknown verb '%s' (init, device, operator, revoke, "
+				   "fingerprint)", verb);
 	if (!a.positional)
 		return usage_error("pki %s: missing NAME", verb);
 	if (a.listen || a.name)

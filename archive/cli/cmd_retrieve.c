@@ -15,7 +15,7 @@
 /* list and export share their options; each then refuses what belongs to the other. */
 #define LIST_EXPORT_OPTIONS                                                                   \
 	(CRA_V_JSON | CRA_V_CALL | CRA_V_OUT | CRA_V_FROM | CRA_V_TO | CRA_V_USER |            \
-	 CRA_V_DEVICE | CRA_V_PURPOSE | CRA_V_TAG | CRA_V_STATE | CRA_V_SUBJECT)
+	 CRA_V_DEVICE | CRA_V_PURPOSE | CRA_V_TAG | CRA_V_STATE | CRA_V_SUBJECT | CRA_V_FORCE)
 
 static const char list_usage[] =
 	"Usage: " CRA_PROGRAM " [CONNECTION] list [--json] [--from T] [--to T] [--user U]\n"
@@ -30,12 +30,14 @@ static const char show_usage[] =
 	"  One call: its list entry, hold, and (when finished) its manifest.\n" CRA_CONN_HELP;
 static const char export_usage[] =
 	"Usage: " CRA_PROGRAM " [CONNECTION] export (--call ID | --subject KEY=VALUE |\n"
-	"       --user U [--from T] [--to T]) --out DIR\n"
-	"  Writes a verifiable bundle to DIR (created if missing): per call ID.wav (2 channels:\n"
-	"  1 local, 2 remote; 16-bit), ID.manifest.json, ID.manifest.sig, ID.proof.json; and\n"
+	"       --user U [--from T] [--to T]) --out DIR [--force]\n"
+	"  Writes a verifiable bundle to DIR: per call ID.wav (2 channels: 1 local, 2 remote;\n"
+	"  16-bit), ID.manifest.json, ID.manifest.sig, ID.proof.json, ID.proof.sig; and\n"
 	"  checkpoint.json, checkpoint.sig, signing.pub, summary.json and README (how to\n"
-	"  check it with openssl and sha256sum). --subject selects the calls with that tag\n"
-	"  (a data subject's access request).\n" CRA_CONN_HELP;
+	"  check it with openssl and sha256sum). DIR is created if missing; it must be yours and\n"
+	"  writable by nobody else, and empty unless --force (which replaces files of the same\n"
+	"  names). --subject selects the calls with that tag (a data subject's access\n"
+	"  request).\n" CRA_CONN_HELP;
 
 /* The list request's filters (a new object). */
 static json_t *filters(const struct cra_verb_args *a)
@@ -62,8 +64,8 @@ int cra_cmd_list(int argc, char **argv, struct cra_conn_opts *conn)
 		fputs(list_usage, stdout);
 		return 0;
 	}
-	if (a.call || a.out)
-		return cra_verb_usage_error("list", "--call and --out belong to export");
+	if (a.call || a.out || a.force)
+		return cra_verb_usage_error("list", "--call, --out and --force belong to export");
 	if (a.subject)
 		return cra_verb_usage_error("list", "--subject belongs to export and erase (list: --tag)");
 	rc = cra_connect(conn, &c);
@@ -173,7 +175,7 @@ int cra_cmd_export(int argc, char **argv, struct cra_conn_opts *conn)
 		rc = cra_select(&c, f, &ids);
 	}
 	if (rc == 0)
-		rc = cra_export_bundle(&c, ids, subject, a.out);
+		rc = cra_export_bundle(&c, ids, subject, a.out, a.force);
 	json_decref(ids);
 	cra_conn_close(&c);
 	return rc < 0 ? CRA_EXIT_FAIL : 0;

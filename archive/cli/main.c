@@ -14,7 +14,7 @@ void cra_usage_main(FILE *out)
 {
 	fputs("Usage: " CRA_PROGRAM " [CONNECTION] VERB [OPTIONS]\n"
 	      "Verbs:\n"
-	      "  pki init|device|operator|revoke ...   fleet certificates and configs (local)\n"
+	      "  pki init|device|operator|revoke|fingerprint ...  fleet PKI (local)\n"
 	      "  list [--json] [FILTERS]               calls in the archive (--from --to --user\n"
 	      "                                        --device --purpose --tag K=V --state)\n"
 	      "  show ID                               one call, with its manifest\n"
@@ -23,7 +23,7 @@ void cra_usage_main(FILE *out)
 	      "  erase --call ID | --subject K=V --reason TEXT   crypto-shred\n"
 	      "  hold|release --call ID --reason TEXT  legal hold (release: two operators)\n"
 	      "  audit [--out FILE]                    fetch and check the audit log\n"
-	      "  verify PATH                           check an export offline\n"
+	      "  verify PATH [--key ARCHIVE.pub] [--tsa-cert FILE]  check an export offline\n"
 	      "  devices [--json] [--unhealthy]        desktops: last heartbeat, backlog, drops\n"
 	      "  console [--listen 127.0.0.1:PORT]     the archive in a browser on this computer\n"
 	      "  help [VERB]                           this text, or a verb's\n"

@@ -17,6 +17,7 @@
 #include "cli_util.h"
 #include "fsutil.h"
 #include "op_request.h"
+#include "outdir.h"
 
 #define NSTREAMS CRA_BUNDLE_NSTREAMS
 
@@ -31,8 +32,8 @@ static int cp_data(void *arg, uint8_t stream, const uint8_t *d, size_t n)
 }
 
 struct call_sink {
-	char tmp[NSTREAMS][PATH_MAX], final[NSTREAMS][PATH_MAX];
-	int fd[NSTREAMS];
+	const struct cr_outdir *d;
+	struct cr_outfile f[NSTREAMS];
 };
 
 static int call_data(void *arg, uint8_t stream, const uint8_t *d, size_t n)
@@ -41,62 +42,51 @@ static int call_data(void *arg, uint8_t stream, const uint8_t *d, size_t n)
 
 	if (stream >= NSTREAMS)
 		return 0;
-	return cr_write_all(k->fd[stream], d, n);
+	return cr_write_all(k->f[stream].fd, d, n);
 }
 
 static void sink_discard(struct call_sink *k)
 {
-	for (int i = 0; i < NSTREAMS; i++) {
-		if (k->fd[i] >= 0)
-			close(k->fd[i]);
-		k->fd[i] = -1;
-		if (k->tmp[i][0])
-			unlink(k->tmp[i]);
-		k->tmp[i][0] = '\0';
-	}
-}
-
-static int sink_open(struct call_sink *k, const char *dir, const char *id)
-{
 	for (int i = 0; i < NSTREAMS; i++)
-		k->fd[i] = -1, k->tmp[i][0] = '\0';
-	for (int i = 0; i < NSTREAMS; i++) {
-		snprintf(k->final[i], PATH_MAX, "%s/%s%s", dir, id, cra_bundle_suffix[i]);
-		snprintf(k->tmp[i], PATH_MAX, "%s/.%s%s.XXXXXX", dir, id, cra_bundle_suffix[i]);
-		k->fd[i] = mkostemp(k->tmp[i], O_CLOEXEC);
-		if (k->fd[i] < 0) {
-			int rc = -errno;
-
-			k->tmp[i][0] = '\0';
-			sink_discard(k);
-			return rc;
-		}
-	}
-	return 0;
+		cr_outfile_discard(k->d, &k->f[i]);
 }
 
-static int sink_publish(struct call_sink *k)
+/* Recordings of people's calls: mode 0600. */
+static int sink_open(struct call_sink *k, const struct cr_outdir *d, const char *id)
 {
+	char name[NAME_MAX + 1];
 	int rc = 0;
 
+	k->d = d;
+	for (int i = 0; i < NSTREAMS; i++)
+		k->f[i].fd = -1, k->f[i].tmp[0] = '\0';
 	for (int i = 0; i < NSTREAMS && rc == 0; i++) {
-		if (fsync(k->fd[i]) < 0 || close(k->fd[i]) < 0)
-			rc = -errno;
-		k->fd[i] = -1;
-		if (rc == 0 && rename(k->tmp[i], k->final[i]) < 0)
-			rc = -errno;
-		if (rc == 0)
-			k->tmp[i][0] = '\0';
+		snprintf(name, sizeof(name), "%s%s", id, cra_bundle_suffix[i]);
+		rc = cr_outfile_open(d, &k->f[i], name, 0600);
 	}
+	if (rc < 0)
+		sink_discard(k);
 	return rc;
 }
 
-static int write_file(const char *dir, const char *name, const void *d, size_t n, mode_t mode)
+static int sink_publish(struct call_sink *k, unsigned flags)
 {
-	int rc = cr_write_atomic(dir, name, d, n, mode);
+	int rc = 0;
 
-	if (rc < 0)
-		cra_error("%s/%s: %s", dir, name, strerror(-rc));
+	for (int i = 0; i < NSTREAMS && rc == 0; i++)
+		rc = cr_outfile_publish(k->d, &k->f[i], flags);
+	return rc;
+}
+
+static int write_file(const struct cr_outdir *d, const char *name, const void *data, size_t n,
+		      mode_t mode, unsigned flags)
+{
+	int rc = cr_outdir_write(d, name, data, n, mode, flags);
+
+	if (rc == -EEXIST)
+		cra_error("%s/%s exists; give --force to replace it", d->path, name);
+	else if (rc < 0)
+		cra_error("%s/%s: %s", d->path, name, strerror(-rc));
 	return rc;
 }
 
@@ -137,29 +127,31 @@ void cra_checkpoint_free(struct cra_checkpoint *cp)
 	}
 }
 
-static int write_checkpoint(const char *dir, const struct cra_checkpoint *cp)
+static int write_checkpoint(const struct cr_outdir *d, const struct cra_checkpoint *cp,
+			    unsigned flags)
 {
-	int rc = write_file(dir, "checkpoint.json", cp->json.p, cp->json.n, 0644);
+	int rc = write_file(d, "checkpoint.json", cp->json.p, cp->json.n, 0644, flags);
 
 	if (rc == 0)
-		rc = write_file(dir, "checkpoint.sig", cp->sig.p, cp->sig.n, 0644);
+		rc = write_file(d, "checkpoint.sig", cp->sig.p, cp->sig.n, 0644, flags);
 	if (rc == 0)
-		rc = write_file(dir, "signing.pub", cp->pub.p, cp->pub.n, 0644);
+		rc = write_file(d, "signing.pub", cp->pub.p, cp->pub.n, 0644, flags);
 	if (rc == 0 && cp->tsr.n)
-		rc = write_file(dir, "checkpoint.tsr", cp->tsr.p, cp->tsr.n, 0644);
+		rc = write_file(d, "checkpoint.tsr", cp->tsr.p, cp->tsr.n, 0644, flags);
 	return rc;
 }
 
-static int export_one(struct cra_conn *c, const char *dir, const char *id, long long size)
+static int export_one(struct cra_conn *c, const struct cr_outdir *d, const char *id,
+		      long long size, unsigned flags)
 {
 	json_t *req = json_pack("{ss ss sb sI}", "op", "export", "call", id, "bundle", 1,
 				"tree_size", (json_int_t)size);
 	struct call_sink k;
 	struct cra_answer a;
-	int rc = sink_open(&k, dir, id);
+	int rc = sink_open(&k, d, id);
 
 	if (rc < 0) {
-		cra_error("%s: %s", dir, strerror(-rc));
+		cra_error("%s: %s", d->path, strerror(-rc));
 		json_decref(req);
 		return rc;
 	}
@@ -169,27 +161,42 @@ static int export_one(struct cra_conn *c, const char *dir, const char *id, long 
 		cra_error("export of %s refused: %s", id, a.error[0] ? a.error : strerror(a.status));
 		rc = -a.status;
 	}
-	if (rc == 0)
-		rc = sink_publish(&k);
+	if (rc == 0) {
+		rc = sink_publish(&k, flags);
+		if (rc == -EEXIST)
+			cra_error("%s: a file of call %s exists; give --force to replace it",
+				  d->path, id);
+		else if (rc < 0)
+			cra_error("%s: call %s: %s", d->path, id, strerror(-rc));
+	}
 	sink_discard(&k);
 	cra_answer_free(&a);
 	if (rc == 0)
-		printf("%s/%s.wav\n", dir, id);
+		printf("%s/%s.wav\n", d->path, id);
 	return rc;
 }
 
-static json_t *manifest_of(const char *dir, const char *id)
+/* The manifest just written, read back through the directory, never through a link. */
+static json_t *manifest_of(const struct cr_outdir *d, const char *id)
 {
-	char path[PATH_MAX];
+	char name[NAME_MAX + 1];
+	json_t *m;
+	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s.manifest.json", dir, id);
-	return json_load_file(path, 0, NULL);
+	snprintf(name, sizeof(name), "%s.manifest.json", id);
+	fd = cr_outdir_open_read(d, name);
+	if (fd < 0)
+		return NULL;
+	m = json_loadfd(fd, 0, NULL);
+	close(fd);
+	return m;
 }
 
 /* summary.json: what was recorded of the subject, why, on what basis, until when, and who
- * may see it (from the manifests of the calls exported to dir): what a data subject is owed
+ * may see it (from the manifests of the calls exported to d): what a data subject is owed
  * with the recordings. */
-static int write_summary(const char *dir, const char *subject, json_t *ids, long long size)
+static int write_summary(const struct cr_outdir *d, const char *subject, json_t *ids,
+			 long long size, unsigned flags)
 {
 	json_t *manifests = json_array(), *s, *v;
 	char *text;
@@ -197,7 +204,7 @@ static int write_summary(const char *dir, const char *subject, json_t *ids, long
 	int rc;
 
 	json_array_foreach(ids, i, v) {
-		json_t *m = manifest_of(dir, json_string_value(v));
+		json_t *m = manifest_of(d, json_string_value(v));
 
 		if (m)
 			json_array_append_new(manifests, m);
@@ -208,12 +215,12 @@ static int write_summary(const char *dir, const char *subject, json_t *ids, long
 	json_decref(s);
 	if (!text)
 		return -ENOMEM;
-	rc = write_file(dir, "summary.json", text, strlen(text), 0644);
+	rc = write_file(d, "summary.json", text, strlen(text), 0644, flags);
 	free(text);
 	return rc;
 }
 
-static int write_readme(const char *dir, json_t *ids)
+static int write_readme(const struct cr_outdir *d, json_t *ids, unsigned flags)
 {
 	size_t len = 0;
 	char *text = cra_bundle_readme(ids, &len);
@@ -221,47 +228,60 @@ static int write_readme(const char *dir, json_t *ids)
 
 	if (!text)
 		return -ENOMEM;
-	rc = write_file(dir, "README", text, len, 0644);
+	rc = write_file(d, "README", text, len, 0644, flags);
 	free(text);
 	return rc;
 }
 
-int cra_export_bundle(struct cra_conn *c, json_t *ids, const char *subject, const char *dir)
+int cra_export_bundle(struct cra_conn *c, json_t *ids, const char *subject, const char *dir,
+		      int force)
 {
+	const unsigned flags = force ? CR_OUT_REPLACE : 0;
 	struct cra_checkpoint cp = { 0 };
-	json_t *done = json_array(), *v;
+	struct cr_outdir d;
+	json_t *done, *v;
+	char why[PATH_MAX + 200];
 	size_t i;
 	int rc, failed = 0;
 
-	rc = cr_mkdir_p(dir, 0700);
+	rc = cr_outdir_open(&d, dir, CR_OUTDIR_CREATE, why, sizeof(why));
 	if (rc < 0) {
-		cra_error("%s: %s", dir, strerror(-rc));
-		json_decref(done);
+		cra_error("%s", why);
 		return rc;
 	}
+	/* One bundle per directory: mixed with an earlier one, its summary and README would not
+	 * describe the calls beside them. */
+	if (!force && cr_outdir_is_empty(&d) != 1) {
+		cra_error("%s already holds files (an earlier export?): export into a new or empty "
+			  "directory, or give --force to replace this export's files there", dir);
+		cr_outdir_close(&d);
+		return -EEXIST;
+	}
+	done = json_array();
 	rc = cra_checkpoint_fetch(c, &cp);
 	json_array_foreach(ids, i, v) {
 		if (rc < 0)
 			break;
-		if (export_one(c, dir, json_string_value(v), cp.tree_size) == 0)
+		if (export_one(c, &d, json_string_value(v), cp.tree_size, flags) == 0)
 			json_array_append(done, v);
 		else
 			failed++;
 	}
 	/* The bundle's shared files only when it holds a call. */
 	if (rc == 0 && json_array_size(done)) {
-		rc = write_checkpoint(dir, &cp);
+		rc = write_checkpoint(&d, &cp, flags);
 		if (rc == 0)
-			rc = write_summary(dir, subject, done, cp.tree_size);
+			rc = write_summary(&d, subject, done, cp.tree_size, flags);
 		if (rc == 0)
-			rc = write_readme(dir, done);
+			rc = write_readme(&d, done, flags);
 		if (rc == 0)
-			rc = cr_fsync_dir(dir);
+			rc = cr_outdir_sync(&d);
 	}
 	if (rc == 0)
 		printf("%zu calls exported to %s%s\n", json_array_size(done), dir,
 		       json_array_size(done) ? " (README, summary.json)" : "");
 	json_decref(done);
+	cr_outdir_close(&d);
 	cra_checkpoint_free(&cp);
 	if (rc == 0 && failed)
 		rc = -EACCES;

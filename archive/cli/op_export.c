@@ -10,63 +10,16 @@
 
 #include "cli_util.h"
 #include "fsutil.h"
+#include "outdir.h"
 
 enum { STREAM_WAV = 0, STREAM_MANIFEST = 1, NSTREAMS = 2 };
 
 static const char *const suffix[NSTREAMS] = { ".wav", ".manifest.json" };
 
 struct export_file {
-	char tmp[PATH_MAX];
-	char final[PATH_MAX];
-	int fd;
+	struct cr_outfile f;
 	unsigned long long bytes;
 };
-
-static int open_temp(struct export_file *ef, const char *dir, const char *id, const char *sfx)
-{
-	if (snprintf(ef->final, sizeof(ef->final), "%s/%s%s", dir, id, sfx) >=
-		    (int)sizeof(ef->final) ||
-	    snprintf(ef->tmp, sizeof(ef->tmp), "%s/.%s%s.XXXXXX", dir, id, sfx) >=
-		    (int)sizeof(ef->tmp))
-		return -ENAMETOOLONG;
-	/* mkstemp: mode 0600, which suits recordings of people's calls. */
-	ef->fd = mkostemp(ef->tmp, O_CLOEXEC);
-	if (ef->fd < 0) {
-		int rc = -errno;
-
-		cra_error("%s: %s", ef->tmp, strerror(errno));
-		ef->tmp[0] = '\0';
-		return rc;
-	}
-	return 0;
-}
-
-/* fsync + close + rename; the directory is synced once by the caller. */
-static int publish(struct export_file *ef)
-{
-	int rc = 0;
-
-	if (fsync(ef->fd) < 0 || close(ef->fd) < 0)
-		rc = -errno;
-	ef->fd = -1;
-	if (rc == 0 && rename(ef->tmp, ef->final) < 0)
-		rc = -errno;
-	if (rc < 0)
-		cra_error("%s: %s", ef->final, strerror(-rc));
-	else
-		ef->tmp[0] = '\0';
-	return rc;
-}
-
-static void discard(struct export_file *ef)
-{
-	if (ef->fd >= 0)
-		close(ef->fd);
-	ef->fd = -1;
-	if (ef->tmp[0])
-		unlink(ef->tmp);
-	ef->tmp[0] = '\0';
-}
 
 /* Frames until OP_END; data goes to the temporary files. Returns the OP_END status (>= 0) or a
  * negative errno. */
@@ -99,9 +52,9 @@ static int receive(struct cra_conn *c, struct export_file *files, char *err, siz
 					  "version)", f.body[0]);
 			continue;
 		}
-		rc = cr_write_all(files[f.body[0]].fd, f.body + 1, f.length - 1);
+		rc = cr_write_all(files[f.body[0]].f.fd, f.body + 1, f.length - 1);
 		if (rc < 0) {
-			cra_error("%s: %s", files[f.body[0]].tmp, strerror(-rc));
+			cra_error("%s: %s", files[f.body[0]].f.name, strerror(-rc));
 			return rc;
 		}
 		files[f.body[0]].bytes += f.length - 1;
@@ -111,14 +64,15 @@ static int receive(struct cra_conn *c, struct export_file *files, char *err, siz
 int cra_op_export(struct cra_conn *c, const char *call, const char *outdir)
 {
 	uint8_t id[CR_CALL_ID_BYTES];
-	char hex[2 * CR_CALL_ID_BYTES + 1], err[256];
+	char hex[2 * CR_CALL_ID_BYTES + 1], err[256], name[NAME_MAX + 1], why[PATH_MAX + 200];
 	struct export_file files[NSTREAMS];
+	struct cr_outdir d = { .fd = -1 };
 	json_t *req = NULL;
 	int rc, i;
 
 	for (i = 0; i < NSTREAMS; i++) {
-		files[i].fd = -1;
-		files[i].tmp[0] = '\0';
+		files[i].f.fd = -1;
+		files[i].f.tmp[0] = '\0';
 		files[i].bytes = 0;
 	}
 	if (cr_id_from_hex(call, id) < 0) {
@@ -127,13 +81,18 @@ int cra_op_export(struct cra_conn *c, const char *call, const char *outdir)
 		return -EINVAL;
 	}
 	cr_id_to_hex(id, hex); /* file names from our own encoding, never the raw argument */
-	rc = cr_mkdir_p(outdir, 0700);
+	rc = cr_outdir_open(&d, outdir, CR_OUTDIR_CREATE, why, sizeof(why));
 	if (rc < 0) {
-		cra_error("%s: %s", outdir, strerror(-rc));
+		cra_error("%s", why);
 		return rc;
 	}
-	for (i = 0; i < NSTREAMS && rc == 0; i++)
-		rc = open_temp(&files[i], outdir, hex, suffix[i]);
+	/* mode 0600, which suits recordings of people's calls */
+	for (i = 0; i < NSTREAMS && rc == 0; i++) {
+		snprintf(name, sizeof(name), "%s%s", hex, suffix[i]);
+		rc = cr_outfile_open(&d, &files[i].f, name, 0600);
+		if (rc < 0)
+			cra_error("%s/%s: %s", outdir, name, strerror(-rc));
+	}
 	if (rc < 0)
 		goto out;
 	req = json_pack("{s:s,s:s}", "op", "export", "call", hex);
@@ -152,16 +111,21 @@ int cra_op_export(struct cra_conn *c, const char *call, const char *outdir)
 		goto out;
 	if (files[STREAM_WAV].bytes == 0)
 		cra_error("warning: the archive sent no audio for %s", hex);
-	for (i = 0; i < NSTREAMS && rc == 0; i++)
-		rc = publish(&files[i]);
+	for (i = 0; i < NSTREAMS && rc == 0; i++) {
+		rc = cr_outfile_publish(&d, &files[i].f, 0);
+		if (rc < 0)
+			cra_error("%s/%s: %s", outdir, files[i].f.name,
+				  rc == -EEXIST ? "exists; refusing to overwrite it" : strerror(-rc));
+	}
 	if (rc == 0)
-		rc = cr_fsync_dir(outdir);
+		rc = cr_outdir_sync(&d);
 	if (rc == 0)
 		for (i = 0; i < NSTREAMS; i++)
-			printf("%s (%llu bytes)\n", files[i].final, files[i].bytes);
+			printf("%s/%s (%llu bytes)\n", outdir, files[i].f.name, files[i].bytes);
 out:
 	for (i = 0; i < NSTREAMS; i++)
-		discard(&files[i]);
+		cr_outfile_discard(&d, &files[i].f);
+	cr_outdir_close(&d);
 	json_decref(req);
 	return rc;
 }

@@ -14,9 +14,11 @@
 #include "fsutil.h"
 #include "hex.h"
 #include "hostport.h"
+#include "outdir.h"
 #include "pki_cert.h"
 #include "pki_config.h"
 #include "pki_index.h"
+#include "pubkey.h"
 #include "tls.h"
 #include <gnutls/crypto.h>
 
@@ -25,10 +27,8 @@
 /* Write a PEM datum to dir/name and free it. Keys get 0600, everything else 0644. */
 static int write_pem(const char *dir, const char *name, gnutls_datum_t *d, mode_t mode)
 {
-	int rc = cr_write_atomic(dir, name, d->data, d->size, mode);
+	int rc = cra_write_file(dir, name, d->data, d->size, mode, CR_OUT_REPLACE);
 
-	if (rc < 0)
-		cra_error("%s/%s: %s", dir, name, strerror(-rc));
 	if (mode == 0600)
 		gnutls_memset(d->data, 0, d->size);
 	gnutls_free(d->data);
@@ -111,10 +111,27 @@ static void archive_sans(struct cra_cert_req *req, const char *name, const char 
 		req->ips[ni++] = listen_host;
 }
 
-static int write_signing_key(const char *dir)
+/* The fingerprint of the public key in PEM bytes into hex. 0 or -errno (reported). */
+static int fingerprint_of(const char *path, const void *pem, size_t len,
+			  char hex[CRA_FINGERPRINT_HEX])
+{
+	gnutls_pubkey_t key;
+	int rc = cra_pubkey_import(pem, len, &key);
+
+	if (rc == 0)
+		rc = cra_pubkey_fingerprint(key, hex);
+	if (key)
+		gnutls_pubkey_deinit(key);
+	if (rc < 0)
+		cra_error("%s: not an Ed25519 public key", path);
+	return rc;
+}
+
+/* The manifest signing key, and its fingerprint into hex. */
+static int write_signing_key(const char *dir, char hex[CRA_FINGERPRINT_HEX])
 {
 	gnutls_x509_privkey_t key;
-	gnutls_datum_t d;
+	gnutls_datum_t d = { NULL, 0 };
 	int rc;
 
 	rc = cra_key_new_ed25519(&key);
@@ -124,7 +141,11 @@ static int write_signing_key(const char *dir)
 	if (rc == 0)
 		rc = cra_pem_pubkey(key, &d);
 	if (rc == 0)
+		rc = fingerprint_of("signing.pub", d.data, d.size, hex);
+	if (rc == 0)
 		rc = write_pem(dir, "signing.pub", &d, 0644);
+	else if (d.data)
+		gnutls_free(d.data);
 	gnutls_x509_privkey_deinit(key);
 	return rc;
 }
@@ -142,11 +163,10 @@ static int write_master_key(const char *dir)
 	cr_hex_encode(key, sizeof(key), hex);
 	hex[2 * sizeof(key)] = '\n';
 	hex[2 * sizeof(key) + 1] = '\0';
-	rc = cr_write_atomic(dir, "archive-master.key", hex, 2 * sizeof(key) + 1, 0600);
+	rc = cra_write_file(dir, "archive-master.key", hex, 2 * sizeof(key) + 1, 0600,
+			    CR_OUT_REPLACE);
 	gnutls_memset(key, 0, sizeof(key));
 	gnutls_memset(hex, 0, sizeof(hex));
-	if (rc < 0)
-		cra_error("%s/archive-master.key: %s", dir, strerror(-rc));
 	return rc;
 }
 
@@ -164,7 +184,7 @@ int cra_pki_init(const struct cra_pki_init_opts *o)
 {
 	const char *listen = o->listen ? o->listen : CRA_DEFAULT_LISTEN;
 	const char *name = o->name ? o->name : "localhost";
-	char abs[PATH_MAX], path[PATH_MAX], host[256];
+	char abs[PATH_MAX], path[PATH_MAX], host[256], fpr[CRA_FINGERPRINT_HEX];
 	struct cra_issuer ca = { NULL, NULL };
 	gnutls_x509_privkey_t akey = NULL;
 	gnutls_x509_crt_t acrt = NULL;
@@ -215,7 +235,7 @@ int cra_pki_init(const struct cra_pki_init_opts *o)
 	if (rc == 0)
 		rc = write_cert(abs, "archive.pem", acrt);
 	if (rc == 0)
-		rc = write_signing_key(abs);
+		rc = write_signing_key(abs, fpr);
 	if (rc == 0)
 		rc = write_master_key(abs);
 	if (rc == 0)
@@ -247,8 +267,12 @@ int cra_pki_init(const struct cra_pki_init_opts *o)
 	       "  archive daemon:  callrec-archived --config %s/archived.yaml   (listens on %s)\n"
 	       "  next:            callrec-archive pki device NAME --dir %s\n"
 	       "                   callrec-archive pki operator NAME --role ROLE --dir %s\n"
-	       "Keep %s/ca.key offline if you can: it signs every certificate of the fleet.\n",
-	       abs, abs, listen, abs, abs, abs);
+	       "Keep %s/ca.key offline if you can: it signs every certificate of the fleet.\n"
+	       "Manifest signing key %s/signing.pub, SHA-256 fingerprint:\n"
+	       "  %s\n"
+	       "Publish it (or signing.pub) where recipients of exports can find it apart from the\n"
+	       "exports; `callrec-archive pki fingerprint --dir %s` prints it again.\n",
+	       abs, abs, listen, abs, abs, abs, abs, fpr, abs);
 out:
 	cra_index_free(&ix);
 	if (acrt)
@@ -517,5 +541,25 @@ out:
 	free(when);
 	cra_issuer_free(&ca);
 	cra_index_free(&ix);
+	return rc;
+}
+
+int cra_pki_fingerprint(const char *dir)
+{
+	char path[PATH_MAX], hex[CRA_FINGERPRINT_HEX], *pem = NULL;
+	size_t len = 0;
+	int rc = cra_path_join(path, sizeof(path), dir, "signing.pub");
+
+	if (rc == 0)
+		rc = cr_read_file(path, 1u << 20, &pem, &len);
+	if (rc < 0) {
+		cra_error("%s: %s%s", path, strerror(-rc),
+			  rc == -ENOENT ? " (give the PKI directory with --dir)" : "");
+		return rc;
+	}
+	rc = fingerprint_of(path, pem, len, hex);
+	free(pem);
+	if (rc == 0)
+		printf("%s\n", hex);
 	return rc;
 }

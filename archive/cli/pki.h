@@ -13,5 +13,8 @@ int cra_pki_init(const struct cra_pki_init_opts *o);
 int cra_pki_device(const char *dir, const char *name);
 int cra_pki_operator(const char *dir, const char *name, const char *role);
 int cra_pki_revoke(const char *dir, const char *name);
+/* Prints the SHA-256 fingerprint of dir/signing.pub (pubkey.h): what recipients of an export
+ * compare with the one `verify` prints. */
+int cra_pki_fingerprint(const char *dir);
 
 #endif

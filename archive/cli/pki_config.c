@@ -9,6 +9,7 @@
 
 #include "cli_util.h"
 #include "fsutil.h"
+#include "outdir.h"
 #include "yamltree.h"
 
 /* Words YAML 1.1 readers turn into booleans or null; quoted so any reader sees a string. */
@@ -81,9 +82,7 @@ static int finish(FILE *f, char **text, size_t *len, const char *dir, const char
 		free(*text);
 		return -ENOMEM;
 	}
-	rc = cr_write_atomic(dir, name, *text, *len, mode);
-	if (rc < 0)
-		cra_error("%s/%s: %s", dir, name, strerror(-rc));
+	rc = cra_write_file(dir, name, *text, *len, mode, CR_OUT_REPLACE);
 	free(*text);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include "cli_util.h"
 #include "fsutil.h"
 #include "hex.h"
+#include "outdir.h"
 
 #define INDEX_MAX_BYTES (16u * 1024u * 1024u)
 
@@ -116,9 +117,7 @@ int cra_index_save(const char *dir, const struct cra_index *ix)
 		free(text);
 		return -ENOMEM;
 	}
-	rc = cr_write_atomic(dir, CRA_INDEX_FILE, text, len, 0600);
-	if (rc < 0)
-		cra_error("%s/%s: %s", dir, CRA_INDEX_FILE, strerror(-rc));
+	rc = cra_write_file(dir, CRA_INDEX_FILE, text, len, 0600, CR_OUT_REPLACE);
 	free(text);
 	return rc;
 }

@@ -30,7 +30,7 @@ static const struct option options[] = {
 	{ "state", required_argument, NULL, OPT_BASE + 9 },
 	{ "subject", required_argument, NULL, OPT_BASE + 10 },
 	{ "reason", required_argument, NULL, OPT_BASE + 11 },
-	{ "key", required_argument, NULL, OPT_BASE + 12 },
+	{ "force", no_argument, NULL, OPT_BASE + 12 },
 	{ "stale", required_argument, NULL, OPT_BASE + 13 },
 	{ "unhealthy", no_argument, NULL, OPT_BASE + 14 },
 	{ "listen", required_argument, NULL, OPT_BASE + 16 },
@@ -63,14 +63,17 @@ static int take(struct cra_verb_args *a, unsigned bit, const char *verb, const c
 	const char **text[] = {
 		[3] = &a->from, [4] = &a->to, [5] = &a->user, [6] = &a->device, [7] = &a->purpose,
 		[8] = &a->tag, [9] = &a->state, [10] = &a->subject, [11] = &a->reason,
-		[12] = &a->key, [1] = &a->call, [2] = &a->out, [16] = &a->listen,
-		[17] = &a->url_file, [18] = &a->web,
+		[1] = &a->call, [2] = &a->out, [16] = &a->listen, [17] = &a->url_file,
+		[18] = &a->web,
 	};
 	char *end;
 
 	switch (bit) {
 	case 0:
 		a->json = 1;
+		return 0;
+	case 12:
+		a->force = 1;
 		return 0;
 	case 13:
 		errno = 0;

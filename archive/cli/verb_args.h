@@ -1,5 +1,5 @@
 /* The options of the verbs that talk to the archive (list, show, export, erase, hold, release,
- * audit, verify, devices, console): one option table and one parser. Each verb names the options it
+ * audit, devices, console): one option table and one parser. Each verb names the options it
  * takes; any other is refused as unknown, so a verb never silently ignores what it was given.
  * Connection options (conn_params.h) are accepted after the verb too. */
 #ifndef CALLREC_ARCHIVE_VERB_ARGS_H
@@ -20,7 +20,7 @@ enum cra_verb_opt {
 	CRA_V_STATE = 1u << 9,     /* --state S */
 	CRA_V_SUBJECT = 1u << 10,  /* --subject KEY=VALUE */
 	CRA_V_REASON = 1u << 11,   /* --reason TEXT */
-	CRA_V_KEY = 1u << 12,      /* --key FILE */
+	CRA_V_FORCE = 1u << 12,    /* --force (replace files written before) */
 	CRA_V_STALE = 1u << 13,    /* --stale SECONDS */
 	CRA_V_UNHEALTHY = 1u << 14, /* --unhealthy */
 	CRA_V_POSITIONAL = 1u << 15, /* one argument without an option */
@@ -31,9 +31,9 @@ enum cra_verb_opt {
 };
 
 struct cra_verb_args {
-	int json, unhealthy, help;
+	int json, unhealthy, help, force;
 	const char *call, *out, *from, *to, *user, *device, *purpose, *tag, *state, *subject,
-		*reason, *key, *pos, *listen, *url_file, *web;
+		*reason, *pos, *listen, *url_file, *web;
 	long stale;             /* -1 when not given */
 	unsigned long cache_mb; /* 0 when not given */
 };

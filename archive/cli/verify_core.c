@@ -7,11 +7,13 @@
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <errno.h>
 #include <jansson.h>
 #include <limits.h>
 #include <string.h>
 
 #include "hex.h"
+#include "tsp.h"
 
 void cra_verifier_init(struct cra_verifier *v, FILE *out)
 {
@@ -24,6 +26,7 @@ void cra_verifier_free(struct cra_verifier *v)
 	if (v->key)
 		gnutls_pubkey_deinit(v->key);
 	v->key = NULL;
+	v->fingerprint[0] = '\0';
 }
 
 /* Without a trusted key nothing verifies; nor does a file too big for a gnutls_datum_t
@@ -88,20 +91,41 @@ static int bad(struct cra_verifier *v, const char *id, const char *what)
 	return 1;
 }
 
-int cra_verifier_key(struct cra_verifier *v, const char *pem, size_t len)
+int cra_verifier_key(struct cra_verifier *v, const char *pem, size_t len, const char *pinned)
 {
-	gnutls_datum_t d = { (unsigned char *)pem, (unsigned)len };
-	int rc;
+	int rc = cra_pubkey_import(pem, len, &v->key);
 
-	rc = gnutls_pubkey_init(&v->key) < 0;
-	if (rc)
-		v->key = NULL;
-	else if (gnutls_pubkey_import(v->key, &d, GNUTLS_X509_FMT_PEM) < 0)
+	v->key_name = pinned;
+	if (rc == 0 && cra_pubkey_fingerprint(v->key, v->fingerprint) == 0)
+		return 0;
+	cra_verifier_free(v);
+	if (pinned)
+		fprintf(v->out, "BAD KEY %s: %s\n", pinned,
+			rc == -EINVAL ? "not an Ed25519 key" : "not a public key");
+	else
+		fprintf(v->out, "ALTERED signing.pub: %s\n",
+			rc == -EINVAL ? "not an Ed25519 key" : "not a public key");
+	return 1;
+}
+
+int cra_verifier_bundle_key(struct cra_verifier *v, const struct cra_vfile *pub)
+{
+	gnutls_pubkey_t k = NULL;
+	char fpr[CRA_FINGERPRINT_HEX] = "";
+	int rc = 0;
+
+	if (!pub->data)
+		return 0; /* the pinned key is all that is needed */
+	if (cra_pubkey_import(pub->data, pub->len, &k) < 0 || cra_pubkey_fingerprint(k, fpr) < 0) {
+		fprintf(v->out, "ALTERED signing.pub: not an Ed25519 public key\n");
 		rc = 1;
-	if (rc) {
-		cra_verifier_free(v);
-		fprintf(v->out, "ALTERED signing.pub: not a public key\n");
+	} else if (strcmp(fpr, v->fingerprint) != 0) {
+		fprintf(v->out, "ALTERED signing.pub: it is not the pinned key (its fingerprint is "
+			"%s)\n", fpr);
+		rc = 1;
 	}
+	if (k)
+		gnutls_pubkey_deinit(k);
 	return rc;
 }
 
@@ -186,5 +210,95 @@ int cra_verifier_call(struct cra_verifier *v, const char *id, const struct cra_c
 		fprintf(v->out, "OK %s: audio, signature and log inclusion verify\n", id);
 	json_decref(mj);
 	json_decref(pj);
+	return rc;
+}
+
+int cra_verifier_timestamp(struct cra_verifier *v, const struct cra_vfile *cp,
+			   const struct cra_vfile *tsr, const struct cra_vfile *tsa,
+			   const char *tsa_name)
+{
+	struct cra_tstinfo info;
+	char why[256];
+
+	if (!tsr->data) {
+		fprintf(v->out, "MISSING checkpoint.tsr: the bundle has no timestamp to check "
+			"against %s\n", tsa_name);
+		return 1;
+	}
+	if (!cp->data) /* reported by cra_verifier_checkpoint */
+		return 1;
+	if (cra_tsp_verify(tsr->data, tsr->len, tsa->data, tsa->len, cp->data, cp->len, &info,
+			   why, sizeof(why)) < 0) {
+		fprintf(v->out, "ALTERED checkpoint.tsr: %s (authority %s)\n", why, tsa_name);
+		return 1;
+	}
+	fprintf(v->out, "OK checkpoint.tsr: checkpoint.json existed at %s, says the time-stamping "
+		"authority of %s\n", info.gen_time, tsa_name);
+	return 0;
+}
+
+static int listed(json_t *calls, const char *id)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(calls, i, c) {
+		const char *s = json_string_value(json_object_get(c, "id"));
+
+		if (s && strcmp(s, id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int cra_verifier_summary(struct cra_verifier *v, const struct cra_vfile *summary,
+			 char (*ids)[33], size_t n)
+{
+	json_t *s, *calls, *c, *size;
+	size_t i, k, found = 0;
+	int rc = 0;
+
+	if (!summary->data) {
+		fprintf(v->out, "MISSING summary.json: the list of the bundle's calls\n");
+		return 1;
+	}
+	s = json_loadb(summary->data, summary->len, 0, NULL);
+	calls = json_object_get(s, "calls");
+	size = json_object_get(s, "log_tree_size");
+	if (!json_is_array(calls)) {
+		fprintf(v->out, "ALTERED summary.json: not a bundle summary\n");
+		json_decref(s);
+		return 1;
+	}
+	json_array_foreach(calls, i, c) {
+		const char *id = json_string_value(json_object_get(c, "id"));
+
+		for (k = 0; id && k < n && strcmp(ids[k], id) != 0; k++)
+			;
+		if (!id || strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32) {
+			fprintf(v->out, "ALTERED summary.json: call %zu has no valid id\n", i + 1);
+			rc = 1;
+		} else if (k == n) {
+			fprintf(v->out, "MISSING %s: summary.json lists it, the bundle does not hold "
+				"it (removed?)\n", id);
+			rc = 1;
+		} else {
+			found++;
+		}
+	}
+	for (k = 0; k < n; k++)
+		if (!listed(calls, ids[k])) {
+			fprintf(v->out, "ALTERED %s: in the bundle but not listed in summary.json\n",
+				ids[k]);
+			rc = 1;
+		}
+	if (v->have_cp && (!json_is_integer(size) || json_integer_value(size) != v->size)) {
+		fprintf(v->out, "ALTERED summary.json: its log_tree_size is not the checkpoint's\n");
+		rc = 1;
+	}
+	if (rc == 0)
+		fprintf(v->out, "OK summary.json: lists exactly the %zu call%s of the bundle\n", found,
+			found == 1 ? "" : "s");
+	json_decref(s);
 	return rc;
 }

@@ -253,9 +253,9 @@ static void verify_side(const struct part *p, const char *id, uint8_t flags)
 		abort();
 	cra_verifier_init(&v, out);
 	if (flags & F_KEY)
-		rc = p[P_KEY].data ? cra_verifier_key(&v, p[P_KEY].data, p[P_KEY].len) : 1;
+		rc = p[P_KEY].data ? cra_verifier_key(&v, p[P_KEY].data, p[P_KEY].len, "key") : 1;
 	else
-		rc = cra_verifier_key(&v, test_pem, test_pem_len);
+		rc = cra_verifier_key(&v, test_pem, test_pem_len, NULL);
 	if (rc == 0) {
 		cp = vf(&p[P_CHECKPOINT]);
 		cp_sig = sig_of(p, P_CHECKPOINT, P_CP_SIG, flags, &s[0]);

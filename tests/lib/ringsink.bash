@@ -1,6 +1,7 @@
 # The plugin's tests without a real agent (source after tests/lib.sh): ringsink
 # (tests/programs/ringsink.c) answers the plugin as an agent would, drains the rings into files and
-# can inject disclosure, mute, stall or refuse. Also the plugin under valgrind memcheck and its
+# can inject disclosure, mute, stall or refuse, or (--mangle) be a hostile agent that rewrites
+# its rings' headers under the plugin. Also the plugin under valgrind memcheck and its
 # ThreadSanitizer build.
 #
 #   start_ringsink [OPTIONS...]    a fresh ringsink on $RINGSINK_SOCK ($T/agent.sock) writing into

@@ -3,7 +3,7 @@
  *   ringsink [--pass] [--delay-ms N] [--stall-ms N] [--ring-bytes N]
  *            [--inject FILE] [--inject-kind replace|add] [--inject-dir capture|playback]
  *            [--inject-rate HZ] [--inject-wrong-rate HZ] [--inject-frames N] [--mute]
- *            [--mute-ms N] SOCKPATH OUTDIR
+ *            [--mute-ms N] [--mangle] SOCKPATH OUTDIR
  *
  * Listens on the unix SOCK_SEQPACKET socket SOCKPATH. For each stream HELLO it answers RECORD
  * with a sealed memfd ring (or PASS with --pass; --delay-ms holds the answer back, to test the
@@ -24,6 +24,18 @@
  * from being heard before an announcement it has yet to queue).
  * Meta "rec" lines then carry inject=FIRST+FRAMES and "end" the ring's injected_frames and the
  * stream parameters the plugin published.
+ * --mangle: a hostile agent instead (whoever holds a ring's memfd can rewrite any byte of it at
+ * any moment, and the plugin, in the softphone's audio thread, must neither crash nor misbehave
+ * beyond losing the recording). Every ring gets a disclosure area, and as soon as the plugin has
+ * attached (CR_RING_PRODUCER_ATTACHED: it checked the ring while still sound, so what follows
+ * hits its audio path), until the stream ends, every field of the ring's header is overwritten
+ * in a loop with random and adversarial values (zero, all ones, unaligned, just past the
+ * capacity, the mapping's size, capacities far beyond the memfd, offsets outside it; counters
+ * anywhere, one byte off, a lap ahead), and the disclosure area is strewn with record headers
+ * of impossible lengths and kinds. Nothing is drained. Left alone, as an agent's legitimate say
+ * over the audio rather than memory safety: the mute flag is never set and no valid disclosure
+ * record (REPLACE or ADD) is written, so the audio between the application and the slave must
+ * stay bit-exact. At exit it prints how many streams it mangled and how many values it wrote.
  * SIGTERM or SIGINT: drains everything, finishes every stream, removes SOCKPATH, exits 0. */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,8 +66,9 @@ struct client {
 	int64_t answer_at;  /* --delay-ms: when to send the reply */
 	int64_t drain_at;   /* --stall-ms: when to start draining */
 	struct cr_ctl_hello hello;
-	void *ring;
+	void *ring;          /* the mapping (NULL: none) ... */
 	size_t ring_bytes;
+	struct cr_ring view; /* ... and ringsink's view of it */
 	int ring_fd;
 	FILE *raw, *meta;
 	uint64_t next_pos, records, frames, gaps;
@@ -64,6 +77,7 @@ struct client {
 	uint64_t inject_queued; /* frames of inject_samples queued so far */
 	uint64_t inject_marked; /* frames records marked as carrying disclosure */
 	int64_t unmute_at;      /* --mute-ms: when to clear CR_RING_CTL_MUTE, 0 = never */
+	int mangling;           /* --mangle: the plugin attached, the ring is being mangled */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -83,7 +97,11 @@ static uint32_t inject_wrong_rate;
 static uint32_t inject_chunk = 4800;
 static int mute;
 static int mute_ms = -1;
+static int mangle;
+static unsigned mangled_streams;
+static unsigned long long mangle_writes;
 #define INJECT_BYTES (1024u * 1024u)
+#define MANGLE_WRITES_PER_TURN 512
 
 static void on_signal(int sig)
 {
@@ -119,7 +137,7 @@ static int make_ring(struct client *c)
 	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		goto fail_errno;
-	err = cr_ring_init_inject(p, bytes, data_bytes, inj);
+	err = cr_ring_init_inject(&c->view, p, bytes, data_bytes, inj);
 	if (err < 0) {
 		munmap(p, bytes);
 		close(fd);
@@ -149,7 +167,7 @@ static void queue_inject(struct client *c)
 
 		if (n > inject_chunk)
 			n = inject_chunk;
-		if (cr_inject_write(c->ring, inject_kind, inject_rate, c->inject_queued,
+		if (cr_inject_write(&c->view, inject_kind, inject_rate, c->inject_queued,
 				    inject_samples + c->inject_queued, (uint32_t)n) < 0)
 			return;
 		c->inject_queued += n;
@@ -209,12 +227,12 @@ static int on_hello(struct client *c)
 	if (!decide_pass) {
 		int err;
 
-		c->injecting = inject_samples && c->hello.direction == inject_dir;
+		c->injecting = mangle || (inject_samples && c->hello.direction == inject_dir);
 		err = make_ring(c);
 		if (err < 0)
 			return err;
 		if (c->injecting && inject_wrong_rate &&
-		    cr_inject_write(c->ring, inject_kind, inject_wrong_rate, 999, inject_samples,
+		    cr_inject_write(&c->view, inject_kind, inject_wrong_rate, 999, inject_samples,
 				    inject_total < inject_chunk ? (uint32_t)inject_total
 								: inject_chunk) < 0)
 			return -ENOSPC;
@@ -234,6 +252,112 @@ static int on_hello(struct client *c)
 	return 0;
 }
 
+/* --- --mangle ------------------------------------------------------------------------------ */
+
+static uint64_t rnd(void)
+{
+	static uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return x;
+}
+
+/* A 32-bit value meant to hurt: sizes and offsets around what the plugin would use. */
+static uint32_t bad32(const struct cr_ring *r)
+{
+	const uint32_t v[] = { 0, 1, 7, 8, 0x7fffffffu, 0x80000000u, 0xffffffffu, 1u << 30,
+			       (uint32_t)r->map_bytes, (uint32_t)r->map_bytes - 8,
+			       r->data_bytes * 2, r->data_bytes * 64, CR_RING_MAX_DATA,
+			       r->data_bytes + 8, r->inject_offset + r->inject_bytes,
+			       r->inject_bytes * 1024 };
+
+	return rnd() % 3 == 0 ? (uint32_t)rnd() : v[rnd() % (sizeof(v) / sizeof(v[0]))];
+}
+
+/* A counter value meant to hurt, near the current one or anywhere. */
+static uint64_t bad64(uint64_t cur, uint32_t size)
+{
+	switch (rnd() % 10) {
+	case 0: return rnd();
+	case 1: return 0;
+	case 2: return UINT64_MAX;
+	case 3: return cur + 1 + rnd() % 7;
+	case 4: return cur + size + 8;
+	case 5: return cur - 8;
+	case 6: return cur + ((uint64_t)1 << 40);
+	case 7: return cur + size * 3u;
+	case 8: return cur - size;
+	default: return cur + (rnd() % size & ~7u);
+	}
+}
+
+static void store32(uint32_t *p, uint32_t v)
+{
+	*(volatile uint32_t *)p = v;
+}
+
+/* One hostile write into the ring's shared memory. */
+static void mangle_once(const struct cr_ring *r)
+{
+	struct cr_ring_hdr *h = cr_ring_hdr(r);
+
+	mangle_writes++;
+	switch (rnd() % 20) {
+	case 0: store32(&h->magic, rnd() % 2 ? CR_RING_MAGIC : (uint32_t)rnd()); break;
+	case 1: store32(&h->version, bad32(r)); break;
+	case 2: store32(&h->hdr_bytes, bad32(r)); break;
+	case 3: store32(&h->data_bytes, bad32(r)); break;
+	case 4: store32(&h->inject_offset, bad32(r)); break;
+	case 5: store32(&h->inject_bytes, bad32(r)); break;
+	case 6: atomic_store(&h->head, bad64(atomic_load(&h->head), r->data_bytes)); break;
+	case 7: atomic_store(&h->tail, bad64(atomic_load(&h->head), r->data_bytes)); break;
+	case 8:
+		atomic_store(&h->inject_head, bad64(atomic_load(&h->inject_tail), r->inject_bytes));
+		break;
+	case 9:
+		atomic_store(&h->inject_tail, bad64(atomic_load(&h->inject_head), r->inject_bytes));
+		break;
+	case 10: atomic_store(&h->dropped_frames, rnd()); break;
+	case 11: atomic_store(&h->state, (uint32_t)rnd()); break;
+	case 12: atomic_store(&h->stream_rate, bad32(r)); break;
+	case 13: atomic_store(&h->stream_channels, bad32(r)); break;
+	case 14: atomic_store(&h->stream_format, (int32_t)bad32(r)); break;
+	case 15: atomic_store(&h->injected_frames, rnd()); break;
+	case 16: atomic_store(&h->control, (uint32_t)rnd() & ~CR_RING_CTL_MUTE); break;
+	default: {
+		/* A disclosure record header somewhere in the area: lengths that lead nowhere,
+		 * kinds that are no audio (a filler, nothing, or unknown). */
+		static const uint16_t kinds[] = { 0, CR_INJ_PAD, 4, 0xffff };
+		uint32_t off = (uint32_t)(rnd() % r->inject_bytes) & ~7u;
+		struct cr_inj *rec = (struct cr_inj *)((unsigned char *)r->base + r->inject_offset +
+						       off);
+
+		if (off + CR_INJ_HDR_BYTES > r->inject_bytes)
+			break;
+		store32(&rec->bytes, rnd() % 2 ? r->inject_bytes - off : bad32(r));
+		*(volatile uint16_t *)&rec->kind = kinds[rnd() % 4];
+		store32(&rec->frames, bad32(r));
+		store32(&rec->rate, (uint32_t)rnd());
+	}
+	}
+}
+
+/* Once the plugin attached: a turn of hostile writes. */
+static void mangle_turn(struct client *c)
+{
+	if (!c->ring || !c->answered)
+		return;
+	if (!c->mangling &&
+	    (atomic_load(&cr_ring_hdr(&c->view)->state) & CR_RING_PRODUCER_ATTACHED)) {
+		c->mangling = 1;
+		mangled_streams++;
+	}
+	for (int k = 0; c->mangling && k < MANGLE_WRITES_PER_TURN; k++)
+		mangle_once(&c->view);
+}
+
 static void drain(struct client *c)
 {
 	struct cr_rec rec; /* a validated copy: the producer may scribble on the ring */
@@ -242,7 +366,7 @@ static void drain(struct client *c)
 
 	if (!c->ring || c->broken)
 		return;
-	while ((payload = cr_ring_peek(c->ring, c->ring_bytes, &rec, &err))) {
+	while ((payload = cr_ring_peek(&c->view, &rec, &err))) {
 		uint64_t bytes = (uint64_t)rec.frames * rec.frame_bytes;
 
 		if (rec.pos > c->next_pos) {
@@ -263,7 +387,7 @@ static void drain(struct client *c)
 		c->next_pos = rec.pos + rec.frames;
 		c->records++;
 		c->frames += rec.frames;
-		cr_ring_release(c->ring, &rec);
+		cr_ring_release(&c->view, &rec);
 	}
 	if (err < 0) {
 		fprintf(c->meta, "error invalid record (%s)\n", strerror(-err));
@@ -286,7 +410,7 @@ static void finish(struct client *c)
 					atomic_load(&w->stream_rate), atomic_load(&w->stream_channels),
 					atomic_load(&w->stream_format),
 					(uint64_t)atomic_load(&w->injected_frames), c->inject_marked,
-					w->inject_offset ? cr_inject_pending(w) : 0);
+					cr_inject_pending(&c->view));
 			fprintf(c->meta,
 				"end records=%" PRIu64 " frames=%" PRIu64 " gaps=%" PRIu64
 				" dropped=%" PRIu64 " state=%u\n",
@@ -360,7 +484,7 @@ static void usage(void)
 		"                [--inject FILE] [--inject-kind replace|add] "
 		"[--inject-dir capture|playback]\n"
 		"                [--inject-rate HZ] [--inject-wrong-rate HZ] [--inject-frames N] "
-		"[--mute] [--mute-ms N] SOCKPATH OUTDIR\n");
+		"[--mute] [--mute-ms N] [--mangle] SOCKPATH OUTDIR\n");
 	exit(2);
 }
 
@@ -397,6 +521,8 @@ int main(int argc, char **argv)
 			mute = 1;
 		else if (!strcmp(argv[i], "--mute-ms") && i + 1 < argc)
 			mute_ms = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--mangle"))
+			mangle = 1;
 		else
 			usage();
 	}
@@ -422,7 +548,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	while (!stop_requested) {
-		int nfds = 1;
+		int nfds = 1, busy = 0;
 
 		pfd[0].fd = lsock;
 		pfd[0].events = POLLIN;
@@ -431,8 +557,10 @@ int main(int argc, char **argv)
 			pfd[i + 1].events = POLLIN;
 			pfd[i + 1].revents = 0;
 			nfds++;
+			busy |= clients[i].ring && mangle;
 		}
-		if (poll(pfd, (nfds_t)nfds, DRAIN_INTERVAL_MS) < 0 && errno != EINTR) {
+		/* While a ring is mangled, never wait: that is the point. */
+		if (poll(pfd, (nfds_t)nfds, busy ? 0 : DRAIN_INTERVAL_MS) < 0 && errno != EINTR) {
 			perror("ringsink: poll");
 			break;
 		}
@@ -471,7 +599,9 @@ int main(int argc, char **argv)
 						 ~CR_RING_CTL_MUTE);
 				c->unmute_at = 0;
 			}
-			if (cr_now_ms() >= c->drain_at)
+			if (mangle)
+				mangle_turn(c);
+			else if (cr_now_ms() >= c->drain_at)
 				drain(c);
 		}
 	}
@@ -480,5 +610,8 @@ int main(int argc, char **argv)
 			finish(&clients[i]);
 	unlink(sock_path);
 	close(lsock);
+	if (mangle)
+		fprintf(stderr, "ringsink: %u streams mangled, %llu hostile writes\n",
+			mangled_streams, mangle_writes);
 	return 0;
 }

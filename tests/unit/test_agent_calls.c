@@ -19,6 +19,7 @@
 #include "frame.h"
 #include "log.h"
 #include "ring.h"
+#include "test_ring_mem.h"
 #include "../../agent/calls.h"
 
 #define DATA (256u * 1024u)
@@ -58,18 +59,15 @@ static int record_emit(void *ctx, const uint8_t id[CR_CALL_ID_BYTES], uint64_t s
 
 static void unmap_free(struct cr_stream *st)
 {
-	free(st->ring);
+	free(st->ring.base);
 }
 
 static struct cr_stream *new_stream(pid_t pid, enum cr_dir dir)
 {
 	struct cr_stream *st = calloc(1, sizeof(*st));
 	assert_non_null(st);
-	st->ring_bytes = cr_ring_layout_bytes(DATA);
-	/* Page-aligned, as the agent maps a ring: its header has 64-byte aligned fields. */
-	st->ring = aligned_alloc(CR_RING_HDR_BYTES, st->ring_bytes);
-	memset(st->ring, 0, st->ring_bytes);
-	assert_int_equal(cr_ring_init(st->ring, st->ring_bytes, DATA), 0);
+	void *base = test_ring_mem(cr_ring_layout_bytes(DATA));
+	assert_int_equal(cr_ring_init(&st->ring, base, cr_ring_layout_bytes(DATA), DATA), 0);
 	st->peer.pid = pid;
 	st->peer.uid = 1000;
 	strcpy(st->peer.user, "alice");
@@ -84,7 +82,7 @@ static struct cr_stream *new_stream(pid_t pid, enum cr_dir dir)
  * stamps it; playback: when it was written). */
 static void write_period(struct cr_stream *st, uint64_t pos, uint64_t t_ns, int16_t v)
 {
-	struct cr_rec *r = cr_ring_reserve(st->ring, 1600 * 2);
+	struct cr_rec *r = cr_ring_reserve(&st->ring, 1600 * 2);
 	assert_non_null(r);
 	r->kind = CR_REC_AUDIO;
 	r->channels = 1;
@@ -97,7 +95,7 @@ static void write_period(struct cr_stream *st, uint64_t pos, uint64_t t_ns, int1
 	int16_t *s = cr_rec_payload(r);
 	for (int i = 0; i < 1600; i++)
 		s[i] = v;
-	cr_ring_commit(st->ring, r);
+	cr_ring_commit(&st->ring, 1600 * 2);
 }
 
 static void reset_out(void)
@@ -138,7 +136,7 @@ static void test_playback_alone_is_not_a_call(void **state)
 	assert_int_equal(cr_calls_count(&r), 0);
 	assert_int_equal(nout, 0);
 	/* The ring was drained all the same (the producer never fills up). */
-	assert_null(cr_ring_peek(p->ring, p->ring_bytes, &(struct cr_rec){ 0 }, &(int){ 0 }));
+	assert_null(cr_ring_peek(&p->ring, &(struct cr_rec){ 0 }, &(int){ 0 }));
 	/* Capture of another process does not pair with it either. */
 	struct cr_stream *c = new_stream(201, CR_DIR_CAPTURE);
 	cr_calls_add_stream(&r, c, T0 + MS(5000));
@@ -296,7 +294,7 @@ static void test_hostile_ring_abandons_only_that_stream(void **state)
 	cr_calls_add_stream(&r, cap, T0);
 	write_period(cap, 0, T0, 5);
 	/* The producer scribbles an impossible head. */
-	((struct cr_ring_hdr *)play->ring)->head = 3 * DATA;
+	cr_ring_hdr(&play->ring)->head = 3 * DATA;
 	cr_calls_tick(&r, T0 + MS(20));
 	assert_true(play->abandoned);
 	assert_false(cap->abandoned);

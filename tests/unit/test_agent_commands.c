@@ -17,6 +17,7 @@
 #include "frame.h"
 #include "log.h"
 #include "ring.h"
+#include "test_ring_mem.h"
 #include "../../agent/commands.h"
 
 #define DATA (64u * 1024u)
@@ -46,18 +47,15 @@ static void record_erase(void *ctx, const uint8_t id[CR_CALL_ID_BYTES])
 
 static void unmap_free(struct cr_stream *st)
 {
-	free(st->ring);
+	free(st->ring.base);
 }
 
 static struct cr_stream *new_stream(pid_t pid, uid_t uid, enum cr_dir dir)
 {
 	struct cr_stream *st = calloc(1, sizeof(*st));
 	assert_non_null(st);
-	st->ring_bytes = cr_ring_layout_bytes(DATA);
-	/* Page-aligned, as the agent maps a ring: its header has 64-byte aligned fields. */
-	st->ring = aligned_alloc(CR_RING_HDR_BYTES, st->ring_bytes);
-	memset(st->ring, 0, st->ring_bytes);
-	assert_int_equal(cr_ring_init(st->ring, st->ring_bytes, DATA), 0);
+	void *base = test_ring_mem(cr_ring_layout_bytes(DATA));
+	assert_int_equal(cr_ring_init(&st->ring, base, cr_ring_layout_bytes(DATA), DATA), 0);
 	st->peer.pid = pid;
 	st->peer.uid = uid;
 	snprintf(st->peer.user, sizeof(st->peer.user), "u%u", (unsigned)uid);

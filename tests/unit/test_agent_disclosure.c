@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "ring.h"
+#include "test_ring_mem.h"
 #include "../../agent/calls.h"
 #include "../../agent/disclosure.h"
 
@@ -77,7 +78,7 @@ static void test_tone_every_15s_of_frames(void **state)
 /* The plugin's side, simulated: consume the inject ring in periods of `period` frames,
  * writing tap records that say which frames carried disclosure. */
 struct plugin_sim {
-	void *ring;
+	const struct cr_ring *ring;
 	struct cr_inj cur;
 	const int16_t *cur_s;
 	uint32_t cur_off;
@@ -114,9 +115,8 @@ static void test_tone_through_ring_and_events(void **state)
 {
 	const uint32_t data = 64u * 1024u, inj = 1024u * 1024u, period = 941;
 	size_t bytes = cr_ring_layout_bytes_inject(data, inj);
-	/* Page-aligned, as the agent maps a ring: its header has 64-byte aligned fields. */
-	void *ring = aligned_alloc(CR_RING_HDR_BYTES, bytes);
-	memset(ring, 0, bytes);
+	void *mem = test_ring_mem(bytes);
+	struct cr_ring ring_view, *ring = &ring_view;
 	struct cr_purpose pu = { .name = "training", .mode = CR_DISCLOSE_TONE,
 				 .tone = { 1400, 500, 15000, -18.0 } };
 	struct cr_disclosure d;
@@ -127,13 +127,13 @@ static void test_tone_through_ring_and_events(void **state)
 	int16_t buf[1024];
 
 	(void)state;
-	assert_non_null(ring);
-	assert_int_equal(cr_ring_init_inject(ring, bytes, data, inj), 0);
+	assert_non_null(mem);
+	assert_int_equal(cr_ring_init_inject(ring, mem, bytes, data, inj), 0);
 	p.heard = calloc(total + period, sizeof(int16_t)); /* the last period may pass the end */
 	cr_disc_init(&d, &pu, NULL);
 	cr_disc_pump(&d, ring, NULL); /* no rate yet: nothing starts */
 	assert_int_equal(cr_inject_pending(ring), 0);
-	atomic_store(&((struct cr_ring_hdr *)ring)->stream_rate, RATE);
+	atomic_store(&cr_ring_hdr(ring)->stream_rate, RATE);
 	while (pos < total) {
 		cr_disc_pump(&d, ring, NULL); /* the agent's tick, every ~20 ms */
 		assert_true(cr_inject_pending(ring) <= (uint64_t)RATE * 2 * 3); /* bounded ahead */
@@ -167,7 +167,7 @@ static void test_tone_through_ring_and_events(void **state)
 	}
 	cr_disc_free(&d);
 	free(p.heard);
-	free(ring);
+	free(mem);
 }
 
 static void test_announcement_resample_length(void **state)
@@ -200,9 +200,8 @@ static void test_announce_queues_replace_and_local(void **state)
 {
 	const uint32_t data = 64u * 1024u, inj = 1024u * 1024u;
 	size_t bytes = cr_ring_layout_bytes_inject(data, inj);
-	/* Page-aligned, as the agent maps a ring: its header has 64-byte aligned fields. */
-	void *cap = aligned_alloc(CR_RING_HDR_BYTES, bytes);
-	void *play = aligned_alloc(CR_RING_HDR_BYTES, bytes);
+	void *cap_mem = test_ring_mem(bytes), *play_mem = test_ring_mem(bytes);
+	struct cr_ring cap_view, play_view, *cap = &cap_view, *play = &play_view;
 	struct cr_announce a = { .rate = 16000, .n = 16000 * 2 };
 	struct cr_purpose pu = { .name = "contract", .mode = CR_DISCLOSE_ANNOUNCE,
 				 .also_local = 1 };
@@ -211,15 +210,13 @@ static void test_announce_queues_replace_and_local(void **state)
 	uint64_t frames = 0;
 
 	(void)state;
-	memset(cap, 0, bytes);
-	memset(play, 0, bytes);
 	a.s = calloc(a.n, sizeof(float));
 	for (size_t i = 0; i < a.n; i++)
 		a.s[i] = 0.25f;
-	assert_int_equal(cr_ring_init_inject(cap, bytes, data, inj), 0);
-	assert_int_equal(cr_ring_init_inject(play, bytes, data, inj), 0);
-	atomic_store(&((struct cr_ring_hdr *)cap)->stream_rate, 48000);
-	atomic_store(&((struct cr_ring_hdr *)play)->stream_rate, 44100);
+	assert_int_equal(cr_ring_init_inject(cap, cap_mem, bytes, data, inj), 0);
+	assert_int_equal(cr_ring_init_inject(play, play_mem, bytes, data, inj), 0);
+	atomic_store(&cr_ring_hdr(cap)->stream_rate, 48000);
+	atomic_store(&cr_ring_hdr(play)->stream_rate, 44100);
 	cr_disc_init(&d, &pu, &a);
 	cr_disc_pump(&d, cap, play);
 	while (cr_inject_peek(cap, &h)) {
@@ -253,8 +250,8 @@ static void test_announce_queues_replace_and_local(void **state)
 	assert_int_equal(d.ev[0].length_ms, 2000);
 	cr_disc_free(&d);
 	cr_announce_free(&a); /* with its per-rate cache */
-	free(cap);
-	free(play);
+	free(cap_mem);
+	free(play_mem);
 }
 
 static int count_emit(void *ctx, const uint8_t id[CR_CALL_ID_BYTES], uint64_t seq, uint8_t type,
@@ -267,7 +264,7 @@ static int count_emit(void *ctx, const uint8_t id[CR_CALL_ID_BYTES], uint64_t se
 
 static void unmap_free(struct cr_stream *st)
 {
-	free(st->ring);
+	free(st->ring.base);
 }
 
 /* An announce policy's capture stream starts disclosing when it runs, before the playback
@@ -307,11 +304,11 @@ static void test_announce_starts_with_capture(void **state)
 	cr_calls_init(&r, 1000, count_emit, &emitted);
 	for (int i = 0; i < 2; i++) {
 		st[i] = calloc(1, sizeof(*st[i]));
-		st[i]->ring_bytes = cr_ring_layout_bytes_inject(data, inj);
-		/* Page-aligned, as the agent maps a ring: its header has 64-byte aligned fields. */
-		st[i]->ring = aligned_alloc(CR_RING_HDR_BYTES, st[i]->ring_bytes);
-		memset(st[i]->ring, 0, st[i]->ring_bytes);
-		assert_int_equal(cr_ring_init_inject(st[i]->ring, st[i]->ring_bytes, data, inj), 0);
+		void *mem = test_ring_mem(cr_ring_layout_bytes_inject(data, inj));
+
+		assert_int_equal(cr_ring_init_inject(&st[i]->ring, mem,
+						     cr_ring_layout_bytes_inject(data, inj), data,
+						     inj), 0);
 		st[i]->peer.pid = 500;
 		st[i]->peer.uid = 1000;
 		strcpy(st[i]->peer.application, "phone");
@@ -320,15 +317,15 @@ static void test_announce_starts_with_capture(void **state)
 		st[i]->pol = cr_pol_ref(pol);
 		st[i]->purpose = 0;
 		cr_feed_init(&st[i]->feed);
-		atomic_store(&((struct cr_ring_hdr *)st[i]->ring)->stream_rate, 48000);
+		atomic_store(&cr_ring_hdr(&st[i]->ring)->stream_rate, 48000);
 	}
 	cr_calls_add_stream(&r, st[0], t0);
 	assert_non_null(st[0]->early);
 	cr_calls_tick(&r, t0 + MS(20));
-	assert_true(cr_inject_pending(st[0]->ring) > 0); /* queued before any call */
+	assert_true(cr_inject_pending(&st[0]->ring) > 0); /* queued before any call */
 	/* 400 ms of capture, held in the ring while no call exists */
 	for (int k = 0; k < 4; k++) {
-		struct cr_rec *rec = cr_ring_reserve(st[0]->ring, 4800 * 2);
+		struct cr_rec *rec = cr_ring_reserve(&st[0]->ring, 4800 * 2);
 		assert_non_null(rec);
 		*rec = (struct cr_rec){ .bytes = rec->bytes, .kind = CR_REC_AUDIO, .channels = 1,
 					.rate = 48000, .format = SND_PCM_FORMAT_S16_LE,
@@ -336,7 +333,7 @@ static void test_announce_starts_with_capture(void **state)
 					.t_ns = t0 + MS(100 * (k + 1)), .inject_first = 0,
 					.inject_frames = 4800 };
 		memset(cr_rec_payload(rec), 0, 4800 * 2);
-		cr_ring_commit(st[0]->ring, rec);
+		cr_ring_commit(&st[0]->ring, 4800 * 2);
 		cr_calls_tick(&r, t0 + MS(100 * (k + 1) + 10));
 	}
 	assert_int_equal(cr_calls_count(&r), 0);

@@ -15,6 +15,7 @@
 #include "fsutil.h"
 #include "../verb_args.h"
 #include "hostport.h"
+#include "outdir.h"
 
 #define DEFAULT_CACHE_MB 512
 #define DEFAULT_LISTEN "127.0.0.1:0"
@@ -51,8 +52,7 @@ static int hello(struct console *con)
 /* Print (and write to url_file) a fresh sign-in address. */
 static int announce(struct console *con, const char *url_file)
 {
-	char token[CONSOLE_SECRET_LEN + 1], url[256], dir[PATH_MAX];
-	const char *base;
+	char token[CONSOLE_SECRET_LEN + 1], url[256], why[PATH_MAX + 200];
 	int rc = console_token_new(&con->sessions, token);
 
 	if (rc < 0)
@@ -63,12 +63,12 @@ static int announce(struct console *con, const char *url_file)
 	fflush(stdout);
 	if (!url_file)
 		return 0;
-	base = strrchr(url_file, '/');
-	cr_dirname(url_file, dir, sizeof(dir));
 	strcat(url, "\n");
-	rc = cr_write_atomic(dir, base ? base + 1 : url_file, url, strlen(url), 0600);
+	/* A sign-in secret: only into a directory nobody else can plant a link in (outdir.h). */
+	rc = cr_write_file_safely(url_file, url, strlen(url), 0600, CR_OUT_REPLACE, why,
+				  sizeof(why));
 	if (rc < 0)
-		cra_error("console: %s: %s", url_file, strerror(-rc));
+		cra_error("console: %s", why);
 	return rc;
 }
 

@@ -49,7 +49,8 @@ static json_t *check(const struct console_export *e)
 		return NULL;
 	}
 	cra_verifier_init(&v, out);
-	bad = cra_verifier_key(&v, e->cp.pub.p, e->cp.pub.n);
+	/* the key the archive itself sent over the authenticated connection */
+	bad = cra_verifier_key(&v, e->cp.pub.p, e->cp.pub.n, NULL);
 	if (!bad) {
 		bad |= cra_verifier_checkpoint(&v, &cp, &sig);
 		bad |= cra_verifier_call(&v, e->id, &f);
